@@ -1,0 +1,126 @@
+"""Where blog themes put the blocks around an article: share, related articles, comments, navigation.
+
+The crawler follows the links of the related block; the extractor removes all of these blocks
+before handing the page to trafilatura, so the stored text is the article alone. Both work on lxml
+trees and share these definitions, so what one finds the other removes.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from .arabic import fold
+
+
+def _class_has(*words: str) -> str:
+    tests = [f"contains(@class,'{w}') or contains(@id,'{w}')" for w in words]
+    return " or ".join(tests)
+
+
+def _token(*words: str) -> str:
+    tests = [f"contains(concat(' ',normalize-space(@class),' '),' {w} ') or @id='{w}'" for w in words]
+    return " or ".join(tests)
+
+
+# Blocks recognised by their class or id (WordPress core and block themes, Jetpack, Yoast, YARPP,
+# Contextual Related Posts, AddToAny, Blogger).
+RELATED_XPATH = f"//*[{_class_has('related', 'yarpp', 'crp_related', 'rp4wp', 'read-also', 'readmore-posts')}]"
+SHARE_XPATH = f"//*[{_class_has('share', 'sharing', 'sharedaddy', 'social-links', 'addtoany', 'a2a_kit', 'social-icons')}]"
+COMMENTS_XPATH = ("//*[@id='respond' or " + _class_has('comments-area', 'comment-respond', 'wp-block-comments',
+                  'comment-form', 'comment-list') + " or " + _token('comments') + "]")
+NAVIGATION_XPATH = ("//nav | //aside | //*[" + _class_has('post-navigation', 'nav-links', 'blog-pager',
+                    'widget-area', 'breadcrumb') + " or " + _token('sidebar', 'widget') + "]")
+
+# Headings that open a related-articles or share block (folded: see arabic.fold).
+RELATED_TITLES = ("مقالات ذات صله", "مواضيع ذات صله", "اخبار ذات صله", "مقالات مشابهه", "مواضيع مشابهه",
+                  "اقرا ايضا", "اقرا ايضاً", "اقرا كذلك", "قد يعجبك ايضا", "قد يهمك ايضا", "ذات صله",
+                  "related posts", "related articles", "you may also like", "read also")
+SHARE_TITLES = ("شارك", "شارك المقال", "شارك هذا", "شارك هذه المقاله", "مشاركه", "انشر", "share", "share this")
+_TITLE_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "strong", "em", "span", "div")
+
+
+def _heading_text(el) -> str:
+    return fold(" ".join(el.itertext())).strip(" :：-–»«").lower()
+
+
+def _titled_blocks(root, titles) -> list:
+    """Blocks opened by a short heading such as "مقالات ذات صلة": the heading's container."""
+    blocks = []
+    for el in root.iter(*_TITLE_TAGS):
+        text = _heading_text(el)
+        if not text or len(text) > 40 or not any(text == t or text.startswith(t + " ") for t in titles):
+            continue
+        block = el
+        # Climb while the container is small: the heading plus its list of links.
+        while block.getparent() is not None:
+            parent = block.getparent()
+            if parent.tag in ("body", "article", "main") or len(_text_outside_links(parent)) > 120:
+                break
+            block = parent
+        if block is el:  # nothing to climb to: take the heading and the list that follows it
+            nxt = el.getnext()
+            blocks.append(el)
+            if nxt is not None and nxt.tag in ("ul", "ol", "div", "p"):
+                blocks.append(nxt)
+        else:
+            blocks.append(block)
+    return blocks
+
+
+def _text_outside_links(el) -> str:
+    parts = []
+    for node in el.iter():
+        if node.tag == "a" or not isinstance(node.tag, str):
+            continue
+        if node.text and not _inside_link(node):
+            parts.append(node.text.strip())
+    return "".join(parts)
+
+
+def _inside_link(node) -> bool:
+    return any(a.tag == "a" for a in node.iterancestors())
+
+
+def related_blocks(root) -> list:
+    return root.xpath(RELATED_XPATH) + _titled_blocks(root, RELATED_TITLES)
+
+
+def related_links(root) -> list[str]:
+    """hrefs inside the page's related-articles blocks, in page order, once each."""
+    seen, out = set(), []
+    for block in related_blocks(root):
+        for href in block.xpath(".//a/@href"):
+            if href not in seen:
+                seen.add(href)
+                out.append(href)
+    return out
+
+
+def remove_boilerplate(root) -> None:
+    """Drop share, related, comment and navigation blocks from ``root`` in place."""
+    doomed = (related_blocks(root) + root.xpath(SHARE_XPATH) + _titled_blocks(root, SHARE_TITLES)
+              + root.xpath(COMMENTS_XPATH) + root.xpath(NAVIGATION_XPATH))
+    for el in doomed:
+        if el.tag in ("html", "body", "article", "main"):
+            continue  # a class such as "related-to-x" on the page container must not erase the page
+        parent = el.getparent()
+        if parent is not None:
+            _remove_keep_tail(el)
+
+
+def _remove_keep_tail(el) -> None:
+    parent = el.getparent()
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def html_root(html: str):
+    """Parse already-decoded HTML. The encoding is forced: a page's own <meta charset> (say
+    windows-1256) no longer describes the text once it has been decoded."""
+    parser = etree.HTMLParser(remove_comments=True, encoding="utf-8")
+    return etree.fromstring(html.encode("utf-8"), parser)

@@ -1,0 +1,125 @@
+"""The ``arshif`` command line. Each command is a thin layer over a library function."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+
+def _parse_setting(ctx, param, values):
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}")
+        out[name.strip()] = value
+    return out
+
+
+@click.group()
+@click.version_option(__version__, prog_name="arshif")
+def cli():
+    """Arshif (أرشيف): archive Arabic blogs into WARC files and a SQLite database."""
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder (archive.db, warc/).")
+@click.option("-s", "--set", "settings", multiple=True, callback=_parse_setting, metavar="NAME=VALUE",
+              help="Scrapy or ARSHIF_ setting, as `scrapy crawl -s`. Repeatable.")
+@click.option("--allow-domain", multiple=True, metavar="HOST", help="Also crawl this host (and its subdomains). Repeatable.")
+@click.option("--profile", type=click.Path(dir_okay=False), help="Per-site profile (TOML) with CSS/XPath overrides.")
+@click.option("--contact", metavar="URL", help="Contact URL or mailto: for the User-Agent (ARSHIF_CONTACT).")
+@click.option("--operator", metavar="NAME", help="Who runs the crawl, written into warcinfo (ARSHIF_OPERATOR).")
+@click.option("--verbose", "-v", is_flag=True, help="Show Scrapy's own log lines.")
+def crawl(url, out, settings, allow_domain, profile, contact, operator, verbose):
+    """Crawl the blog at URL into OUT.
+
+    \b
+    Example:
+        arshif crawl https://example.blog/ --out example-archive
+        arshif crawl https://example.blog/2025/12/post/ -o out -s DOWNLOAD_DELAY=2
+    """
+    from .crawl import CrawlError, crawl as run_crawl
+
+    if contact:
+        settings["ARSHIF_CONTACT"] = contact
+    if operator:
+        settings["ARSHIF_OPERATOR"] = operator
+    try:
+        summary = run_crawl(url, out, settings=settings, allow_domains=allow_domain, profile=profile, verbose=verbose)
+    except CrawlError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in summary.lines():
+        click.echo(line)
+    if summary.pages == 0:
+        raise click.ClickException(f"nothing could be fetched from {url} (see the captures table for the errors)")
+
+
+@cli.command()
+@click.option("--out", "-o", default="demo-output", show_default=True, type=click.Path(file_okay=False))
+@click.option("--theme", type=click.Choice(["classic", "block", "blogger"]), default="classic", show_default=True,
+              help="Markup of the bundled blog.")
+@click.option("--verbose", "-v", is_flag=True)
+def demo(out, theme, verbose):
+    """Serve the bundled Arabic demo blog on 127.0.0.1 and crawl it into OUT."""
+    from .crawl import CrawlError, crawl as run_crawl
+    from .demo.server import SiteServer
+
+    with SiteServer(theme) as server:
+        click.echo(f"Serving the demo blog ({theme} theme) at {server.base_url}/")
+        # A local server needs no throttling; on the real web keep the polite defaults.
+        local = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
+        try:
+            summary = run_crawl(server.base_url + "/", out, settings=local, verbose=verbose)
+        except CrawlError as exc:
+            raise click.ClickException(str(exc)) from None
+    for line in summary.lines():
+        click.echo(line)
+    out_path = Path(out)
+    click.echo(f"\nOutput in {out_path.resolve()}/ : archive.db and warc/")
+    click.echo("Next steps:")
+    click.echo(f"  browse the articles:  .venv/bin/datasette {out_path / 'archive.db'}")
+    click.echo(f"  check the WARC files: .venv/bin/warcio check {out_path / 'warc'}/*.warc.gz")
+    click.echo(f"  list what was saved:  .venv/bin/warcio index {out_path / 'warc'}/*.warc.gz")
+
+
+@cli.command("parse-date")
+@click.argument("texts", nargs=-1)
+@click.option("--base", metavar="ISO", help="Resolve relative dates (منذ 3 أيام) against this time; default now.")
+def parse_date(texts, base):
+    """Normalize Arabic dates: prints ISO<TAB>calendar per input (empty ISO when there is no date).
+
+    With no TEXT, reads one text per line from standard input.
+
+    \b
+    Example:
+        arshif parse-date "ديسمبر 25, 2025" "4 رجب 1447 هـ"
+        printf 'منذ 3 أيام\\n' | arshif parse-date --base 2025-12-25T10:00:00+03:00
+    """
+    from .dates import normalize_date
+
+    if base:
+        try:
+            base_dt = datetime.fromisoformat(base.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.BadParameter(f"not an ISO 8601 date-time: {base!r}", param_hint="--base") from None
+    else:
+        base_dt = datetime.now(timezone.utc)
+    inputs = texts if texts else (line.rstrip("\r\n") for line in sys.stdin)
+    for text in inputs:
+        parsed = normalize_date(text, base=base_dt)
+        click.echo(f"{parsed.iso}\t{parsed.calendar}" if parsed else "\t")
+
+
+def main():
+    cli()
+
+
+if __name__ == "__main__":
+    main()

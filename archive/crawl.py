@@ -1,0 +1,133 @@
+"""Run a crawl from Python: the library side of ``arshif crawl``.
+
+    from archive.crawl import crawl
+    summary = crawl("https://example.blog/", "out", settings={"DOWNLOAD_DELAY": 1})
+
+Scrapy's reactor can be started once per process, so ``crawl`` runs once per process too (the CLI
+and the tests start a process per crawl).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class CrawlError(Exception):
+    """Bad input for a crawl: the message is meant for the user, on one line."""
+
+
+@dataclass
+class CrawlSummary:
+    crawl_id: int
+    start_url: str
+    finish_reason: str | None
+    pages: int
+    articles: int
+    failures: int
+    warc_bytes: int
+    seconds: float
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds if self.seconds else 0.0
+
+    def lines(self) -> list[str]:
+        return [f"pages captured : {self.pages}",
+                f"articles       : {self.articles}",
+                f"failed fetches : {self.failures}",
+                f"WARC bytes     : {self.warc_bytes:,}",
+                f"time           : {self.seconds:.1f} s ({self.pages_per_second:.1f} pages/s)"]
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CrawlError(f"not an http(s) URL: {url!r}")
+    try:
+        parts.port
+    except ValueError:
+        raise CrawlError(f"bad port in URL: {url!r}") from None
+    return url.strip()
+
+
+def check_out(out: str | os.PathLike) -> Path:
+    path = Path(out)
+    try:
+        (path / "warc").mkdir(parents=True, exist_ok=True)
+        probe = path / ".arshif-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise CrawlError(f"cannot write to output folder {str(path)!r}: {exc.strerror or exc}") from None
+    return path
+
+
+def project_settings(overrides: dict | None = None):
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, allow_domains=(), profile: str | None = None,
+          verbose: bool = False) -> CrawlSummary:
+    url = check_url(url)
+    out = check_out(out)
+    overrides = dict(settings or {})
+    overrides["ARSHIF_OUT"] = str(out)
+    if allow_domains:
+        overrides["ARSHIF_ALLOW_DOMAINS"] = list(allow_domains)
+    if profile:
+        from .profile import Profile, ProfileError
+
+        try:
+            Profile.load(profile)
+        except ProfileError as exc:
+            raise CrawlError(str(exc)) from None
+        overrides["ARSHIF_PROFILE"] = str(profile)
+    if not verbose:  # Scrapy's own INFO lines (settings, middleware lists, stats) only with --verbose
+        overrides.setdefault("LOG_LEVEL", "WARNING")
+    scrapy_settings = project_settings(overrides)
+    _show_progress()
+
+    from scrapy.crawler import CrawlerProcess
+
+    process = CrawlerProcess(scrapy_settings)
+    process.crawl("blog", url=url)
+    process.start()
+    return summary(out)
+
+
+def _show_progress() -> None:
+    """Arshif's progress lines go to stderr whatever Scrapy's LOG_LEVEL is."""
+    logger = logging.getLogger("arshif")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s arshif: %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def summary(out: str | os.PathLike, crawl_id: int | None = None) -> CrawlSummary:
+    """The figures of a crawl (the last one in ``out`` by default), from archive.db."""
+    with sqlite3.connect(Path(out) / "archive.db") as conn:
+        query = "select id, start_url, finish_reason, stats from crawls " + (
+            "where id = ?" if crawl_id else "order by id desc limit 1")
+        row = conn.execute(query, (crawl_id,) if crawl_id else ()).fetchone()
+    if row is None:
+        raise CrawlError(f"no crawl recorded in {out}")
+    stats = json.loads(row[3] or "{}")
+    return CrawlSummary(row[0], row[1], row[2], stats.get("arshif/captures", 0), stats.get("arshif/articles", 0),
+                        stats.get("arshif/failures", 0), stats.get("arshif/warc_bytes", 0),
+                        float(stats.get("elapsed_time_seconds", 0.0)))

@@ -1,0 +1,76 @@
+"""A small HTTP server for a built site (``site.build_site``), bound to 127.0.0.1.
+
+Used by ``arshif demo`` and by the tests. It speaks HTTP/1.1 with keep-alive, gzips text when the
+client accepts it (as real blogs do, so the WARC keeps Content-Encoding), sends chunked bodies for
+resources that ask for it, and answers 404 for unknown paths.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .site import Resource, build_site
+
+NOT_FOUND = Resource("<html><body><h1>الصفحة غير موجودة</h1></body></html>".encode(), status=404)
+
+
+class SiteHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ArshifDemo/1.0"
+
+    def do_GET(self):  # noqa: N802 (http.server's naming)
+        resource = self.server.site.get(self.path, NOT_FOUND)
+        body = resource.body
+        self.send_response(resource.status)
+        self.send_header("Content-Type", resource.content_type)
+        for name, value in resource.headers:
+            self.send_header(name, value)
+        wants_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
+        if wants_gzip and body and not resource.chunked and resource.content_type.startswith(("text/", "application/")):
+            body = gzip.compress(body, mtime=0)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Vary", "Accept-Encoding")
+        if resource.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(body), 512):
+                piece = body[start:start + 512]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format, *args):  # keep the demo's and the tests' output clean
+        pass
+
+
+class SiteServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default 5 overflows under a crawler's concurrency
+
+    def __init__(self, theme: str = "classic", *, traps: bool = False, port: int = 0):
+        super().__init__(("127.0.0.1", port), SiteHandler)
+        self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.site = build_site(theme, self.base_url, traps=traps)
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        self.server_close()
+
+
+if __name__ == "__main__":  # python -m archive.demo.server [theme] [port]: serve a site by hand
+    import sys
+
+    theme = sys.argv[1] if len(sys.argv) > 1 else "classic"
+    server = SiteServer(theme, traps=True, port=int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+    print(server.base_url, flush=True)
+    server.serve_forever()

@@ -1,0 +1,95 @@
+"""Per-site profiles: CSS or XPath overrides for what the heuristics miss on a custom theme.
+
+A profile is a small TOML file passed with ``--profile``::
+
+    # Selectors starting with "/" or "(" are XPath, anything else is CSS.
+    article = "div.story"            # a page with this element is an article
+    listing = "div.teasers"          # a page with this element is a listing
+    article_links = ".teaser h2 a"   # on listings: links to articles
+    pagination = "a.more-stories"    # on listings: links to the next listing pages
+    related = ".see-also a"          # on articles: related-article links
+    title = "h1.headline"
+    text = "div.story-body"          # the element holding the article's text
+    published = "span.story-date"    # the visible publication date
+    author = "span.writer"
+
+Every key is optional; a key that is absent, or matches nothing on a page, leaves that page to
+the heuristics.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from lxml.cssselect import CSSSelector
+
+from .arabic import tidy
+
+KEYS = ("article", "listing", "article_links", "pagination", "related", "title", "text", "published", "author")
+
+
+class ProfileError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=256)
+def _to_xpath(selector: str) -> str:
+    if selector.startswith(("/", "(")):
+        return selector
+    return CSSSelector(selector).path
+
+
+@dataclass
+class Profile:
+    selectors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path) -> "Profile":
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except OSError as exc:
+            raise ProfileError(f"cannot read profile {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ProfileError(f"profile {path} is not valid TOML: {exc}") from None
+        unknown = sorted(set(data) - set(KEYS))
+        if unknown:
+            raise ProfileError(f"profile {path}: unknown keys {', '.join(unknown)} (known: {', '.join(KEYS)})")
+        profile = cls({k: str(v) for k, v in data.items()})
+        for key, selector in profile.selectors.items():
+            try:
+                _to_xpath(selector)
+            except Exception as exc:  # cssselect raises several kinds
+                raise ProfileError(f"profile {path}: bad selector for {key!r}: {exc}") from None
+        return profile
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "Profile":
+        return cls(dict(data or {}))
+
+    def matches(self, root, key: str) -> bool:
+        return bool(key in self.selectors and root.xpath(_to_xpath(self.selectors[key])))
+
+    def select_elements(self, root, key: str) -> list:
+        if key not in self.selectors:
+            return []
+        return [el for el in root.xpath(_to_xpath(self.selectors[key])) if isinstance(el.tag, str)]
+
+    def select_element(self, root, key: str):
+        found = self.select_elements(root, key)
+        return found[0] if found else None
+
+    def select_texts(self, root, key: str) -> list[str]:
+        return [t for t in (tidy(" ".join(el.itertext())) for el in self.select_elements(root, key)) if t]
+
+    def select_text(self, root, key: str) -> str | None:
+        texts = self.select_texts(root, key)
+        return texts[0] if texts else None
+
+    def select_hrefs(self, root, key: str) -> list[str]:
+        hrefs = []
+        for el in self.select_elements(root, key):
+            hrefs += [el.get("href")] if el.get("href") else el.xpath(".//a/@href")
+        return hrefs

@@ -1,0 +1,194 @@
+"""Write and read the crawl's WARC files: the archive's source of truth.
+
+Writing (``WarcWriter``): WARC/1.1, one gzip member per record, files named after the IIPC
+convention ``ARSHIF-<timestamp>-<serial>-<host>.warc.gz``, written as ``….warc.gz.open`` and renamed
+when closed, rotated at a size limit, each file opened by a ``warcinfo`` record. An HTTP exchange
+is stored as a ``response`` record (the response as received: status line, every header, the body
+still Content-Encoded) and a ``request`` record that points at it with WARC-Concurrent-To. warcio
+computes the block and payload digests; the payload is the entity body as transferred, before any
+content decoding, which is what pywb and the dedup index expect.
+
+Reading (``read_record``, ``iter_records``): random access by offset, and streaming iteration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http import HTTPStatus
+from io import BytesIO
+from pathlib import Path
+from typing import Iterator
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+from warcio.warcwriter import WARCWriter
+
+OPEN_SUFFIX = ".open"
+# Hop-by-hop framing already undone by the HTTP client: keeping it would make replay tools
+# de-chunk a body that is no longer chunked.
+_FRAMING_HEADERS = {"transfer-encoding"}
+
+
+@dataclass
+class HttpExchange:
+    """One HTTP request and its response, as sent and as received."""
+
+    url: str
+    method: str
+    target: str  # the request target: path and query
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    protocol: str  # "HTTP/1.1"
+    status: int
+    response_headers: list[tuple[str, str]]
+    response_body: bytes  # still Content-Encoded, de-chunked
+    ip_address: str | None = None
+    fetched_at: datetime | None = None
+
+
+@dataclass
+class RecordRef:
+    """Where a record landed: enough to seek straight to it later."""
+
+    filename: str
+    offset: int
+    length: int
+    record_id: str
+    date: str
+    payload_digest: str | None
+
+
+def reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def warc_date(moment: datetime | None = None) -> str:
+    """WARC/1.1 date: UTC with microseconds, e.g. 2025-12-25T09:30:00.123456Z."""
+    moment = moment or datetime.now(timezone.utc)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime_to_iso_date(moment, use_micros=True)
+
+
+class WarcWriter:
+    """Appends records to rotating WARC files in ``folder``."""
+
+    def __init__(self, folder: str | os.PathLike, *, prefix: str = "ARSHIF", max_size: int = 10**9,
+                 info: dict | None = None, hostname: str | None = None):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.prefix, self.max_size = prefix, max_size
+        self.info = info or {}
+        self.hostname = hostname or socket.gethostname()
+        self.serial = 0
+        self._file = None
+        self._writer = None
+        self.filename: str | None = None
+        self.bytes_written = 0  # over all files of this writer
+
+    # --- files ----------------------------------------------------------------------------------
+    def _open_next(self) -> None:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+        self.filename = f"{self.prefix}-{stamp}-{self.serial:05d}-{self.hostname}.warc.gz"
+        self.serial += 1
+        self._file = open(self.folder / (self.filename + OPEN_SUFFIX), "xb")
+        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        self._write(self._writer.create_warcinfo_record(self.filename, self._warcinfo_fields()))
+
+    def _warcinfo_fields(self) -> dict:
+        fields = {"software": self.info.get("software", "Arshif"), "hostname": self.hostname,
+                  "format": "WARC File Format 1.1",
+                  "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"}
+        for key, value in self.info.items():
+            if key != "software" and value not in (None, ""):
+                fields[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return fields
+
+    def close(self) -> None:
+        """Close the current file and drop its ``.open`` suffix."""
+        if self._file is None:
+            return
+        self._file.close()
+        os.replace(self.folder / (self.filename + OPEN_SUFFIX), self.folder / self.filename)
+        self._file = self._writer = None
+
+    def _writer_for_next_record(self) -> WARCWriter:
+        if self._file is not None and self._file.tell() >= self.max_size:
+            self.close()
+        if self._file is None:
+            self._open_next()
+        return self._writer
+
+    def _write(self, record) -> RecordRef:
+        offset = self._file.tell()
+        self._writer.write_record(record)
+        self._file.flush()
+        length = self._file.tell() - offset
+        self.bytes_written += length
+        headers = record.rec_headers
+        return RecordRef(self.filename, offset, length, headers.get_header("WARC-Record-ID"),
+                         headers.get_header("WARC-Date"), headers.get_header("WARC-Payload-Digest"))
+
+    # --- records ---------------------------------------------------------------------------------
+    def write_exchange(self, exchange: HttpExchange) -> RecordRef:
+        """Write the response record, then the request record; return the response's place."""
+        writer = self._writer_for_next_record()
+        date = warc_date(exchange.fetched_at)
+        status_line = f"{exchange.status} {reason_phrase(exchange.status)}".strip()
+        headers = [(k, v) for k, v in exchange.response_headers if k.lower() not in _FRAMING_HEADERS]
+        warc_headers = {"WARC-Date": date}
+        if exchange.ip_address:
+            warc_headers["WARC-IP-Address"] = exchange.ip_address
+        response = writer.create_warc_record(
+            exchange.url, "response", payload=BytesIO(exchange.response_body),
+            http_headers=StatusAndHeaders(status_line, headers, protocol=exchange.protocol),
+            warc_headers_dict=warc_headers)
+        ref = self._write(response)
+        request = writer.create_warc_record(
+            exchange.url, "request", payload=BytesIO(exchange.request_body),
+            http_headers=StatusAndHeaders(f"{exchange.method} {exchange.target} {exchange.protocol}",
+                                          exchange.request_headers, is_http_request=True),
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": ref.record_id})
+        self._write(request)
+        return ref
+
+    def write_metadata(self, url: str, concurrent_to: str, fields: dict[str, list[str] | str]) -> RecordRef:
+        """A ``metadata`` record (application/warc-fields) about a response, e.g. its outlinks."""
+        writer = self._writer_for_next_record()
+        lines = []
+        for name, values in fields.items():
+            for value in [values] if isinstance(values, str) else values:
+                lines.append(f"{name}: {value}")
+        record = writer.create_warc_record(
+            url, "metadata", payload=BytesIO(("\r\n".join(lines) + "\r\n").encode("utf-8")),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={"WARC-Date": warc_date(), "WARC-Concurrent-To": concurrent_to})
+        return self._write(record)
+
+
+def read_record(path: str | os.PathLike, offset: int):
+    """The record at ``offset`` of a WARC file (content read into memory, for small lookups)."""
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        for record in ArchiveIterator(fh):
+            record.content = record.content_stream().read()
+            return record
+    raise ValueError(f"no WARC record at offset {offset} of {path}")
+
+
+def iter_records(path: str | os.PathLike) -> Iterator:
+    """Stream the records of a WARC file with their offsets (``record.offset``, ``record.length``)."""
+    with open(path, "rb") as fh:
+        iterator = ArchiveIterator(fh)
+        for record in iterator:
+            record.offset = iterator.get_record_offset()
+            yield record
+            record.length = iterator.get_record_length()

@@ -1,0 +1,15 @@
+"""What the spider hands to the pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PageItem:
+    url: str
+    kind: str  # article, listing, sitemap or feed
+    links: list[tuple[str, str]] = field(default_factory=list)  # (to_url, link kind)
+    html: str | None = None  # decoded page, articles only; dropped after extraction
+    capture: dict | None = None  # the captures row of the response (see run.ArchiveRun.capture)
+    article: dict | None = None  # filled by ExtractPipeline

@@ -1,0 +1,131 @@
+"""What kind of page is this, and which of its links matter?
+
+``classify(root)`` → "article", "listing" or "other", from signals that WordPress (classic and block
+themes), Blogger, Ghost and most custom themes share: body classes, JSON-LD and Open Graph types,
+and how many post containers the page holds. A per-site ``Profile`` overrides the heuristics.
+
+``listing_links``, ``article_links`` and ``feed_links`` return ``(href, kind)`` pairs, hrefs as
+written in the page (the spider resolves and scopes them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from archive.arabic import fold
+from archive.blocks import related_links
+from archive.profile import Profile
+
+ARTICLE_BODY_CLASSES = {"single-post", "single", "item-view", "post-template", "single-format-standard"}
+LISTING_BODY_CLASSES = {"home", "blog", "archive", "category", "tag", "paged", "search", "index-view",
+                        "home-template", "tag-template", "author-template", "paged-template", "archive-view"}
+ARTICLE_LD_TYPES = {"Article", "BlogPosting", "NewsArticle", "Report", "OpinionNewsArticle", "AnalysisNewsArticle"}
+
+# Post containers on listings: WordPress classic/block, Blogger, Ghost, generic.
+POST_CONTAINERS = ("//article | //li[contains(@class,'wp-block-post ')] | "
+                   "//div[contains(concat(' ',normalize-space(@class),' '),' post ') and contains(@class,'hentry')] | "
+                   "//*[contains(@class,'post-card')]")
+POST_TITLE_LINKS = (".//*[self::h1 or self::h2 or self::h3 or self::h4][.//a]//a[@href] | "
+                    ".//*[contains(@class,'entry-title') or contains(@class,'post-title')]//a[@href] | "
+                    ".//a[@rel='bookmark'] | .//a[contains(@class,'post-card-content-link')]")
+PAGINATION_LINKS = ("//link[@rel='next']/@href | //a[contains(concat(' ',@rel,' '),' next ')]/@href | "
+                    "//*[contains(@class,'pagination') or contains(@class,'nav-links') or contains(@class,'page-numbers')"
+                    " or contains(@class,'wp-block-query-pagination') or contains(@class,'blog-pager')]//a/@href | "
+                    "//a[contains(@class,'page-numbers') or contains(@class,'next') or contains(@class,'older')]/@href")
+PAGINATION_HREF = re.compile(r"(/page/\d+/?$|[?&](paged|page)=\d+|[?&]updated-max=)")
+PAGINATION_LABELS = ("التالي", "التاليه", "الاقدم", "اقدم", "المزيد", "«", "»", "›", "‹", "next", "older")
+ADJACENT_LINKS = ("//a[@rel='prev' or @rel='next'][ancestor::*[contains(@class,'post-navigation') or "
+                  "contains(@class,'nav-links') or contains(@class,'navigation')]]/@href | "
+                  "//*[contains(@class,'nav-previous') or contains(@class,'nav-next') or "
+                  "contains(@class,'post-navigation-link')]//a/@href | "
+                  "//a[contains(@class,'blog-pager-older-link') or contains(@class,'blog-pager-newer-link')]/@href")
+HOME_LINKS = "//a[@rel='home']/@href | //*[contains(@class,'site-title')]//a/@href | //a[contains(@class,'home-link')]/@href"
+FEED_LINKS = ("//link[@rel='alternate'][contains(@type,'rss') or contains(@type,'atom')]/@href")
+
+
+def _body_classes(root) -> set[str]:
+    return set(" ".join(root.xpath("//body/@class")).split())
+
+
+def _ld_types(root) -> set[str]:
+    types: set[str] = set()
+    for text in root.xpath("//script[@type='application/ld+json']/text()"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                t = node.get("@type")
+                types.update(t if isinstance(t, list) else [t] if isinstance(t, str) else [])
+                stack.extend(node[k] for k in ("@graph", "mainEntity") if k in node)
+    return types
+
+
+def post_containers(root) -> list:
+    """Post containers that are not nested in another one (a post's own <article> inside .post)."""
+    found = root.xpath(POST_CONTAINERS)
+    ids = set(map(id, found))
+    return [el for el in found if not any(id(a) in ids for a in el.iterancestors())]
+
+
+def classify(root, profile: Profile | None = None) -> str:
+    profile = profile or Profile()
+    if profile.matches(root, "article"):
+        return "article"
+    if profile.matches(root, "listing"):
+        return "listing"
+    body = _body_classes(root)
+    containers = len(post_containers(root))
+    article_score = 3 * bool(body & ARTICLE_BODY_CLASSES)
+    article_score += 2 * bool(root.xpath("//meta[@property='og:type'][@content='article']"))
+    article_score += 2 * bool(_ld_types(root) & ARTICLE_LD_TYPES)
+    article_score += bool(root.xpath("//h1[contains(@class,'entry-title') or contains(@class,'post-title')"
+                                     " or contains(@class,'wp-block-post-title')]"))
+    article_score += containers == 1
+    listing_score = 3 * bool(body & LISTING_BODY_CLASSES) + 3 * (containers >= 2)
+    if containers >= 2 and listing_score > article_score:
+        return "listing"
+    if article_score >= 2:
+        return "article"
+    if containers >= 2:
+        return "listing"
+    return "other"
+
+
+def listing_links(root, profile: Profile | None = None) -> list[tuple[str, str]]:
+    profile = profile or Profile()
+    links = [(h, "article") for h in profile.select_hrefs(root, "article_links")]
+    if not links:
+        for container in post_containers(root):
+            hrefs = container.xpath(POST_TITLE_LINKS) or container.xpath(".//a[@href]")
+            if hrefs:
+                links.append((hrefs[0].get("href"), "article"))
+    pages = profile.select_hrefs(root, "pagination") or _pagination_hrefs(root)
+    return links + [(h, "pagination") for h in pages]
+
+
+def _pagination_hrefs(root) -> list[str]:
+    hrefs = list(root.xpath(PAGINATION_LINKS))
+    for a in root.xpath("//a[@href]"):
+        label = fold(" ".join(a.itertext())).strip().lower()
+        href = a.get("href")
+        if PAGINATION_HREF.search(href) or (label and len(label) <= 25 and any(w in label for w in PAGINATION_LABELS)):
+            hrefs.append(href)
+    return hrefs
+
+
+def article_links(root, profile: Profile | None = None) -> list[tuple[str, str]]:
+    profile = profile or Profile()
+    related = profile.select_hrefs(root, "related") or related_links(root)
+    return ([(h, "related") for h in related] + [(h, "adjacent") for h in root.xpath(ADJACENT_LINKS)]
+            + [(h, "home") for h in root.xpath(HOME_LINKS)])
+
+
+def feed_links(root) -> list[tuple[str, str]]:
+    return [(h, "feed") for h in root.xpath(FEED_LINKS)]

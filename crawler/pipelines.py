@@ -1,0 +1,84 @@
+"""Item pipelines: extraction (in worker processes), then storage.
+
+Extraction (trafilatura, ~10 ms of CPU a page) runs in a process pool so that it neither stalls
+the Twisted reactor nor competes with it for one core; fetching goes on while pages are extracted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+from archive.extract import extract_article
+
+from .items import PageItem
+from .run import ArchiveRun
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractPipeline:
+    def __init__(self, workers: int, profile: dict, stats):
+        self.workers, self.profile, self.stats = workers, profile, stats
+        self.pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        workers = crawler.settings.getint("ARSHIF_EXTRACT_WORKERS")
+        workers = os.cpu_count() or 1 if workers == 0 else workers
+        profile = getattr(crawler.spider, "profile", None)
+        return cls(workers, dict(profile.selectors) if profile else {}, crawler.stats)
+
+    def open_spider(self):
+        if self.workers > 0:
+            # spawn: forking a process that runs the reactor and holds open files is asking for trouble
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def close_spider(self):
+        if self.pool:
+            self.pool.shutdown(wait=True)
+
+    async def process_item(self, item):
+        if not isinstance(item, PageItem) or item.kind != "article":
+            return item
+        base = (item.capture or {}).get("fetched_at")
+        try:
+            if self.pool:
+                future = self.pool.submit(extract_article, item.html, item.url, base_date=base, profile=self.profile)
+                item.article = await asyncio.wrap_future(future)
+            else:
+                item.article = extract_article(item.html, item.url, base_date=base, profile=self.profile)
+        except Exception as exc:  # a page that breaks the extractor is kept, with the error
+            logger.warning("extraction failed for %s: %s", item.url, exc)
+            self.stats.inc_value("arshif/extract_errors")
+            item.article = {"url": item.url, "extract_error": f"{type(exc).__name__}: {exc}"[:500]}
+        item.html = None  # the WARC has the page; do not keep it in memory
+        return item
+
+
+class StorePipeline:
+    def __init__(self, run: ArchiveRun, stats):
+        self.run, self.stats = run, stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(ArchiveRun.of(crawler), crawler.stats)
+
+    def process_item(self, item):
+        if not isinstance(item, PageItem):
+            return item
+        db = self.run.db
+        if item.kind == "article" and item.article is not None:
+            row = dict(item.article)
+            if item.capture:
+                row["capture_id"] = item.capture["id"]
+                row["captured_at"] = item.capture["fetched_at"]
+            db.upsert_article(row)
+            self.stats.inc_value("arshif/articles")
+        elif item.kind == "listing":
+            self.stats.inc_value("arshif/listings")
+        db.upsert_links(item.url, item.links, self.run.crawl_id)
+        return item

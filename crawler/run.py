@@ -1,0 +1,110 @@
+"""One crawl's output: the WARC writer and the database under ARSHIF_OUT, shared by the capture
+middleware, the pipelines and the extension of the same crawler (``ArchiveRun.of(crawler)``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scrapy import signals
+
+from archive import __version__
+from archive.db import ArchiveDB
+from archive.warc import HttpExchange, WarcWriter
+
+logger = logging.getLogger(__name__)
+
+# Settings worth recording with each crawl (in the crawls table and every warcinfo record).
+RECORDED_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "DOWNLOAD_DELAY",
+                     "CONCURRENT_REQUESTS_PER_DOMAIN", "ARSHIF_ALLOW_DOMAINS", "ARSHIF_PROFILE",
+                     "ARSHIF_WARC_MAX_SIZE", "ARSHIF_CONTACT", "ARSHIF_OPERATOR")
+
+
+def _header_pairs(headers) -> list[tuple[str, str]]:
+    """Every value of every header (repeated Set-Cookie included), as text."""
+    return [(name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in headers.items() for value in values]
+
+
+class ArchiveRun:
+    def __init__(self, out: str, start_url: str, settings: dict, stats=None):
+        self.out = Path(out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.stats = stats
+        self.db = ArchiveDB(self.out / "archive.db")
+        self.crawl_id = self.db.start_crawl(start_url, settings)
+        info = {"software": f"Arshif/{__version__} (Scrapy; warcio)", "operator": settings.get("ARSHIF_OPERATOR"),
+                "http-header-user-agent": settings.get("USER_AGENT"),
+                "robots": "obey" if settings.get("ROBOTSTXT_OBEY") else "ignore",
+                "isPartOf": f"arshif-crawl-{self.crawl_id}", "description": f"Crawl of {start_url}",
+                "arshif-settings": settings}
+        self.warc = WarcWriter(self.out / "warc", prefix=settings.get("ARSHIF_WARC_PREFIX", "ARSHIF"),
+                               max_size=int(settings.get("ARSHIF_WARC_MAX_SIZE", 10**9)), info=info)
+        self.closed = False
+
+    @classmethod
+    def of(cls, crawler) -> "ArchiveRun":
+        run = getattr(crawler, "_arshif_run", None)
+        if run is None:
+            s = crawler.settings
+            recorded = {name: s.get(name) for name in RECORDED_SETTINGS}
+            recorded["ARSHIF_ALLOW_DOMAINS"] = s.getlist("ARSHIF_ALLOW_DOMAINS")
+            recorded["ARSHIF_WARC_PREFIX"] = s.get("ARSHIF_WARC_PREFIX")
+            start_url = getattr(crawler.spider, "start_url", None) or ""
+            run = cls(s.get("ARSHIF_OUT"), start_url, recorded, crawler.stats)
+            crawler._arshif_run = run
+            crawler.signals.connect(run._spider_closed, signal=signals.spider_closed)
+        return run
+
+    # --- captures -----------------------------------------------------------------------------------
+    def capture(self, request, response) -> dict:
+        """Write the exchange to the WARC and its row to ``captures``; return the row."""
+        parts = urlsplit(request.url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        request_headers = _header_pairs(request.headers)
+        if not any(name.lower() == "host" for name, _ in request_headers):
+            request_headers.insert(0, ("Host", parts.netloc))
+        now = datetime.now(timezone.utc)
+        exchange = HttpExchange(
+            url=request.url, method=request.method, target=target, request_headers=request_headers,
+            request_body=request.body or b"", protocol=response.protocol or "HTTP/1.1", status=response.status,
+            response_headers=_header_pairs(response.headers), response_body=response.body,
+            ip_address=str(response.ip_address) if response.ip_address else None, fetched_at=now)
+        ref = self.warc.write_exchange(exchange)
+        row = {"crawl_id": self.crawl_id, "url": request.url, "method": request.method,
+               "fetched_at": now.isoformat(timespec="microseconds"), "status": response.status,
+               "content_type": (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
+               "content_length": len(response.body), "warc_filename": ref.filename, "warc_offset": ref.offset,
+               "warc_length": ref.length, "warc_record_id": ref.record_id, "payload_digest": ref.payload_digest}
+        row["id"] = self.db.add_capture(row)
+        if self.stats:
+            self.stats.inc_value("arshif/captures")
+            self.stats.set_value("arshif/warc_bytes", self.warc.bytes_written)
+        return row
+
+    def failure(self, request, exception) -> dict:
+        """A fetch that got no response: recorded with its error, the crawl goes on."""
+        row = {"crawl_id": self.crawl_id, "url": request.url, "method": request.method,
+               "fetched_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+               "error": f"{type(exception).__name__}: {exception}"[:500]}
+        row["id"] = self.db.add_capture(row)
+        if self.stats:
+            self.stats.inc_value("arshif/failures")
+        return row
+
+    # --- end ------------------------------------------------------------------------------------
+    def _spider_closed(self, spider, reason):
+        self.close(reason)
+
+    def close(self, reason: str | None = None) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.warc.close()
+        stats = dict(self.stats.get_stats()) if self.stats else {}
+        stats["arshif/warc_bytes"] = self.warc.bytes_written
+        self.db.finish_crawl(self.crawl_id, json.loads(json.dumps(stats, default=str)), reason)
+        self.db.close()

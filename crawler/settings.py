@@ -1,0 +1,42 @@
+"""Scrapy settings for Arshif. Our own settings carry the ``ARSHIF_`` prefix.
+
+Override any of them per run: ``arshif crawl URL -s NAME=VALUE`` or ``scrapy crawl blog -s NAME=VALUE``.
+"""
+
+BOT_NAME = "arshif"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- Arshif -------------------------------------------------------------------------------------
+ARSHIF_OUT = "arshif-output"  # output folder: archive.db, warc/, job/
+ARSHIF_CONTACT = "https://github.com/arshif-archive/arshif"  # put your own page or mailto: here
+ARSHIF_OPERATOR = ""  # who runs the crawl; written into every warcinfo record
+ARSHIF_WARC_PREFIX = "ARSHIF"
+ARSHIF_WARC_MAX_SIZE = 1_000_000_000  # rotate WARC files at this many bytes
+ARSHIF_ALLOW_DOMAINS = []  # hosts in scope beside the start URL's (their subdomains too)
+ARSHIF_PROFILE = ""  # optional per-site profile (TOML) with CSS/XPath overrides
+ARSHIF_EXTRACT_WORKERS = 0  # extraction processes; 0 = one per core, -1 = extract in the crawl process
+ARSHIF_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
+
+# --- politeness ---------------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_DELAY = 0.25
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# USER_AGENT is built by the blog spider from ARSHIF_CONTACT unless you set it yourself.
+
+# --- components ---------------------------------------------------------------------------------
+# 800: above Redirect (600) and HttpCompression (590), so capture sees 3xx hops and wire bodies;
+# below HttpCache (900), so responses served from the cache are not archived twice.
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.WarcCaptureMiddleware": 800}
+ITEM_PIPELINES = {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.StorePipeline": 800}
+EXTENSIONS = {"crawler.extensions.CrawlProgress": 500}
+
+CONCURRENT_ITEMS = 8  # the default 100 costs CPU for nothing here
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,163 @@
+"""The ``blog`` spider: walks an Arabic blog from one start URL.
+
+From the start URL (home, a listing page or a single article) it follows listing pagination, every
+article linked from listings, related-article and previous/next links on articles, the blog's home
+link (so a single article leads to the whole blog), sitemaps (robots.txt ``Sitemap:`` lines and
+the well-known paths) and feeds. It stays on the start URL's host plus ``allow_domains``.
+
+    scrapy crawl blog -a url=https://example.blog/ -s ARSHIF_OUT=out
+"""
+
+from __future__ import annotations
+
+import gzip
+from urllib.parse import urldefrag, urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.http import HtmlResponse, TextResponse
+from scrapy.utils.sitemap import Sitemap
+
+from archive import __version__
+from archive.profile import Profile
+
+from .. import pages
+from ..items import PageItem
+
+SITEMAP_PATHS = ("/wp-sitemap.xml", "/sitemap.xml", "/sitemap_index.xml")
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompressed file
+
+
+def _bare_host(host: str) -> str:
+    host = (host or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+class BlogSpider(scrapy.Spider):
+    name = "blog"
+
+    def __init__(self, url: str | None = None, allow_domains: str = "", profile: str = "", *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not url:
+            raise ValueError("the blog spider needs a start URL: -a url=https://…")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        self.start_url = url
+        self.root_url = f"{parts.scheme}://{parts.netloc}"
+        self.start_netloc = (_bare_host(parts.hostname), parts.port)
+        self.extra_domains = [d.strip().lower() for d in allow_domains.split(",") if d.strip()]
+        self.allowed_domains = [parts.hostname] + self.extra_domains  # OffsiteMiddleware: redirects too
+        self.profile_path = profile
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        extra = crawler.settings.getlist("ARSHIF_ALLOW_DOMAINS")
+        spider.extra_domains += [d.lower() for d in extra if d]
+        spider.allowed_domains += [d.lower() for d in extra if d]
+        path = spider.profile_path or crawler.settings.get("ARSHIF_PROFILE")
+        spider.profile = Profile.load(path) if path else Profile()
+        # RobotsTxtMiddleware fetches robots.txt itself; read its Sitemap: lines from that same
+        # response instead of fetching (and archiving) the file twice.
+        spider.obeys_robots = crawler.settings.getbool("ROBOTSTXT_OBEY")
+        crawler.signals.connect(spider._robots_seen, signal=signals.response_received)
+        return spider
+
+    @classmethod
+    def update_settings(cls, settings):
+        super().update_settings(settings)
+        # An honest User-Agent naming Arshif and a contact, unless the user set one.
+        if settings.getpriority("USER_AGENT") <= settings.getpriority("BOT_NAME"):
+            contact = settings.get("ARSHIF_CONTACT")
+            settings.set("USER_AGENT", f"Arshif/{__version__} (archival crawler; +{contact})", priority="spider")
+
+    # --- scope --------------------------------------------------------------------------------------
+    def in_scope(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return False
+        if (_bare_host(parts.hostname), parts.port) == self.start_netloc:
+            return True
+        host = parts.hostname.lower()
+        return any(host == d or host.endswith("." + d) for d in self.extra_domains)
+
+    def follow_all(self, response, links, callback):
+        """Resolve, de-fragment and scope links; return (requests, link rows)."""
+        requests, rows, seen = [], [], set()
+        for href, kind in links:
+            if not href or href.startswith(("mailto:", "javascript:", "tel:", "#")):
+                continue
+            url = urldefrag(response.urljoin(href.strip()))[0]
+            if (url, kind) in seen or not self.in_scope(url) or url == response.url and kind != "sitemap":
+                continue
+            seen.add((url, kind))
+            rows.append((url, kind))
+            requests.append(scrapy.Request(url, callback=callback, meta={"link_kind": kind}))
+        return requests, rows
+
+    # --- callbacks ----------------------------------------------------------------------------------
+    async def start(self):
+        yield scrapy.Request(self.start_url, callback=self.parse_page)
+        if not self.obeys_robots:
+            yield scrapy.Request(self.root_url + "/robots.txt", callback=self.parse_robots)
+        for path in SITEMAP_PATHS:
+            yield scrapy.Request(self.root_url + path, callback=self.parse_sitemap)
+
+    def parse_page(self, response):
+        if not isinstance(response, HtmlResponse):
+            return
+        root = response.selector.root
+        kind = pages.classify(root, self.profile)
+        requests, feeds = self.follow_all(response, pages.feed_links(root), self.parse_feed)
+        yield from requests
+        capture = response.meta.get("arshif_capture")
+        if kind == "listing":
+            requests, rows = self.follow_all(response, pages.listing_links(root, self.profile), self.parse_page)
+            yield from requests
+            yield PageItem(response.url, "listing", rows + feeds, capture=capture)
+        elif kind == "article":
+            requests, rows = self.follow_all(response, pages.article_links(root, self.profile), self.parse_page)
+            yield from requests
+            yield PageItem(response.url, "article", rows + feeds, html=response.text, capture=capture)
+
+    def _robots_seen(self, response, request, spider):
+        if urlsplit(response.url).path == "/robots.txt" and request.callback is None and response.status == 200:
+            for req in self.parse_robots(response):
+                self.crawler.engine.crawl(req)
+
+    def parse_robots(self, response):
+        if not isinstance(response, TextResponse):
+            return
+        links = [(line.split(":", 1)[1].strip(), "sitemap") for line in response.text.splitlines()
+                 if line.lower().startswith("sitemap:")]
+        requests, _ = self.follow_all(response, links, self.parse_sitemap)
+        yield from requests
+
+    def parse_sitemap(self, response):
+        body = response.body
+        if body[:2] == b"\x1f\x8b":  # a .xml.gz sitemap, not decoded by HttpCompression
+            body = gzip.GzipFile(fileobj=__import__("io").BytesIO(body)).read(MAX_SITEMAP_BYTES)
+        try:
+            sitemap = Sitemap(body)
+        except Exception:  # not XML (e.g. a theme's HTML 200 page at /sitemap.xml)
+            return
+        locs = [entry["loc"] for entry in sitemap if entry.get("loc")]
+        if sitemap.type == "sitemapindex":
+            requests, rows = self.follow_all(response, [(u, "sitemap") for u in locs], self.parse_sitemap)
+        elif sitemap.type == "urlset":
+            requests, rows = self.follow_all(response, [(u, "sitemap") for u in locs], self.parse_page)
+        else:
+            return
+        yield from requests
+        yield PageItem(response.url, "sitemap", rows, capture=response.meta.get("arshif_capture"))
+
+    def parse_feed(self, response):
+        if not isinstance(response, TextResponse):
+            return
+        selector = response.selector
+        selector.remove_namespaces()
+        hrefs = selector.xpath("//item/link/text() | //entry/link[not(@rel) or @rel='alternate']/@href").getall()
+        requests, rows = self.follow_all(response, [(h, "feed") for h in hrefs], self.parse_page)
+        yield from requests
+        yield PageItem(response.url, "feed", rows, capture=response.meta.get("arshif_capture"))
