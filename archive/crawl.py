@@ -104,8 +104,18 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
 
     process = CrawlerProcess(scrapy_settings)
     process.crawl("blog", url=url)
+    if not verbose:  # after crawl(): Scrapy installs its root handler there
+        for handler in logging.root.handlers:
+            handler.addFilter(_one_line)
     process.start()
     return summary(out)
+
+
+def _one_line(record: logging.LogRecord) -> bool:
+    """Without --verbose, errors are one line: the traceback stays out of the user's terminal."""
+    record.exc_info = None
+    record.exc_text = None
+    return True
 
 
 def _show_progress() -> None:

@@ -11,7 +11,7 @@ import gzip
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .site import Resource, build_site
+from .site import Resource, make_theme
 
 NOT_FOUND = Resource("<html><body><h1>الصفحة غير موجودة</h1></body></html>".encode(), status=404)
 
@@ -55,7 +55,8 @@ class SiteServer(ThreadingHTTPServer):
     def __init__(self, theme: str = "classic", *, traps: bool = False, port: int = 0):
         super().__init__(("127.0.0.1", port), SiteHandler)
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
-        self.site = build_site(theme, self.base_url, traps=traps)
+        self.theme = make_theme(theme, self.base_url, traps=traps)
+        self.site = self.theme.build()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     def __enter__(self):

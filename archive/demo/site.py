@@ -51,11 +51,15 @@ class Resource:
     chunked: bool = False
 
 
-def build_site(theme: str, base_url: str, *, traps: bool = False) -> dict[str, Resource]:
+def make_theme(theme: str, base_url: str, *, traps: bool = False) -> "Theme":
     if theme not in THEMES:
         raise ValueError(f"unknown theme {theme!r}; choose one of {', '.join(THEMES)}")
     theme_cls = {"classic": ClassicTheme, "block": BlockTheme, "blogger": BloggerTheme}[theme]
-    return theme_cls(base_url.rstrip("/"), traps).build()
+    return theme_cls(base_url.rstrip("/"), traps)
+
+
+def build_site(theme: str, base_url: str, *, traps: bool = False) -> dict[str, Resource]:
+    return make_theme(theme, base_url, traps=traps).build()
 
 
 def related_of(posts: list[Article], post: Article) -> list[Article]:
@@ -139,9 +143,14 @@ class Theme:
                 '<li><a href="/missing/page/">مفقود</a></li>'
                 '<li><a href="/legacy/windows-1256/">ترميز قديم</a></li><li><a href="/streamed/chunked/">مجزأ</a></li>')
 
-    @property
-    def all_posts(self) -> list[Article]:
-        return self.posts + (TRAP_ARTICLES if self.traps else [])
+    def article_urls(self) -> dict[str, Article]:
+        """{absolute URL: Article} of every article page the site serves: the tests' truth."""
+        urls = {self.url(self.post_path(p)): p for p in self.posts}
+        if self.traps:
+            legacy, streamed = TRAP_ARTICLES
+            urls[self.url("/legacy/windows-1256/")] = legacy
+            urls[self.url("/streamed/chunked/")] = streamed
+        return urls
 
     # --- shared page parts -------------------------------------------------------------------------
     def head(self, title: str, extra: str = "") -> str:

@@ -11,6 +11,7 @@ the well-known paths) and feeds. It stays on the start URL's host plus ``allow_d
 from __future__ import annotations
 
 import gzip
+import logging
 from urllib.parse import urldefrag, urlsplit
 
 import scrapy
@@ -24,6 +25,7 @@ from archive.profile import Profile
 from .. import pages
 from ..items import PageItem
 
+progress_log = logging.getLogger("arshif")
 SITEMAP_PATHS = ("/wp-sitemap.xml", "/sitemap.xml", "/sitemap_index.xml")
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompressed file
 
@@ -93,16 +95,24 @@ class BlogSpider(scrapy.Spider):
                 continue
             seen.add((url, kind))
             rows.append((url, kind))
-            requests.append(scrapy.Request(url, callback=callback, meta={"link_kind": kind}))
+            requests.append(scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta={"link_kind": kind}))
         return requests, rows
 
     # --- callbacks ----------------------------------------------------------------------------------
     async def start(self):
-        yield scrapy.Request(self.start_url, callback=self.parse_page)
+        yield scrapy.Request(self.start_url, callback=self.parse_page, errback=self.fetch_failed)
         if not self.obeys_robots:
-            yield scrapy.Request(self.root_url + "/robots.txt", callback=self.parse_robots)
+            yield scrapy.Request(self.root_url + "/robots.txt", callback=self.parse_robots, errback=self.fetch_failed)
         for path in SITEMAP_PATHS:
-            yield scrapy.Request(self.root_url + path, callback=self.parse_sitemap)
+            yield scrapy.Request(self.root_url + path, callback=self.parse_sitemap, errback=self.fetch_failed)
+
+    def fetch_failed(self, failure):
+        """One line per failed fetch; the captures table already holds it (status or error)."""
+        from scrapy.spidermiddlewares.httperror import HttpError
+
+        if failure.check(HttpError):
+            return  # a 404 on a guessed sitemap path is routine, and archived with its status
+        progress_log.warning("could not fetch %s: %s", failure.request.url, failure.getErrorMessage())
 
     def parse_page(self, response):
         if not isinstance(response, HtmlResponse):

@@ -1,0 +1,217 @@
+"""End-to-end crawls of local test sites in three markups (classic WordPress, block WordPress,
+Blogger): what the spider finds, what lands in SQLite, and that the WARC files are valid."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.demo.content import wordpress_date
+from archive.demo.site import related_of
+from archive.warc import read_record
+
+from .conftest import ROOT, crawl, query
+
+BOILERPLATE = ["مقالات ذات صلة", "اقرأ أيضا", "مواضيع ذات صلة", "شارك:", "شارك المقال", "أضف تعليقاً",
+               "اترك تعليقاً", "إرسال تعليق", "أحدث المقالات", "رسالة أقدم", "التالي"]
+
+
+def truth(server):
+    """The site's theme and {url: Article} of every article it serves (trap articles included)."""
+    return server.theme, server.theme.article_urls()
+
+
+def test_every_article_found_exactly_once(crawled):
+    out, server, _ = crawled
+    _, expected = truth(server)
+    rows = query(out, "select url from articles")
+    assert sorted(r["url"] for r in rows) == sorted(expected)
+    # ...and fetched once: one 200 capture per article URL
+    counts = query(out, "select url, count(*) n from captures where status = 200 group by url having n > 1")
+    assert [dict(r) for r in counts] == []
+
+
+def test_metadata_and_text_match_the_site(crawled):
+    out, server, _ = crawled
+    theme, expected = truth(server)
+    rows = {r["url"]: r for r in query(out, "select * from articles")}
+    for url, post in expected.items():
+        row = rows[url]
+        assert row["title"] == post.title, url
+        assert row["author"] == post.author, url
+        assert row["published"][:10] == post.published.isoformat(), url
+        assert row["published_raw"], url
+        assert row["lang"] == "ar"
+        for paragraph in post.paragraphs:
+            assert paragraph in row["text"], (url, paragraph)
+        for phrase in BOILERPLATE:
+            assert phrase not in row["text"], (url, phrase)
+        for other in related_of(theme.posts, post) if post in theme.posts else []:
+            assert other.title not in row["text"], (url, "related title in text")
+        labels = set(json.loads(row["categories"])) | set(json.loads(row["tags"]))
+        assert post.category in labels
+        assert row["word_count"] == len(row["text"].split())
+        if post.modified and type(theme).__name__ != "BloggerTheme":
+            assert row["modified"][:10] == post.modified.isoformat()
+
+
+def test_published_raw_is_the_string_printed_on_the_page(crawled):
+    out, server, _ = crawled
+    theme, expected = truth(server)
+    rows = {r["url"]: r for r in query(out, "select url, published_raw from articles")}
+    for url, post in expected.items():
+        raw = rows[url]["published_raw"]
+        if type(theme).__name__ == "ClassicTheme":
+            assert raw == wordpress_date(post.published)  # e.g. "ديسمبر 25, 2025"
+        else:
+            assert str(post.published.day) in raw and str(post.published.year) in raw
+
+
+def test_related_links_recorded(crawled):
+    out, server, _ = crawled
+    theme, expected = truth(server)
+    for post in theme.posts[:5]:
+        url = server.base_url + theme.post_path(post)
+        related = {r["to_url"] for r in query(out, "select to_url from links where from_url = ? and kind = 'related'", (url,))}
+        assert {server.base_url + theme.post_path(r) for r in related_of(theme.posts, post)} <= related
+        stored = json.loads(query(out, "select related from articles where url = ?", (url,))[0]["related"])
+        assert {server.base_url + theme.post_path(r) for r in related_of(theme.posts, post)} <= set(stored)
+    kinds = {r["kind"] for r in query(out, "select distinct kind from links")}
+    assert {"article", "pagination", "related", "feed", "sitemap"} <= kinds
+
+
+def test_windows_1256_article_is_decoded(crawled):
+    out, server, _ = crawled
+    row = query(out, "select title, text from articles where url like '%windows-1256%'")[0]
+    assert row["title"] == "صفحة قديمة بترميز ويندوز"
+    assert "كُتبت هذه الصفحة بترميز ويندوز العربي القديم" in row["text"]
+
+
+def test_robots_disallow_is_honoured(crawled):
+    out, _, _ = crawled
+    assert query(out, "select url from captures where url like '%/private/%'") == []
+
+
+def test_out_of_scope_redirect_is_not_followed(crawled):
+    out, _, _ = crawled
+    hop = query(out, "select status from captures where url like '%/go/elsewhere/'")
+    assert [r["status"] for r in hop] == [302]  # the 3xx itself is archived...
+    assert query(out, "select url from captures where url like 'http://localhost%'") == []  # ...not its target
+
+
+def test_failed_fetches_are_recorded(crawled):
+    out, _, _ = crawled
+    missing = query(out, "select status from captures where url like '%/missing/page/'")
+    assert [r["status"] for r in missing] == [404]
+
+
+def test_warc_files_pass_warcio_check_and_index(crawled):
+    out, _, _ = crawled
+    files = sorted((out / "warc").glob("*.warc.gz"))
+    assert files and not list((out / "warc").glob("*.open"))
+    for path in files:
+        assert path.name.startswith("ARSHIF-") and path.name.count("-") >= 3
+        subprocess.run(["gzip", "-t", str(path)], check=True)
+        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "digest pass" in check.stdout and "fail" not in check.stdout
+        index = subprocess.run([sys.executable, "-m", "warcio.cli", "index", str(path)], capture_output=True, text=True, check=True)
+        assert index.stdout.count('"warc-type": "response"') > 0
+
+
+def test_each_capture_row_points_at_its_record(crawled):
+    out, _, _ = crawled
+    rows = query(out, "select * from captures where warc_filename is not null")
+    assert rows
+    for row in rows:
+        record = read_record(out / "warc" / row["warc_filename"], row["warc_offset"])
+        assert record.rec_type == "response"
+        assert record.rec_headers.get_header("WARC-Target-URI") == row["url"]
+        assert record.rec_headers.get_header("WARC-Record-ID") == row["warc_record_id"]
+        assert record.http_headers.get_statuscode() == str(row["status"])
+
+
+def test_warc_records_are_as_received(crawled):
+    out, server, _ = crawled
+    records = []
+    for path in sorted((out / "warc").glob("*.warc.gz")):
+        with open(path, "rb") as fh:
+            for rec in ArchiveIterator(fh):
+                raw = rec.raw_stream.read()
+                records.append((rec.rec_type, rec.rec_headers, rec.http_headers, raw))
+    assert records[0][0] == "warcinfo"
+    assert records[0][1].get_header("WARC-Filename", "").startswith("ARSHIF-")
+    responses = {h.get_header("WARC-Target-URI"): (http, raw) for t, h, http, raw in records if t == "response"}
+    requests = {h.get_header("WARC-Target-URI"): (h, http) for t, h, http, raw in records if t == "request"}
+    ids = {h.get_header("WARC-Record-ID") for t, h, _, _ in records if t == "response"}
+    for uri, (h, http) in requests.items():
+        assert h.get_header("WARC-Concurrent-To") in ids
+        assert http.get_header("Host")
+        assert "Arshif/" in http.get_header("User-Agent")
+    home_http, home_raw = responses[server.base_url + "/"]
+    assert home_http.get_header("Content-Encoding") == "gzip"
+    assert home_raw[:2] == b"\x1f\x8b"  # still compressed, as it came over the wire
+    assert "مدونة الذاكرة" in gzip.decompress(home_raw).decode()
+    chunked_http, chunked_raw = responses[server.base_url + "/streamed/chunked/"]
+    assert chunked_http.get_header("Transfer-Encoding") is None  # de-chunked, framing header dropped
+    assert chunked_raw == server.site["/streamed/chunked/"].body
+    for uri, (_, http) in requests.items():
+        # warcio splits "GET /path?query HTTP/1.1" into protocol "GET" and statusline "/path?query HTTP/1.1"
+        path = "/" + uri.split("/", 3)[3]
+        assert http.protocol == "GET" and http.statusline == f"{path} HTTP/1.1", uri
+
+
+def test_recrawl_duplicates_nothing(tmp_path):
+    from archive.demo.server import SiteServer
+
+    with SiteServer("classic", traps=True) as server:
+        crawl(server.base_url + "/", tmp_path)
+        first = {t: query(tmp_path, f"select count(*) n from {t}")[0]["n"] for t in ("articles", "links")}
+        crawl(server.base_url + "/", tmp_path)
+    second = {t: query(tmp_path, f"select count(*) n from {t}")[0]["n"] for t in ("articles", "links")}
+    assert first == second and first["articles"] == 44
+    assert query(tmp_path, "select count(distinct url) n from articles")[0]["n"] == 44
+    assert [r["finish_reason"] for r in query(tmp_path, "select finish_reason from crawls")] == ["finished", "finished"]
+
+
+@pytest.mark.parametrize("theme_name", ["classic", "blogger"])
+def test_start_from_a_single_article(theme_name, tmp_path):
+    from archive.demo.server import SiteServer
+    from archive.demo.content import articles
+
+    with SiteServer(theme_name) as server:
+        post = articles()[-1]  # the oldest article, far from the home page
+        start = next(server.base_url + p for p in server.site if post.slug in p)
+        crawl(start, tmp_path, "-s", "ROBOTSTXT_OBEY=False")
+    assert query(tmp_path, "select count(*) n from articles")[0]["n"] == 42
+
+
+def test_scrapy_crawl_command_works(tmp_path):
+    from archive.demo.server import SiteServer
+
+    with SiteServer("block") as server:
+        subprocess.run([str(Path(sys.executable).parent / "scrapy"), "crawl", "blog", "-a", f"url={server.base_url}/",
+                        "-s", f"ARSHIF_OUT={tmp_path}", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+                        "-s", "LOG_LEVEL=WARNING"], cwd=ROOT, check=True, capture_output=True, timeout=300)
+    assert query(tmp_path, "select count(*) n from articles")[0]["n"] == 42
+
+
+def test_warc_rotation(tmp_path):
+    from archive.demo.server import SiteServer
+
+    with SiteServer("classic") as server:
+        crawl(server.base_url + "/", tmp_path, "-s", "ARSHIF_WARC_MAX_SIZE=30000")
+    files = sorted((tmp_path / "warc").glob("*.warc.gz"))
+    assert len(files) >= 4 and not list((tmp_path / "warc").glob("*.open"))
+    serials = [int(f.name.split("-")[2]) for f in files]
+    assert serials == list(range(len(files)))
+    for path in files:
+        with open(path, "rb") as fh:
+            first = next(iter(ArchiveIterator(fh)))
+        assert first.rec_type == "warcinfo" and first.rec_headers.protocol == "WARC/1.1"
