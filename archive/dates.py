@@ -192,6 +192,8 @@ def _read_named(tokens: str):
             if cal == "gregorian" and _HIJRI_MARK_RE.match(tokens[m.end():]):
                 continue  # a Gregorian month name with a Hijri year makes no sense
             day = int(parts["d"]) if "d" in parts else None
+            if day is None and tokens[: m.start()].rstrip(" ,./-")[-1:].isdigit():
+                continue  # "32 ديسمبر 2025": a bad day is no licence to keep only the month
             result = _make_date(int(parts["y"]), int(month_token[1:]), day, cal)
             if result:
                 found.append((result, cal, "month-name", m.start(), _read_time(tokens, m) if day else ""))
