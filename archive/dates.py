@@ -80,7 +80,7 @@ def _alternation(words):
 
 _MONTH_RE = _alternation(list(_GREGORIAN_MONTHS) + list(_HIJRI_MONTHS))
 _WEEKDAY_RE = _alternation(_WEEKDAYS)
-_PREFIX_RE = re.compile(rf"^(?:(?:{'|'.join(sorted(map(re.escape, _PREFIXES), key=len, reverse=True))})\s*:?\s*)+")
+_PREFIX_RE = re.compile(rf"^(?:(?:{'|'.join(sorted(map(re.escape, _PREFIXES), key=len, reverse=True))})(?!\w)\s*:?\s*)+")
 # "كانون الأول/ ديسمبر", "كانون الأول (ديسمبر)": two names for one month collapse into one token.
 _DUAL_MONTH_RE = re.compile(r"\b([gh]\d\d)\s*(?:/|\(|-|–)?\s*\1\s*\)?")
 
