@@ -38,6 +38,9 @@ test: install-test
 	$(BIN)/pytest -q
 
 bench: install-test
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
+	$(BIN)/python benchmarks/bench_crawl.py
 	$(BIN)/python benchmarks/bench_dates.py
 
 clean:

@@ -139,21 +139,31 @@ class Article:
         return "\n".join(self.paragraphs)
 
 
-def articles() -> list[Article]:
-    """The demo blog's articles, newest first (as a blog lists them)."""
+def articles(scale: int = 1) -> list[Article]:
+    """The demo blog's articles, newest first (as a blog lists them).
+
+    ``scale`` > 1 repeats the set with new numbers and dates, a year earlier each time, for
+    benchmarks that need a bigger blog."""
     out = []
-    for i, (title, category, lead) in enumerate(_ARTICLES):
-        bank = CATEGORIES[category][1]
-        k = i % len(bank)
-        second = f"{bank[k]} {bank[(k + 1) % len(bank)]}"
-        third = f"{bank[(k + 2) % len(bank)]} {bank[(k + 3) % len(bank)]}"
-        published = date(2025, 1 + (i * 11) // len(_ARTICLES), 1 + (i * 7) % 28)
-        modified = date(2025, 12, 28) if i % 5 == 0 else None
-        tags = [category, AUTHORS[i % len(AUTHORS)].split()[0], "أرشيف" if i % 3 == 0 else "تحليل"]
-        out.append(Article(i + 1, title, category, AUTHORS[i % len(AUTHORS)], published,
-                           [lead, second, third], tags, modified))
+    for n in range(len(_ARTICLES) * scale):
+        copy, i = divmod(n, len(_ARTICLES))
+        out.append(_article(n, copy, i))
     out.sort(key=lambda a: (a.published, a.number), reverse=True)
     return out
+
+
+def _article(n: int, copy: int, i: int) -> Article:
+    title, category, lead = _ARTICLES[i]
+    if copy:
+        title = f"{title} ({copy + 1})"
+    bank = CATEGORIES[category][1]
+    k = i % len(bank)
+    second = f"{bank[k]} {bank[(k + 1) % len(bank)]}"
+    third = f"{bank[(k + 2) % len(bank)]} {bank[(k + 3) % len(bank)]}"
+    published = date(2025 - copy, 1 + (i * 11) // len(_ARTICLES), 1 + (i * 7) % 28)
+    modified = date(2025, 12, 28) if i % 5 == 0 and not copy else None
+    tags = [category, AUTHORS[i % len(AUTHORS)].split()[0], "أرشيف" if i % 3 == 0 else "تحليل"]
+    return Article(n + 1, title, category, AUTHORS[i % len(AUTHORS)], published, [lead, second, third], tags, modified)
 
 
 def wordpress_date(day: date) -> str:

@@ -52,10 +52,10 @@ class SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the default 5 overflows under a crawler's concurrency
 
-    def __init__(self, theme: str = "classic", *, traps: bool = False, port: int = 0):
+    def __init__(self, theme: str = "classic", *, traps: bool = False, port: int = 0, scale: int = 1):
         super().__init__(("127.0.0.1", port), SiteHandler)
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
-        self.theme = make_theme(theme, self.base_url, traps=traps)
+        self.theme = make_theme(theme, self.base_url, traps=traps, scale=scale)
         self.site = self.theme.build()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 

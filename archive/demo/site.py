@@ -51,15 +51,15 @@ class Resource:
     chunked: bool = False
 
 
-def make_theme(theme: str, base_url: str, *, traps: bool = False) -> "Theme":
+def make_theme(theme: str, base_url: str, *, traps: bool = False, scale: int = 1) -> "Theme":
     if theme not in THEMES:
         raise ValueError(f"unknown theme {theme!r}; choose one of {', '.join(THEMES)}")
     theme_cls = {"classic": ClassicTheme, "block": BlockTheme, "blogger": BloggerTheme}[theme]
-    return theme_cls(base_url.rstrip("/"), traps)
+    return theme_cls(base_url.rstrip("/"), traps, scale)
 
 
-def build_site(theme: str, base_url: str, *, traps: bool = False) -> dict[str, Resource]:
-    return make_theme(theme, base_url, traps=traps).build()
+def build_site(theme: str, base_url: str, *, traps: bool = False, scale: int = 1) -> dict[str, Resource]:
+    return make_theme(theme, base_url, traps=traps, scale=scale).build()
 
 
 def related_of(posts: list[Article], post: Article) -> list[Article]:
@@ -71,9 +71,9 @@ def related_of(posts: list[Article], post: Article) -> list[Article]:
 class Theme:
     feed_path = "/feed/"
 
-    def __init__(self, base: str, traps: bool):
+    def __init__(self, base: str, traps: bool, scale: int = 1):
         self.base, self.traps = base, traps
-        self.posts = articles()
+        self.posts = articles(scale)
         self.site: dict[str, Resource] = {}
 
     # --- URLs ------------------------------------------------------------------------------------
