@@ -47,6 +47,7 @@ class ArchiveDB:
             "id": int, "crawl_id": int, "url": str, "method": str, "fetched_at": str, "status": int,
             "content_type": str, "content_length": int, "warc_filename": str, "warc_offset": int,
             "warc_length": int, "warc_record_id": str, "payload_digest": str, "error": str,
+            "record_type": str, "warc_date": str, "refers_to": str,
         }, pk="id", foreign_keys=[("crawl_id", "crawls", "id")], if_not_exists=True)
         db["articles"].create(ARTICLE_COLUMNS, pk="url", foreign_keys=[("capture_id", "captures", "id")],
                               if_not_exists=True)
@@ -67,6 +68,20 @@ class ArchiveDB:
                                             "stats": json.dumps(stats, default=str, sort_keys=True)})
 
     # --- rows ---------------------------------------------------------------------------------------
+    def archived_payloads(self) -> dict:
+        """{payload digest: (url, WARC-Date, record id)} of full responses already in the WARCs:
+        the dedup index. A digest archived twice keeps its first capture."""
+        rows = self.db.execute(
+            "select payload_digest, url, warc_date, warc_record_id from captures where record_type = 'response' "
+            "and status = 200 and payload_digest is not null order by id desc").fetchall()
+        return {digest: (url, date, record_id) for digest, url, date, record_id in rows}
+
+    def last_response(self, url: str):
+        """(WARC-Date, record id, digest) of the latest full 200 response for ``url``, or None."""
+        return self.db.execute(
+            "select warc_date, warc_record_id, payload_digest from captures where url = ? and status = 200 "
+            "and record_type = 'response' order by id desc limit 1", [url]).fetchone()
+
     def add_capture(self, row: dict) -> int:
         return self.db["captures"].insert(row).last_pk
 

@@ -13,6 +13,8 @@ Reading (``read_record``, ``iter_records``): random access by offset, and stream
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import socket
@@ -52,6 +54,25 @@ class HttpExchange:
 
 
 @dataclass
+class Original:
+    """An earlier capture that a revisit record points at."""
+
+    uri: str
+    date: str  # its WARC-Date
+    record_id: str
+    digest: str
+
+
+REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC payload digest of a body as transferred (sha1, base32), as warcio writes it."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+@dataclass
 class RecordRef:
     """Where a record landed: enough to seek straight to it later."""
 
@@ -61,6 +82,7 @@ class RecordRef:
     record_id: str
     date: str
     payload_digest: str | None
+    record_type: str = "response"
 
 
 def reason_phrase(status: int) -> str:
@@ -135,22 +157,36 @@ class WarcWriter:
         self.bytes_written += length
         headers = record.rec_headers
         return RecordRef(self.filename, offset, length, headers.get_header("WARC-Record-ID"),
-                         headers.get_header("WARC-Date"), headers.get_header("WARC-Payload-Digest"))
+                         headers.get_header("WARC-Date"), headers.get_header("WARC-Payload-Digest"),
+                         headers.get_header("WARC-Type"))
 
     # --- records ---------------------------------------------------------------------------------
-    def write_exchange(self, exchange: HttpExchange) -> RecordRef:
-        """Write the response record, then the request record; return the response's place."""
+    def write_exchange(self, exchange: HttpExchange, *, original: Original | None = None,
+                       profile: str = REVISIT_IDENTICAL, truncated: str | None = None) -> RecordRef:
+        """Write the response record (or, given the ``original`` it repeats, a revisit record),
+        then the request record; return the response's place.
+
+        ``truncated`` ("length", "time", "disconnect") marks a body that did not arrive whole.
+        """
         writer = self._writer_for_next_record()
         date = warc_date(exchange.fetched_at)
         status_line = f"{exchange.status} {reason_phrase(exchange.status)}".strip()
         headers = [(k, v) for k, v in exchange.response_headers if k.lower() not in _FRAMING_HEADERS]
+        http_headers = StatusAndHeaders(status_line, headers, protocol=exchange.protocol)
         warc_headers = {"WARC-Date": date}
         if exchange.ip_address:
             warc_headers["WARC-IP-Address"] = exchange.ip_address
-        response = writer.create_warc_record(
-            exchange.url, "response", payload=BytesIO(exchange.response_body),
-            http_headers=StatusAndHeaders(status_line, headers, protocol=exchange.protocol),
-            warc_headers_dict=warc_headers)
+        if truncated:
+            warc_headers["WARC-Truncated"] = truncated
+        if original is not None:
+            # Headers only: the body is the original's (same digest) or unchanged (304).
+            warc_headers["WARC-Refers-To"] = original.record_id
+            response = writer.create_revisit_record(exchange.url, original.digest, original.uri, original.date,
+                                                    http_headers=http_headers, warc_headers_dict=warc_headers)
+            response.rec_headers.replace_header("WARC-Profile", profile)
+        else:
+            response = writer.create_warc_record(exchange.url, "response", payload=BytesIO(exchange.response_body),
+                                                 http_headers=http_headers, warc_headers_dict=warc_headers)
         ref = self._write(response)
         request = writer.create_warc_record(
             exchange.url, "request", payload=BytesIO(exchange.request_body),
@@ -172,6 +208,37 @@ class WarcWriter:
             warc_content_type="application/warc-fields",
             warc_headers_dict={"WARC-Date": warc_date(), "WARC-Concurrent-To": concurrent_to})
         return self._write(record)
+
+
+def repair_open_file(path: str | os.PathLike) -> tuple[Path, int, int]:
+    """Make a ``.warc.gz.open`` file left by a crash whole again and give it its final name.
+
+    Complete records are kept; a record cut off mid-write (and anything after it) is removed.
+    Returns (final path, records kept, bytes cut)."""
+    path = Path(path)
+    size = path.stat().st_size
+    good_end, kept = 0, 0
+    try:
+        with open(path, "rb") as fh:
+            iterator = ArchiveIterator(fh)
+            for record in iterator:
+                offset = iterator.get_record_offset()
+                record.raw_stream.read()  # a truncated gzip member raises here
+                length = iterator.get_record_length()
+                if length is None or offset + length > size:
+                    break
+                good_end, kept = offset + length, kept + 1
+    except Exception:  # any damage ends the good part; warcio raises several kinds
+        pass
+    if good_end < size:
+        with open(path, "r+b") as fh:
+            fh.truncate(good_end)
+    final = path.with_name(path.name[: -len(OPEN_SUFFIX)]) if path.name.endswith(OPEN_SUFFIX) else path
+    if kept == 0:
+        path.unlink()
+    else:
+        os.replace(path, final)
+    return final, kept, size - good_end
 
 
 def read_record(path: str | os.PathLike, offset: int):

@@ -81,4 +81,6 @@ class StorePipeline:
         elif item.kind == "listing":
             self.stats.inc_value("arshif/listings")
         db.upsert_links(item.url, item.links, self.run.crawl_id)
+        if item.kind in ("article", "listing"):
+            self.run.write_outlinks(item.url, item.kind, item.capture, item.links)
         return item

@@ -13,7 +13,8 @@ from scrapy import signals
 
 from archive import __version__
 from archive.db import ArchiveDB
-from archive.warc import HttpExchange, WarcWriter
+from archive.warc import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, HttpExchange, Original, WarcWriter, payload_digest, \
+    repair_open_file
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,10 @@ class ArchiveRun:
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.stats = stats
+        self.repair_leftovers()
         self.db = ArchiveDB(self.out / "archive.db")
+        self.dedup = settings.get("ARSHIF_DEDUP", True)
+        self.payloads = self.db.archived_payloads() if self.dedup else {}
         self.crawl_id = self.db.start_crawl(start_url, settings)
         info = {"software": f"Arshif/{__version__} (Scrapy; warcio)", "operator": settings.get("ARSHIF_OPERATOR"),
                 "http-header-user-agent": settings.get("USER_AGENT"),
@@ -45,6 +49,13 @@ class ArchiveRun:
                                max_size=int(settings.get("ARSHIF_WARC_MAX_SIZE", 10**9)), info=info)
         self.closed = False
 
+    def repair_leftovers(self) -> None:
+        """A crash leaves ``.warc.gz.open`` files: keep their complete records, cut the rest."""
+        for path in sorted((self.out / "warc").glob("*.warc.gz.open")):
+            final, kept, cut = repair_open_file(path)
+            logger.warning("repaired %s: %d complete records kept, %d bytes of a cut-off record removed",
+                           final.name, kept, cut)
+
     @classmethod
     def of(cls, crawler) -> "ArchiveRun":
         run = getattr(crawler, "_arshif_run", None)
@@ -53,6 +64,7 @@ class ArchiveRun:
             recorded = {name: s.get(name) for name in RECORDED_SETTINGS}
             recorded["ARSHIF_ALLOW_DOMAINS"] = s.getlist("ARSHIF_ALLOW_DOMAINS")
             recorded["ARSHIF_WARC_PREFIX"] = s.get("ARSHIF_WARC_PREFIX")
+            recorded["ARSHIF_DEDUP"] = s.getbool("ARSHIF_DEDUP", True)
             start_url = getattr(crawler.spider, "start_url", None) or ""
             run = cls(s.get("ARSHIF_OUT"), start_url, recorded, crawler.stats)
             crawler._arshif_run = run
@@ -73,17 +85,43 @@ class ArchiveRun:
             request_body=request.body or b"", protocol=response.protocol or "HTTP/1.1", status=response.status,
             response_headers=_header_pairs(response.headers), response_body=response.body,
             ip_address=str(response.ip_address) if response.ip_address else None, fetched_at=now)
-        ref = self.warc.write_exchange(exchange)
+        original, profile = self._original_of(request.url, response)
+        truncated = "disconnect" if "dataloss" in response.flags else None
+        ref = self.warc.write_exchange(exchange, original=original, profile=profile, truncated=truncated)
+        if ref.record_type == "response" and response.status == 200 and ref.payload_digest and self.dedup:
+            self.payloads.setdefault(ref.payload_digest, (request.url, ref.date, ref.record_id))
         row = {"crawl_id": self.crawl_id, "url": request.url, "method": request.method,
                "fetched_at": now.isoformat(timespec="microseconds"), "status": response.status,
                "content_type": (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
                "content_length": len(response.body), "warc_filename": ref.filename, "warc_offset": ref.offset,
-               "warc_length": ref.length, "warc_record_id": ref.record_id, "payload_digest": ref.payload_digest}
+               "warc_length": ref.length, "warc_record_id": ref.record_id, "payload_digest": ref.payload_digest,
+               "record_type": ref.record_type, "warc_date": ref.date,
+               "refers_to": original.record_id if original else None}
         row["id"] = self.db.add_capture(row)
         if self.stats:
             self.stats.inc_value("arshif/captures")
+            if original:
+                self.stats.inc_value("arshif/revisits")
             self.stats.set_value("arshif/warc_bytes", self.warc.bytes_written)
         return row
+
+    def _original_of(self, url: str, response):
+        """The earlier capture this response repeats, if any, and the revisit profile to use."""
+        if not self.dedup:
+            return None, REVISIT_IDENTICAL
+        if response.status == 304:  # answer to a conditional request: the body is the last capture's
+            last = self.db.last_response(url)
+            if last:
+                date, record_id, digest = last
+                return Original(url, date, record_id, digest), REVISIT_NOT_MODIFIED
+            return None, REVISIT_IDENTICAL
+        if response.status != 200 or not response.body or "dataloss" in response.flags:
+            return None, REVISIT_IDENTICAL
+        digest = payload_digest(response.body)
+        if digest in self.payloads:
+            uri, date, record_id = self.payloads[digest]
+            return Original(uri, date, record_id, digest), REVISIT_IDENTICAL
+        return None, REVISIT_IDENTICAL
 
     def failure(self, request, exception) -> dict:
         """A fetch that got no response: recorded with its error, the crawl goes on."""
@@ -94,6 +132,13 @@ class ArchiveRun:
         if self.stats:
             self.stats.inc_value("arshif/failures")
         return row
+
+    def write_outlinks(self, url: str, kind: str, capture: dict | None, links: list[tuple[str, str]]) -> None:
+        """A ``metadata`` record beside the page's response: its outlinks and how each was classified."""
+        if not capture or not capture.get("warc_record_id"):
+            return
+        fields = {"arshif-page-kind": kind, "outlink": [f"{to} {link_kind}" for to, link_kind in links]}
+        self.warc.write_metadata(url, capture["warc_record_id"], fields)
 
     # --- end ------------------------------------------------------------------------------------
     def _spider_closed(self, spider, reason):

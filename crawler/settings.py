@@ -13,6 +13,7 @@ ARSHIF_CONTACT = "https://github.com/arshif-archive/arshif"  # put your own page
 ARSHIF_OPERATOR = ""  # who runs the crawl; written into every warcinfo record
 ARSHIF_WARC_PREFIX = "ARSHIF"
 ARSHIF_WARC_MAX_SIZE = 1_000_000_000  # rotate WARC files at this many bytes
+ARSHIF_DEDUP = True  # a payload already archived in OUT becomes a revisit record
 ARSHIF_ALLOW_DOMAINS = []  # hosts in scope beside the start URL's (their subdomains too)
 ARSHIF_PROFILE = ""  # optional per-site profile (TOML) with CSS/XPath overrides
 ARSHIF_EXTRACT_WORKERS = 0  # extraction processes; 0 = one per core, -1 = extract in the crawl process
