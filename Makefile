@@ -1,11 +1,12 @@
 # The two commands of the README:
 #   make demo   set up .venv and crawl the bundled Arabic demo blog into ./demo-output
-#   make test   set up .venv with the test extras (and Debian packages the tests need), run pytest
+#   make test   set up .venv with the test extras, .venv-replay (pywb, py-wacz) and the Debian
+#               packages the tests need, then run pytest
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test debian-deps bench clean
+.PHONY: demo test install install-test replay-env debian-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +20,16 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# pywb and py-wacz pin versions that clash with ours (redis 2.10, gevent): their own environment.
+REPLAY_VENV ?= .venv-replay
+$(REPLAY_VENV)/.installed:
+	$(PYTHON) -m venv $(REPLAY_VENV)
+	$(REPLAY_VENV)/bin/pip install --quiet 'pywb>=2.10,<2.11' 'wacz>=0.5,<0.7'
+	touch $@
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test debian-deps
+replay-env: $(REPLAY_VENV)/.installed
+install-test: $(VENV)/.installed-test $(REPLAY_VENV)/.installed debian-deps
 
 # Debian packages the tests use: gzip (gzip -t on WARC files).
 DEBIAN_PACKAGES := gzip
@@ -44,4 +53,4 @@ bench: install-test
 	$(BIN)/python benchmarks/bench_dates.py
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache
+	rm -rf $(VENV) $(REPLAY_VENV) demo-output .pytest_cache

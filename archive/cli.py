@@ -117,6 +117,85 @@ def parse_date(texts, base):
         click.echo(f"{parsed.iso}\t{parsed.calendar}" if parsed else "\t")
 
 
+def _out_folder(out: str) -> Path:
+    path = Path(out)
+    if not (path / "warc").is_dir():
+        raise click.ClickException(f"{out} is not an Arshif output folder (no warc/ inside)")
+    return path
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Index file (default OUT/index.cdxj).")
+def index(out, output):
+    """Write a sorted CDXJ index of all WARC files in OUT.
+
+    \b
+    Example:
+        arshif index demo-output
+    """
+    from .package import PackageError, write_cdxj
+
+    try:
+        dest = write_cdxj(_out_folder(out), output)
+    except (PackageError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    lines = sum(1 for _ in open(dest, encoding="utf-8"))
+    click.echo(f"{dest}: {lines} records indexed")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .wacz file to write.")
+@click.option("--title", help="Title of the package (default: from the start URL).")
+def wacz(out, output, title):
+    """Package OUT as a WACZ file (WARCs, CDXJ index, pages list with Arabic titles).
+
+    \b
+    Example:
+        arshif wacz demo-output -o demo.wacz
+    """
+    from .package import PackageError, write_wacz
+
+    try:
+        package = write_wacz(_out_folder(out), output, title=title)
+    except (PackageError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    size = sum(r["bytes"] for r in package["resources"])
+    click.echo(f"{output}: {len(package['resources'])} files, {size:,} bytes")
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--port", "-p", default=8080, show_default=True, type=click.IntRange(1, 65535))
+def replay(out, port):
+    """Replay OUT's WARC files with pywb on 127.0.0.1 (Ctrl-C to stop).
+
+    \b
+    Example:
+        arshif replay demo-output --port 8080
+    """
+    from .package import PackageError
+    from .replay import ReplayError, replay_urls, start
+
+    try:
+        proc = start(_out_folder(out), port)
+    except (ReplayError, PackageError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    base = f"http://127.0.0.1:{port}"
+    click.echo(f"pywb is replaying {out} at {base}/arshif/")
+    for title, url in replay_urls(out, base):
+        click.echo(f"  {title}\n    {url}")
+    sys.stdout.flush()
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 def main():
     cli()
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import socket
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -219,13 +220,15 @@ def repair_open_file(path: str | os.PathLike) -> tuple[Path, int, int]:
     size = path.stat().st_size
     good_end, kept = 0, 0
     try:
-        with open(path, "rb") as fh:
+        with open(path, "rb") as fh, open(path, "rb") as check:
             iterator = ArchiveIterator(fh)
             for record in iterator:
                 offset = iterator.get_record_offset()
-                record.raw_stream.read()  # a truncated gzip member raises here
+                record.raw_stream.read()
                 length = iterator.get_record_length()
-                if length is None or offset + length > size:
+                # warcio reads a cut-off gzip member without complaint: check the member ends whole
+                check.seek(offset)
+                if not length or not _whole_gzip_member(check.read(length)):
                     break
                 good_end, kept = offset + length, kept + 1
     except Exception:  # any damage ends the good part; warcio raises several kinds
@@ -239,6 +242,15 @@ def repair_open_file(path: str | os.PathLike) -> tuple[Path, int, int]:
     else:
         os.replace(path, final)
     return final, kept, size - good_end
+
+
+def _whole_gzip_member(data: bytes) -> bool:
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        inflater.decompress(data)
+    except zlib.error:
+        return False
+    return inflater.eof
 
 
 def read_record(path: str | os.PathLike, offset: int):

@@ -1,0 +1,120 @@
+"""Index and package a crawl's WARC files: a CDXJ index (cdxj-indexer) and a WACZ 1.1.1 file.
+
+The WACZ is streamed to disk: each WARC is copied into the zip in chunks while its SHA-256 is
+computed, so packaging a 10 GB crawl needs no more memory than a 1 MB one. WARCs are stored, not
+deflated (they are gzip already, and replay tools seek inside them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sqlite3
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from cdxj_indexer.main import CDXJIndexer
+
+from . import __version__
+
+INDEXED_RECORDS = "response,revisit,resource"  # not metadata: replay must never serve those as the page
+CHUNK = 1 << 20
+
+
+class PackageError(Exception):
+    pass
+
+
+def warc_files(out: str | Path) -> list[Path]:
+    files = sorted((Path(out) / "warc").glob("*.warc.gz"))
+    if not files:
+        raise PackageError(f"no WARC files in {Path(out) / 'warc'}")
+    return files
+
+
+def write_cdxj(out: str | Path, dest: str | Path | None = None) -> Path:
+    """Write a sorted CDXJ index of every WARC in ``out/warc`` (default ``out/index.cdxj``)."""
+    dest = Path(dest) if dest else Path(out) / "index.cdxj"
+    files = warc_files(out)
+    with open(dest, "w", encoding="utf-8") as fh:
+        CDXJIndexer(output=fh, inputs=[str(f) for f in files], sort=True, records=INDEXED_RECORDS).process_all()
+    return dest
+
+
+def pages(out: str | Path) -> list[dict]:
+    """One WACZ page entry per article: URL, Arabic title, capture time."""
+    with sqlite3.connect(Path(out) / "archive.db") as conn:
+        rows = conn.execute(
+            "select a.url, a.title, coalesce(c.warc_date, a.captured_at) from articles a "
+            "left join captures c on c.id = a.capture_id order by a.published desc, a.url").fetchall()
+    return [{"id": f"page-{i}", "url": url, "ts": ts, "title": title} for i, (url, title, ts) in enumerate(rows, 1) if ts]
+
+
+class _HashingZipEntry:
+    """Write one zip entry while counting its bytes and SHA-256."""
+
+    def __init__(self, zf: zipfile.ZipFile, name: str):
+        self.name, self.sha, self.size = name, hashlib.sha256(), 0
+        self.fh = zf.open(zipfile.ZipInfo(name, date_time=datetime.now(timezone.utc).timetuple()[:6]), "w",
+                          force_zip64=True)
+
+    def write(self, data: bytes) -> None:
+        self.sha.update(data)
+        self.size += len(data)
+        self.fh.write(data)
+
+    def close(self) -> dict:
+        self.fh.close()
+        # frictionless wants resource names in lower case
+        return {"name": Path(self.name).name.lower(), "path": self.name, "hash": f"sha256:{self.sha.hexdigest()}",
+                "bytes": self.size}
+
+
+def write_wacz(out: str | Path, dest: str | Path, *, title: str | None = None) -> dict:
+    """Package ``out`` as a WACZ file at ``dest``; return its datapackage."""
+    out, dest = Path(out), Path(dest)
+    files = warc_files(out)
+    page_list = pages(out)
+    resources = []
+    tmp = dest.with_name(dest.name + ".part")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for path in files:
+            entry = _HashingZipEntry(zf, f"archive/{path.name}")
+            with open(path, "rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    entry.write(chunk)
+            resources.append(entry.close())
+        index = io.StringIO()
+        CDXJIndexer(output=index, inputs=[str(f) for f in files], sort=True, records=INDEXED_RECORDS).process_all()
+        resources.append(_write_small(zf, "indexes/index.cdxj", index.getvalue().encode("utf-8")))
+        lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"})]
+        lines += [json.dumps(p, ensure_ascii=False) for p in page_list]
+        resources.append(_write_small(zf, "pages/pages.jsonl", ("\n".join(lines) + "\n").encode("utf-8")))
+        package = {"profile": "data-package", "wacz_version": "1.1.1", "resources": resources,
+                   "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                   "software": f"Arshif {__version__}", "title": title or f"Arshif archive of {_start_url(out)}"}
+        if page_list:
+            package["mainPageUrl"], package["mainPageDate"] = page_list[0]["url"], page_list[0]["ts"]
+        data = json.dumps(package, ensure_ascii=False, indent=2).encode("utf-8")
+        _write_small(zf, "datapackage.json", data)
+        digest = {"path": "datapackage.json", "hash": f"sha256:{hashlib.sha256(data).hexdigest()}"}
+        _write_small(zf, "datapackage-digest.json", json.dumps(digest, indent=2).encode("utf-8"))
+    tmp.replace(dest)
+    return package
+
+
+def _write_small(zf: zipfile.ZipFile, name: str, data: bytes) -> dict:
+    entry = _HashingZipEntry(zf, name)
+    entry.write(data)
+    return entry.close()
+
+
+def _start_url(out: Path) -> str:
+    try:
+        with sqlite3.connect(out / "archive.db") as conn:
+            row = conn.execute("select start_url from crawls order by id limit 1").fetchone()
+        return row[0] if row else str(out)
+    except sqlite3.Error:
+        return str(out)

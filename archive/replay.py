@@ -1,0 +1,82 @@
+"""Replay a crawl with pywb, started on 127.0.0.1 over the crawl's own WARC files.
+
+pywb pins dependencies that clash with ours (redis 2.10, an old gevent), so it lives in its own
+environment, ``.venv-replay`` (``make replay-env``), or anywhere on PATH; this module only prepares
+a pywb collection under ``OUT/replay/`` (links to the WARCs and a fresh CDXJ index) and runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+from .package import warc_files, write_cdxj
+
+COLLECTION = "arshif"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ReplayError(Exception):
+    pass
+
+
+def find_wayback() -> str:
+    """pywb's ``wayback`` command: $ARSHIF_PYWB, the project's .venv-replay, or PATH."""
+    candidates = [os.environ.get("ARSHIF_PYWB"), str(PROJECT_ROOT / ".venv-replay" / "bin" / "wayback"),
+                  shutil.which("wayback")]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise ReplayError("pywb is not installed: run `make replay-env` (or set ARSHIF_PYWB to pywb's wayback command)")
+
+
+def prepare_collection(out: str | Path) -> Path:
+    """OUT/replay/collections/arshif/{archive,indexes}: links to the WARCs and their CDXJ index."""
+    out = Path(out).resolve()
+    root = out / "replay"
+    archive, indexes = root / "collections" / COLLECTION / "archive", root / "collections" / COLLECTION / "indexes"
+    for folder in (archive, indexes):
+        folder.mkdir(parents=True, exist_ok=True)
+    for stale in archive.iterdir():
+        stale.unlink()
+    for path in warc_files(out):
+        (archive / path.name).symlink_to(path)
+    write_cdxj(out, indexes / "index.cdxj")
+    (root / "config.yaml").write_text("# written by arshif replay\nframed_replay: false\n")
+    return root
+
+
+def replay_urls(out: str | Path, base: str, limit: int = 5) -> list[tuple[str, str]]:
+    """(title, replay URL) of the first articles, newest first."""
+    with sqlite3.connect(Path(out) / "archive.db") as conn:
+        rows = conn.execute(
+            "select a.title, a.url, c.warc_date from articles a join captures c on c.id = a.capture_id "
+            "order by a.published desc limit ?", [limit]).fetchall()
+    return [(title, f"{base}/{COLLECTION}/{_timestamp(date)}/{url}") for title, url, date in rows]
+
+
+def _timestamp(warc_date: str) -> str:
+    return "".join(ch for ch in warc_date if ch.isdigit())[:14]
+
+
+def start(out: str | Path, port: int = 8080) -> subprocess.Popen:
+    """Start pywb on 127.0.0.1:port over OUT and wait until it answers."""
+    wayback = find_wayback()
+    root = prepare_collection(out)
+    proc = subprocess.Popen([wayback, "-b", "127.0.0.1", "-p", str(port)], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ReplayError(f"pywb exited: {proc.stderr.read().decode(errors='replace').strip()[-300:]}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        time.sleep(0.2)
+    proc.kill()
+    raise ReplayError(f"pywb did not start on port {port} within 60 s")
