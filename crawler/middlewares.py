@@ -42,3 +42,29 @@ class WarcCaptureMiddleware:
             return None
         self.run.failure(request, exception)
         return None
+
+
+class ScopeMiddleware:
+    """Keep every request, redirects included, within the blog's scope.
+
+    Scrapy's OffsiteMiddleware allows whole domains; asset hosts (CDNs) must serve requisites
+    only, never pages, and a page's redirect to such a host must not be followed either.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request):
+        spider = self.crawler.spider
+        if not hasattr(spider, "in_scope") or request.url.endswith("/robots.txt"):
+            return None
+        if spider.in_scope(request.url):
+            return None
+        if request.meta.get("link_kind") == "requisite" and spider.is_asset_host(request.url):
+            return None
+        self.crawler.stats.inc_value("arshif/out_of_scope")
+        raise IgnoreRequest(f"out of scope: {request.url}")

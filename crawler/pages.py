@@ -129,3 +129,30 @@ def article_links(root, profile: Profile | None = None) -> list[tuple[str, str]]
 
 def feed_links(root) -> list[tuple[str, str]]:
     return [(h, "feed") for h in root.xpath(FEED_LINKS)]
+
+
+# --- page requisites: what a page needs to render in replay ------------------------------------------
+REQUISITE_ATTRS = ("//link[contains(@rel,'stylesheet') or contains(@rel,'icon') or @rel='preload' or "
+                   "@rel='modulepreload']/@href | //script/@src | //img/@src | //img/@data-src | "
+                   "//img/@data-lazy-src | //source/@src | //video/@poster | //input[@type='image']/@src")
+SRCSET_ATTRS = "//img/@srcset | //img/@data-srcset | //source/@srcset"
+CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I)
+
+
+def requisite_links(root) -> list[tuple[str, str]]:
+    hrefs = list(root.xpath(REQUISITE_ATTRS))
+    for srcset in root.xpath(SRCSET_ATTRS):
+        hrefs += [part.strip().split()[0] for part in srcset.split(",") if part.strip()]
+    for css in root.xpath("//style/text() | //*[@style]/@style"):
+        hrefs += css_links(css)
+    return [(h, "requisite") for h in hrefs if h and not h.startswith("data:")]
+
+
+def css_links(css: str) -> list[str]:
+    """URLs a stylesheet pulls in: @import and url(), data: URIs left out."""
+    out = []
+    for m in CSS_URL.finditer(css):
+        url = (m.group(2) or m.group(4) or "").strip()
+        if url and not url.startswith(("data:", "#")):
+            out.append(url)
+    return out

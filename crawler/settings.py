@@ -14,6 +14,8 @@ ARSHIF_OPERATOR = ""  # who runs the crawl; written into every warcinfo record
 ARSHIF_WARC_PREFIX = "ARSHIF"
 ARSHIF_WARC_MAX_SIZE = 1_000_000_000  # rotate WARC files at this many bytes
 ARSHIF_DEDUP = True  # a payload already archived in OUT becomes a revisit record
+ARSHIF_REQUISITES = True  # also fetch what article and listing pages need to render (CSS, JS, images, fonts)
+ARSHIF_ASSET_HOSTS = []  # hosts of those requisites beside the blog's own (CDNs), comma-separated
 ARSHIF_ALLOW_DOMAINS = []  # hosts in scope beside the start URL's (their subdomains too)
 ARSHIF_PROFILE = ""  # optional per-site profile (TOML) with CSS/XPath overrides
 ARSHIF_EXTRACT_WORKERS = 0  # extraction processes; 0 = one per core, -1 = extract in the crawl process
@@ -37,7 +39,8 @@ DEFAULT_REQUEST_HEADERS = {
 # --- components ---------------------------------------------------------------------------------
 # 800: above Redirect (600) and HttpCompression (590), so capture sees 3xx hops and wire bodies;
 # below HttpCache (900), so responses served from the cache are not archived twice.
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.WarcCaptureMiddleware": 800}
+# 60: right after OffsiteMiddleware (50), so out-of-scope redirects are never fetched.
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ScopeMiddleware": 60, "crawler.middlewares.WarcCaptureMiddleware": 800}
 ITEM_PIPELINES = {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.StorePipeline": 800}
 EXTENSIONS = {"crawler.extensions.CrawlProgress": 500}
 

@@ -215,3 +215,34 @@ def test_warc_rotation(tmp_path):
         with open(path, "rb") as fh:
             first = next(iter(ArchiveIterator(fh)))
         assert first.rec_type == "warcinfo" and first.rec_headers.protocol == "WARC/1.1"
+
+
+def test_page_requisites_fetched_once(crawled):
+    out, server, _ = crawled
+    theme = server.theme
+    expected = {"/wp-content/themes/memory/style.css", "/wp-content/themes/memory/fonts.css",  # @import
+                "/wp-content/themes/memory/fonts/amiri.woff2", "/wp-content/themes/memory/images/pattern.png",
+                "/wp-includes/js/site.js"}
+    for post in theme.posts:
+        expected |= {theme.image_path(post), theme.image_path(post, "-2x")}  # src, srcset (and data-src)
+    rows = query(out, "select url, count(*) n, max(status) status from captures group by url")
+    fetched = {r["url"]: r for r in rows}
+    for path in expected:
+        row = fetched.get(server.base_url + path)
+        assert row is not None, path
+        assert row["n"] == 1 and row["status"] == 200, path
+    assert not any(u.startswith("http://localhost") for u in fetched)  # the CDN host is not in scope by default
+
+
+def test_asset_hosts_and_requisites_switch(tmp_path):
+    from archive.demo.server import SiteServer
+
+    with SiteServer("classic", traps=True) as server:
+        crawl(server.base_url + "/", tmp_path / "cdn", "-s", "ARSHIF_ASSET_HOSTS=localhost")
+        crawl(server.base_url + "/", tmp_path / "none", "-s", "ARSHIF_REQUISITES=False")
+    cdn = query(tmp_path / "cdn", "select status from captures where url like 'http://localhost%/cdn/lib.js'")
+    assert [r["status"] for r in cdn] == [200]
+    others = query(tmp_path / "cdn", "select url from captures where url like 'http://localhost%' and url not like '%/cdn/%'")
+    assert [r["url"].split("/", 3)[3] for r in others] == ["robots.txt"]  # robots.txt obeyed there too; no page
+    none = query(tmp_path / "none", "select url from captures where url like '%/wp-content/%' or url like '%.js'")
+    assert none == [] and query(tmp_path / "none", "select count(*) n from articles")[0]["n"] == 44

@@ -218,3 +218,12 @@ def test_kill_9_mid_crawl_then_repair_on_next_start(tmp_path):
         check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True)
         assert check.returncode == 0, check.stdout
     assert query(tmp_path, "select count(*) n from articles")[0]["n"] == 42 * 6
+
+
+def test_pywb_replays_the_stylesheet_and_images(pywb):
+    base, out, server = pywb
+    for path in ["/wp-content/themes/memory/style.css", server.theme.image_path(server.theme.posts[0])]:
+        url = server.base_url + path
+        ts, _ = capture_of(out, url, 1)
+        status, _, body = fetch(f"{base}/{ts}id_/{url}")
+        assert status == 200 and body == server.site[path].body

@@ -17,6 +17,8 @@ robots.txt, a link that redirects off-site, a missing page, a windows-1256 artic
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 from dataclasses import dataclass, field
 from html import escape
 from xml.sax.saxutils import escape as xml_escape
@@ -62,6 +64,29 @@ def build_site(theme: str, base_url: str, *, traps: bool = False, scale: int = 1
     return make_theme(theme, base_url, traps=traps, scale=scale).build()
 
 
+def tiny_png(rgb: tuple[int, int, int]) -> bytes:
+    """A valid 1x1 PNG of one colour: images for the demo blog without shipping binaries."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes([0, *rgb])))
+            + chunk(b"IEND", b""))
+
+
+THEME_DIR = "/wp-content/themes/memory"
+ASSETS = {
+    f"{THEME_DIR}/style.css": Resource(
+        b'@import url("fonts.css");\nbody{direction:rtl;font-family:Amiri,serif;background:url(images/pattern.png)}\n',
+        "text/css; charset=utf-8"),
+    f"{THEME_DIR}/fonts.css": Resource(
+        b'@font-face{font-family:Amiri;src:url("fonts/amiri.woff2") format("woff2")}\n', "text/css; charset=utf-8"),
+    f"{THEME_DIR}/fonts/amiri.woff2": Resource(b"wOF2" + bytes(60), "font/woff2"),
+    f"{THEME_DIR}/images/pattern.png": Resource(tiny_png((230, 220, 200)), "image/png"),
+    "/wp-includes/js/site.js": Resource(b"document.documentElement.classList.add('js');\n",
+                                        "application/javascript; charset=utf-8"),
+}
+
+
 def related_of(posts: list[Article], post: Article) -> list[Article]:
     """Three related articles: the others of the same category, nearest first."""
     same = [p for p in posts if p.category == post.category and p is not post]
@@ -86,6 +111,16 @@ class Theme:
     def url(self, path: str) -> str:
         return self.base + path
 
+    def image_path(self, post: Article, suffix: str = "") -> str:
+        return f"/wp-content/uploads/{post.published.year}/{post.slug}{suffix}.png"
+
+    def figure(self, post: Article) -> str:
+        """The article's featured image, with a 2x srcset; lazy-loaded (data-src) on the newest post."""
+        src, src2 = self.image_path(post), self.image_path(post, "-2x")
+        attrs = f'src="{src}"' if post is not self.posts[0] else f'src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="{src}"'
+        return f'<figure class="post-thumbnail"><img {attrs} srcset="{src} 1x, {src2} 2x" alt="{escape(post.title)}"></figure>'
+
+
     # --- the whole site --------------------------------------------------------------------------
     def build(self) -> dict[str, Resource]:
         pages = [self.posts[i:i + PER_PAGE] for i in range(0, len(self.posts), PER_PAGE)]
@@ -96,6 +131,10 @@ class Theme:
             older = self.posts[i + 1] if i + 1 < len(self.posts) else None
             self.site[self.post_path(post)] = self.html(self.article(post, newer, older))
         self.site["/robots.txt"] = Resource(self.robots().encode(), "text/plain; charset=utf-8")
+        self.site.update(ASSETS)
+        for post in self.posts + (TRAP_ARTICLES if self.traps else []):
+            self.site[self.image_path(post)] = Resource(tiny_png((post.number % 256, 90, 120)), "image/png")
+            self.site[self.image_path(post, "-2x")] = Resource(tiny_png((post.number % 256, 90, 160)), "image/png")
         self.add_sitemaps()
         self.site[self.feed_path] = Resource(self.feed().encode(), "application/rss+xml; charset=utf-8")
         if self.traps:
@@ -127,6 +166,7 @@ class Theme:
                 f"<title>{BLOG_NAME}</title><link>{self.base}/</link>{items}</channel></rss>")
 
     def add_traps(self) -> None:
+        self.site["/cdn/lib.js"] = Resource(b"/* served from the CDN host */\n", "application/javascript")
         self.site["/private/secret/"] = self.html("<html><body><h1>سري</h1></body></html>")
         self.site["/go/elsewhere/"] = Resource(b"", status=302, headers=[
             ("Location", self.base.replace("127.0.0.1", "localhost") + "/offsite/")])
@@ -157,7 +197,9 @@ class Theme:
         return (f'<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="utf-8">'
                 f"<title>{escape(title)} – {BLOG_NAME}</title>"
                 f'<link rel="alternate" type="application/rss+xml" title="{BLOG_NAME}" href="{self.feed_path}">'
-                f"{extra}</head>")
+                f'<link rel="stylesheet" href="{THEME_DIR}/style.css"><script src="/wp-includes/js/site.js"></script>'
+                + (f'<script src="{self.base.replace("127.0.0.1", "localhost")}/cdn/lib.js"></script>' if self.traps else "")
+                + f"{extra}</head>")
 
     def listing(self, chunk, number, total) -> str:  # pragma: no cover - themes override
         raise NotImplementedError
@@ -234,7 +276,7 @@ class ClassicTheme(Theme):
                 + f"{escape(post.author)}</a></span></span> "
                 + f'<time class="entry-date published" datetime="{post.published.isoformat()}T09:30:00+03:00">'
                 + f"{wordpress_date(post.published)}</time>{modified}</div></header>"
-                + f'<div class="entry-content">{paragraphs}'
+                + f'<div class="entry-content">{self.figure(post)}{paragraphs}'
                 + '<div class="sharedaddy sd-sharing-enabled"><h3 class="sd-title">شارك:</h3><ul>'
                 + '<li><a class="share-twitter" href="?share=twitter">تويتر</a></li>'
                 + '<li><a class="share-facebook" href="?share=facebook">فيسبوك</a></li></ul></div>'
@@ -299,7 +341,7 @@ class BlockTheme(Theme):
                 + f'<div class="wp-block-post-author-name"><a href="/author/{post.number % 6}/">{escape(post.author)}</a></div>'
                 + f'<div class="wp-block-post-date"><time datetime="{post.published.isoformat()}T09:30:00+03:00">'
                 + f'{post.published.day} {wordpress_date(post.published).split()[0]}، {post.published.year}</time></div>'
-                + f'<div class="entry-content wp-block-post-content">{paragraphs}'
+                + f'<div class="entry-content wp-block-post-content">{self.figure(post)}{paragraphs}'
                 + '<div class="wp-block-group share-box"><p class="has-small-font-size">شارك المقال</p>'
                 + '<ul class="wp-block-social-links"><li class="wp-social-link"><a href="?share=x">إكس</a></li></ul></div>'
                 + f'<div class="wp-block-group related-posts"><h2 class="wp-block-heading">اقرأ أيضا</h2><ul>{related}'
@@ -372,7 +414,7 @@ class BloggerTheme(Theme):
                 + f'<h3 class="post-title entry-title">{escape(post.title)}</h3><div class="post-header">'
                 + f'<span class="post-author vcard">بقلم <span class="fn">{escape(post.author)}</span></span> '
                 + f'<abbr class="published" title="{post.published.isoformat()}T09:30:00+03:00">{self.printed_date(post)}</abbr></div>'
-                + f'<div class="post-body entry-content">{paragraphs}</div>'
+                + f'<div class="post-body entry-content">{self.figure(post)}{paragraphs}</div>'
                 + '<div class="post-share-buttons"><span>شارك</span><a class="share-button sb-email" href="#">البريد</a></div>'
                 + f'<div class="post-footer"><span class="post-labels">التسميات: {labels}</span></div>'
                 + f'<div class="related-posts"><h4>مواضيع ذات صلة</h4><ul>{related}{self.trap_links() if post is self.posts[0] else ""}</ul></div>'

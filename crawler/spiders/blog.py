@@ -58,6 +58,9 @@ class BlogSpider(scrapy.Spider):
         extra = crawler.settings.getlist("ARSHIF_ALLOW_DOMAINS")
         spider.extra_domains += [d.lower() for d in extra if d]
         spider.allowed_domains += [d.lower() for d in extra if d]
+        spider.requisites = crawler.settings.getbool("ARSHIF_REQUISITES", True)
+        spider.asset_hosts = [h.lower() for h in crawler.settings.getlist("ARSHIF_ASSET_HOSTS") if h]
+        spider.allowed_domains += spider.asset_hosts  # so OffsiteMiddleware lets asset requests through
         path = spider.profile_path or crawler.settings.get("ARSHIF_PROFILE")
         spider.profile = Profile.load(path) if path else Profile()
         # RobotsTxtMiddleware fetches robots.txt itself; read its Sitemap: lines from that same
@@ -84,6 +87,10 @@ class BlogSpider(scrapy.Spider):
         host = parts.hostname.lower()
         return any(host == d or host.endswith("." + d) for d in self.extra_domains)
 
+    def is_asset_host(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == h or host.endswith("." + h) for h in self.asset_hosts)
+
     def follow_all(self, response, links, callback):
         """Resolve, de-fragment and scope links; return (requests, link rows)."""
         requests, rows, seen = [], [], set()
@@ -91,11 +98,14 @@ class BlogSpider(scrapy.Spider):
             if not href or href.startswith(("mailto:", "javascript:", "tel:", "#")):
                 continue
             url = urldefrag(response.urljoin(href.strip()))[0]
-            if (url, kind) in seen or not self.in_scope(url) or url == response.url and kind != "sitemap":
+            in_scope = self.in_scope(url) or (kind == "requisite" and self.is_asset_host(url))
+            if (url, kind) in seen or not in_scope or url == response.url and kind != "sitemap":
                 continue
             seen.add((url, kind))
             rows.append((url, kind))
-            requests.append(scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta={"link_kind": kind}))
+            # Requisites wait behind pages: the blog's structure first, its decoration after.
+            requests.append(scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta={"link_kind": kind},
+                                           priority=-1 if kind == "requisite" else 0))
         return requests, rows
 
     # --- callbacks ----------------------------------------------------------------------------------
@@ -108,10 +118,14 @@ class BlogSpider(scrapy.Spider):
 
     def fetch_failed(self, failure):
         """One line per failed fetch; the captures table already holds it (status or error)."""
+        from scrapy.exceptions import IgnoreRequest
         from scrapy.spidermiddlewares.httperror import HttpError
 
         if failure.check(HttpError):
             return  # a 404 on a guessed sitemap path is routine, and archived with its status
+        if failure.check(IgnoreRequest):
+            progress_log.info("skipped %s: %s", failure.request.url, failure.getErrorMessage())
+            return
         progress_log.warning("could not fetch %s: %s", failure.request.url, failure.getErrorMessage())
 
     def parse_page(self, response):
@@ -119,17 +133,32 @@ class BlogSpider(scrapy.Spider):
             return
         root = response.selector.root
         kind = pages.classify(root, self.profile)
-        requests, feeds = self.follow_all(response, pages.feed_links(root), self.parse_feed)
+        requests, extra = self.follow_all(response, pages.feed_links(root), self.parse_feed)
         yield from requests
         capture = response.meta.get("arshif_capture")
+        if kind in ("listing", "article") and self.requisites:
+            requests, assets = self.follow_all(response, pages.requisite_links(root), self.parse_requisite)
+            yield from requests
+            extra = extra + assets
         if kind == "listing":
             requests, rows = self.follow_all(response, pages.listing_links(root, self.profile), self.parse_page)
             yield from requests
-            yield PageItem(response.url, "listing", rows + feeds, capture=capture)
+            yield PageItem(response.url, "listing", rows + extra, capture=capture)
         elif kind == "article":
             requests, rows = self.follow_all(response, pages.article_links(root, self.profile), self.parse_page)
             yield from requests
-            yield PageItem(response.url, "article", rows + feeds, html=response.text, capture=capture)
+            yield PageItem(response.url, "article", rows + extra, html=response.text, capture=capture)
+
+    def parse_requisite(self, response):
+        """Stylesheets pull in more: @import-ed sheets, fonts and background images."""
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        if "css" not in content_type and not urlsplit(response.url).path.endswith(".css"):
+            return
+        if not isinstance(response, TextResponse):
+            return
+        links = [(u, "requisite") for u in pages.css_links(response.text)]
+        requests, _ = self.follow_all(response, links, self.parse_requisite)
+        yield from requests
 
     def _robots_seen(self, response, request, spider):
         if urlsplit(response.url).path == "/robots.txt" and request.callback is None and response.status == 200:
