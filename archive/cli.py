@@ -57,7 +57,7 @@ def crawl(url, out, settings, allow_domain, profile, contact, operator, verbose)
         raise click.ClickException(str(exc)) from None
     for line in summary.lines():
         click.echo(line)
-    if summary.pages == 0:
+    if summary.responses == 0:
         raise click.ClickException(f"nothing could be fetched from {url} (see the captures table for the errors)")
 
 

@@ -33,6 +33,7 @@ class CrawlSummary:
     failures: int
     warc_bytes: int
     seconds: float
+    responses: int = 0  # responses received, cached ones included
 
     @property
     def pages_per_second(self) -> float:
@@ -140,4 +141,4 @@ def summary(out: str | os.PathLike, crawl_id: int | None = None) -> CrawlSummary
     stats = json.loads(row[3] or "{}")
     return CrawlSummary(row[0], row[1], row[2], stats.get("arshif/captures", 0), stats.get("arshif/articles", 0),
                         stats.get("arshif/failures", 0), stats.get("arshif/warc_bytes", 0),
-                        float(stats.get("elapsed_time_seconds", 0.0)))
+                        float(stats.get("elapsed_time_seconds", 0.0)), stats.get("response_received_count", 0))

@@ -227,3 +227,13 @@ def test_pywb_replays_the_stylesheet_and_images(pywb):
         ts, _ = capture_of(out, url, 1)
         status, _, body = fetch(f"{base}/{ts}id_/{url}")
         assert status == 200 and body == server.site[path].body
+
+
+def test_http_cache_responses_are_not_archived_again(tmp_path):
+    cache = ["-s", "HTTPCACHE_ENABLED=True", "-s", f"HTTPCACHE_DIR={tmp_path / 'cache'}"]
+    with SiteServer("classic") as server:
+        crawl(server.base_url + "/", tmp_path / "out", *cache)
+        crawl(server.base_url + "/", tmp_path / "out", *cache)
+    per_crawl = {r["crawl_id"]: r["n"] for r in query(tmp_path / "out", "select crawl_id, count(*) n from captures group by 1")}
+    assert per_crawl[1] > 100 and per_crawl.get(2, 0) == 0  # the second crawl came from the cache: nothing to archive
+    assert query(tmp_path / "out", "select count(*) n from articles")[0]["n"] == 42
