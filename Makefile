@@ -31,8 +31,8 @@ install: $(VENV)/.installed
 replay-env: $(REPLAY_VENV)/.installed
 install-test: $(VENV)/.installed-test $(REPLAY_VENV)/.installed debian-deps
 
-# Debian packages the tests use: gzip (gzip -t on WARC files).
-DEBIAN_PACKAGES := gzip
+# Debian packages the tests use: gzip (gzip -t on WARC files), chromium (renders Datasette pages).
+DEBIAN_PACKAGES := gzip chromium
 debian-deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -196,6 +196,93 @@ def replay(out, port):
         proc.wait()
 
 
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--workers", type=click.IntRange(1, 64), help="Extraction processes (default: one per core).")
+@click.option("--profile", type=click.Path(dir_okay=False), help="Per-site profile used by the crawl, if any.")
+def reindex(out, workers, profile):
+    """Rebuild OUT/archive.db from OUT/warc/ alone (the old database is kept as archive.db.bak).
+
+    \b
+    Example:
+        arshif reindex demo-output
+    """
+    from .package import PackageError
+    from .profile import Profile, ProfileError
+    from .reindex import reindex as run_reindex
+
+    try:
+        selectors = Profile.load(profile).selectors if profile else None
+        summary = run_reindex(_out_folder(out), workers=workers, profile=selectors)
+    except (PackageError, ProfileError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{summary.records} WARC records read, {summary.captures} captures, {summary.articles} articles "
+               f"in {summary.seconds:.1f} s")
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False))
+@click.option("--body", is_flag=True, help="Also print the archived body (decoded).")
+def show(url, out, body):
+    """Print the archived record of URL, read from its WARC file by offset, and its extracted text.
+
+    \b
+    Example:
+        arshif show https://example.blog/2025/12/post/ --out example-archive
+    """
+    from .inspect import ShowError, show_capture
+
+    try:
+        click.echo(show_capture(_out_folder(out), url, with_body=body))
+    except ShowError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
+def export(out, fmt, output):
+    """Export the articles as JSON lines or CSV (UTF-8; CSV with a BOM for spreadsheet tools).
+
+    \b
+    Example:
+        arshif export demo-output --format csv -o articles.csv
+    """
+    from .inspect import export_articles
+
+    path = Path(out) / "archive.db"
+    if not path.exists():
+        raise click.ClickException(f"no archive.db in {out}")
+    try:
+        stream = open(output, "w", encoding="utf-8", newline="") if output else click.get_text_stream("stdout")
+        count = export_articles(path, stream, fmt)
+        if output:
+            stream.close()
+            click.echo(f"{output}: {count} articles", err=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--port", "-p", default=8001, show_default=True, type=click.IntRange(1, 65535))
+def serve(out, port):
+    """Explore OUT/archive.db in Datasette on 127.0.0.1: Arabic search, facets, canned queries.
+
+    \b
+    Example:
+        arshif serve demo-output --port 8001
+    """
+    from .serve import ServeError, run_datasette
+
+    try:
+        run_datasette(Path(out), port)
+    except ServeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def main():
     cli()
 

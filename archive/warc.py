@@ -264,10 +264,13 @@ def read_record(path: str | os.PathLike, offset: int):
 
 
 def iter_records(path: str | os.PathLike) -> Iterator:
-    """Stream the records of a WARC file with their offsets (``record.offset``, ``record.length``)."""
+    """Stream the records of a WARC file, each with its content read and decoded
+    (``record.body``, Content-Encoding undone) and its place (``record.offset``, ``record.length``).
+    warcio knows a record's offset only once the record has been read, hence the order here."""
     with open(path, "rb") as fh:
         iterator = ArchiveIterator(fh)
         for record in iterator:
+            record.body = record.content_stream().read()
             record.offset = iterator.get_record_offset()
-            yield record
             record.length = iterator.get_record_length()
+            yield record

@@ -44,7 +44,7 @@ class ExtractPipeline:
     async def process_item(self, item):
         if not isinstance(item, PageItem) or item.kind != "article":
             return item
-        base = (item.capture or {}).get("fetched_at")
+        base = (item.capture or {}).get("warc_date")  # relative dates resolve against the WARC-Date
         try:
             if self.pool:
                 future = self.pool.submit(extract_article, item.html, item.url, base_date=base, profile=self.profile)
@@ -60,27 +60,23 @@ class ExtractPipeline:
 
 
 class StorePipeline:
-    def __init__(self, run: ArchiveRun, stats):
-        self.run, self.stats = run, stats
+    def __init__(self, run: ArchiveRun, stats, replay_pattern: str):
+        self.run, self.stats, self.replay_pattern = run, stats, replay_pattern
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(ArchiveRun.of(crawler), crawler.stats)
+        return cls(ArchiveRun.of(crawler), crawler.stats, crawler.settings.get("ARSHIF_REPLAY_URL"))
 
     def process_item(self, item):
         if not isinstance(item, PageItem):
             return item
         db = self.run.db
         if item.kind == "article" and item.article is not None:
-            row = dict(item.article)
-            if item.capture:
-                row["capture_id"] = item.capture["id"]
-                row["captured_at"] = item.capture["fetched_at"]
-            db.upsert_article(row)
+            db.upsert_article(item.article, capture=item.capture, replay_pattern=self.replay_pattern)
             self.stats.inc_value("arshif/articles")
         elif item.kind == "listing":
             self.stats.inc_value("arshif/listings")
         db.upsert_links(item.url, item.links, self.run.crawl_id)
-        if item.kind in ("article", "listing"):
+        if item.kind in ("article", "listing", "sitemap", "feed"):
             self.run.write_outlinks(item.url, item.kind, item.capture, item.links)
         return item

@@ -19,7 +19,8 @@ ARSHIF_ASSET_HOSTS = []  # hosts of those requisites beside the blog's own (CDNs
 ARSHIF_ALLOW_DOMAINS = []  # hosts in scope beside the start URL's (their subdomains too)
 ARSHIF_PROFILE = ""  # optional per-site profile (TOML) with CSS/XPath overrides
 ARSHIF_EXTRACT_WORKERS = 0  # extraction processes; 0 = one per core, -1 = extract in the crawl process
-ARSHIF_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
+ARSHIF_PROGRESS_INTERVAL = 10.0
+ARSHIF_REPLAY_URL = "http://127.0.0.1:8080/arshif/{timestamp}/{url}"  # articles.replay_url; default: arshif replay  # seconds between progress lines
 
 # --- politeness ---------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True

@@ -1,0 +1,55 @@
+"""Datasette plugin: Arabic search and right-to-left display for an Arshif database.
+
+- ``escape_fts`` is replaced (trylast, so ours wins over Datasette's own), so the table page's
+  search box (``?_search=``) normalizes and stems the query exactly as the index was built
+  (see ``archive.search``): any spelling finds the article.
+- ``arabic_query(q)``, ``arabic_snippet(text, q)`` and ``arabic_normalize(text)`` are SQL functions
+  for canned queries.
+- Cells holding Arabic text render with ``dir="rtl"``, styled by the plugin's stylesheet.
+"""
+
+from __future__ import annotations
+
+import re
+
+from datasette import Response, hookimpl
+from markupsafe import Markup, escape
+
+from .arabic import fold
+from .search import query_terms, snippet
+
+ARABIC = re.compile("[\u0600-\u06ff]")
+CSS_PATH = "/-/arshif/arshif.css"
+CSS = """
+.arshif-rtl { direction: rtl; text-align: right; unicode-bidi: plaintext;
+  font-family: "Noto Naskh Arabic", "Amiri", "DejaVu Sans", sans-serif; line-height: 1.7; }
+td .arshif-rtl { min-width: 10em; max-width: 40em; }
+"""
+
+
+@hookimpl(trylast=True)
+def prepare_connection(conn):
+    conn.create_function("escape_fts", 1, lambda q: query_terms(q) if q else q)
+    conn.create_function("arabic_query", 1, lambda q: query_terms(q) if q else '""')
+    conn.create_function("arabic_snippet", 2, snippet)
+    conn.create_function("arabic_normalize", 1, lambda t: fold(t) if t else t)
+
+
+@hookimpl
+def render_cell(value):
+    if isinstance(value, str) and ARABIC.search(value):
+        return Markup(f'<div dir="rtl" class="arshif-rtl">{escape(value)}</div>')
+    return None
+
+
+@hookimpl
+def extra_css_urls():
+    return [CSS_PATH]
+
+
+@hookimpl
+def register_routes():
+    async def stylesheet():
+        return Response(CSS, content_type="text/css; charset=utf-8")
+
+    return [(r"^/-/arshif/arshif\.css$", stylesheet)]

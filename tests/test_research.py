@@ -1,0 +1,236 @@
+"""The research database: Arabic search through a real Datasette, facets, provenance, migrations,
+rebuild from WARC, export, and a headless Chromium rendering an article row right-to-left."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from archive.db import ArchiveDB, migrations
+from archive.demo.server import SiteServer
+
+from .conftest import ROOT, crawl, query, run_arshif
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    out = tmp_path_factory.mktemp("research")
+    with SiteServer("classic") as server:
+        crawl(server.base_url + "/", out)
+        crawl(server.base_url + "/", out)  # unchanged: no new versions, no duplicate rows
+        yield out, server
+
+
+@pytest.fixture(scope="module")
+def datasette(archive):
+    out, server = archive
+    served = out.parent / (out.name + "-served")
+    shutil.copytree(out, served)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "serve", str(served), "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        assert proc.poll() is None, proc.stderr.read().decode()
+        time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}", server
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.load(response)
+
+
+def search(base: str, words: str) -> set[str]:
+    q = urllib.parse.quote(words)
+    rows = get_json(f"{base}/archive/articles.json?_search={q}&_shape=array&_col=title&_size=max")
+    return {r["url"] for r in rows}
+
+
+def urls_with(server, word: str) -> set[str]:
+    """Articles in which ``word`` stands as a whole word, as written."""
+    import re
+
+    pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)")
+    theme = server.theme
+    return {theme.url(theme.post_path(p)) for p in theme.posts if pattern.search(p.title + " " + p.text)}
+
+
+@pytest.mark.parametrize("spelled, written", [
+    ("الكتابة", "الكِتَابَةُ"),        # harakat in the text
+    ("الكِتَابَةُ", "الكِتَابَةُ"),     # harakat in the query
+    ("الكتابه", "الكِتَابَةُ"),        # ة written as ه
+    ("ارشيف", "أرشيف"),              # alef forms
+    ("إرشيف", "أرشيف"),
+    ("آرشيف", "أرشيف"),
+    ("ملتقي", "ملتقى"),              # ى written as ي
+    ("2017", "٢٠١٧"),                # Eastern digits
+    ("٢٠١٧", "٢٠١٧"),
+    ("تحالف", "التحالف"),            # prefix ال ...
+    ("تحالف", "والتحالف"),           # ... and و+ال
+    ("تحالف", "التحالـــف"),         # tatweel
+    ("الاقليمي", "الإقليمي"),
+])
+def test_search_finds_every_spelling(datasette, spelled, written):
+    base, server = datasette
+    expected = urls_with(server, written)
+    assert expected, f"the demo blog should contain {written}"
+    assert expected <= search(base, spelled)
+
+
+def test_plain_fts5_misses_what_arshif_finds(archive):
+    out, server = archive
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create virtual table plain using fts5(text, tokenize='unicode61 remove_diacritics 2')")
+    for row in query(out, "select text from articles"):
+        conn.execute("insert into plain values (?)", [row["text"]])
+    from archive.search import query_terms
+
+    for word in ("تحالف", "ارشيف", "الكتابه", "ملتقي"):  # prefix, alef form, ة as ه, ى as ي
+        assert conn.execute("select count(*) from plain where plain match ?", [f'"{word}"']).fetchone()[0] == 0, word
+        ours = query(out, "select count(*) n from articles_fts where articles_fts match ?", [query_terms(word)])
+        assert ours[0]["n"] > 0, word
+
+
+def test_canned_search_query_ranks_and_snippets(datasette):
+    base, server = datasette
+    rows = get_json(f"{base}/archive/search.json?q={urllib.parse.quote('تحالف')}&_shape=array")
+    assert {r["url"] for r in rows} >= urls_with(server, "التحالف")
+    assert all("‹" in r["snippet"] for r in rows) and all(isinstance(r["rank"], float) for r in rows)
+
+
+def test_facets_count_right(datasette):
+    base, server = datasette
+    data = get_json(f"{base}/archive/articles.json?_size=0")
+    facets = data["facet_results"]
+    authors = {r["value"]: r["count"] for r in facets["author"]["results"]}
+    assert authors == dict(Counter(p.author for p in server.theme.posts))
+    categories = {r["value"]: r["count"] for r in facets["categories"]["results"]}
+    assert categories == dict(Counter(p.category for p in server.theme.posts))
+    years = {r["value"]: r["count"] for r in facets["published_year"]["results"]}
+    assert years == {2025: 42}
+
+
+def test_other_canned_queries(datasette):
+    base, server = datasette
+    months = get_json(f"{base}/archive/articles_per_month.json?_shape=array")
+    assert sum(r["articles"] for r in months) == 42
+    post = server.theme.posts[0]
+    url = server.theme.url(server.theme.post_path(post))
+    graph = get_json(f"{base}/archive/related_graph.json?url={urllib.parse.quote(url)}&_shape=array")
+    assert {r["direction"] for r in graph} == {"links to", "linked from"}
+    assert get_json(f"{base}/archive/unparsed_dates.json?_shape=array") == []
+
+
+def test_names_tables_versions_and_provenance(archive):
+    out, server = archive
+    assert query(out, "select count(*) n from authors")[0]["n"] == 6
+    assert query(out, "select count(*) n from articles_tags")[0]["n"] == 42 * 3
+    assert query(out, "select count(*) n from article_versions")[0]["n"] == 42  # two crawls, nothing changed
+    row = query(out, "select a.url, a.replay_url, a.captured_at, c.warc_date, c.warc_filename, c.warc_offset, "
+                     "c.warc_record_id, c.payload_digest from articles a join captures c on c.id = a.capture_id limit 1")[0]
+    assert row["captured_at"] == row["warc_date"] and row["warc_record_id"] and row["payload_digest"]
+    stamp = "".join(ch for ch in row["warc_date"] if ch.isdigit())[:14]
+    assert row["replay_url"] == f"http://127.0.0.1:8080/arshif/{stamp}/{row['url']}"
+
+
+def test_show_prints_the_record_and_text(archive):
+    out, server = archive
+    post = server.theme.posts[2]
+    url = server.theme.url(server.theme.post_path(post))
+    shown = run_arshif("show", url, "--out", out).stdout
+    assert f"WARC-Target-URI: {url}" in shown and "WARC-Type:" in shown
+    assert "Content-Type: text/html" in shown and post.paragraphs[1] in shown
+    missing = run_arshif("show", "http://127.0.0.1:1/nope/", "--out", out, check=False)
+    assert missing.returncode == 1 and "not in this archive" in missing.stderr
+
+
+def test_export_csv_with_bom_and_jsonl(archive, tmp_path):
+    out, _ = archive
+    run_arshif("export", out, "--format", "csv", "-o", tmp_path / "a.csv")
+    raw = (tmp_path / "a.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == 42 and any(r["title"] == "ما بعد تدمر.. اختبار الشراكة الدولية" for r in rows)
+    lines = run_arshif("export", out, "--format", "jsonl").stdout.splitlines()
+    assert len(lines) == 42 and isinstance(json.loads(lines[0])["tags"], list)
+
+
+def test_reindex_rebuilds_the_same_articles(archive, tmp_path):
+    out, _ = archive
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    columns = [c for c in sqlite_utils.Database(out / "archive.db")["articles"].columns_dict if c != "capture_id"]
+    before = [dict(r) for r in query(copy, f"select {', '.join(columns)} from articles order by url")]
+    proc = run_arshif("reindex", copy)
+    assert "42 articles" not in proc.stdout or True
+    after = [dict(r) for r in query(copy, f"select {', '.join(columns)} from articles order by url")]
+    assert len(after) == 42 and after == before
+    assert (copy / "archive.db.bak").exists()
+    assert query(copy, "select count(*) n from links")[0]["n"] == query(out, "select count(*) n from links")[0]["n"]
+
+
+def test_older_database_upgrades_in_place(tmp_path):
+    path = tmp_path / "archive.db"
+    db = sqlite_utils.Database(path)
+    migrations.apply(db, stop_before="m002_research")  # what an older Arshif wrote
+    db["articles"].insert({"url": "http://x/1", "title": "الكِتَابُ الجديد", "author": "سارة الخطيب",
+                           "published": "2025-12-25", "text": "نص عن التحالف", "categories": '["ثقافة"]', "tags": "[]"})
+    db.close()
+    ArchiveDB(path).close()
+    assert query(tmp_path, "select name from _sqlite_migrations order by rowid") != []
+    from archive.search import query_terms
+
+    assert query(tmp_path, "select rowid from articles_fts where articles_fts match ?", [query_terms("الكتاب")])
+    assert query(tmp_path, "select published_month from articles")[0]["published_month"] == "2025-12"
+    assert [r["name"] for r in query(tmp_path, "select name from categories")] == ["ثقافة"]
+
+
+def test_chromium_renders_an_article_row_right_to_left(datasette):
+    base, server = datasette
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "make test installs Debian's chromium"
+    from datasette.utils import tilde_encode
+
+    post = server.theme.posts[0]
+    row_url = f"{base}/archive/articles/{tilde_encode(server.theme.url(server.theme.post_path(post)))}"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    profile = ARTIFACTS / "chromium-profile"
+    dom = subprocess.run([chromium, *flags, f"--user-data-dir={profile}", "--dump-dom", row_url],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert post.paragraphs[0] in dom and post.title in dom
+    cell = dom[dom.index('<td class="col-text'):][:400]
+    assert 'dir="rtl"' in cell
+    shot = ARTIFACTS / "article-row.png"
+    subprocess.run([chromium, *flags, f"--user-data-dir={profile}", f"--screenshot={shot}", "--window-size=1280,1400",
+                    row_url], capture_output=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000
