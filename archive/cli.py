@@ -36,8 +36,11 @@ def cli():
 @click.option("--profile", type=click.Path(dir_okay=False), help="Per-site profile (TOML) with CSS/XPath overrides.")
 @click.option("--contact", metavar="URL", help="Contact URL or mailto: for the User-Agent (ARSHIF_CONTACT).")
 @click.option("--operator", metavar="NAME", help="Who runs the crawl, written into warcinfo (ARSHIF_OPERATOR).")
+@click.option("--full", is_flag=True, help="Into a folder with earlier crawls: re-walk and re-fetch everything "
+              "(default: incremental, with conditional requests).")
+@click.option("--no-resume", is_flag=True, help="Keep no frontier on disk (OUT/job) for pause and resume.")
 @click.option("--verbose", "-v", is_flag=True, help="Show Scrapy's own log lines.")
-def crawl(url, out, settings, allow_domain, profile, contact, operator, verbose):
+def crawl(url, out, settings, allow_domain, profile, contact, operator, full, no_resume, verbose):
     """Crawl the blog at URL into OUT.
 
     \b
@@ -52,7 +55,8 @@ def crawl(url, out, settings, allow_domain, profile, contact, operator, verbose)
     if operator:
         settings["ARSHIF_OPERATOR"] = operator
     try:
-        summary = run_crawl(url, out, settings=settings, allow_domains=allow_domain, profile=profile, verbose=verbose)
+        summary = run_crawl(url, out, settings=settings, allow_domains=allow_domain, profile=profile, verbose=verbose,
+                            full=full, resume=not no_resume)
     except CrawlError as exc:
         raise click.ClickException(str(exc)) from None
     for line in summary.lines():

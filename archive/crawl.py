@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import sys
 from dataclasses import dataclass
@@ -81,11 +82,23 @@ def project_settings(overrides: dict | None = None):
 
 
 def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, allow_domains=(), profile: str | None = None,
-          verbose: bool = False) -> CrawlSummary:
+          verbose: bool = False, full: bool = False, resume: bool = True) -> CrawlSummary:
+    """Crawl ``url`` into ``out``. Into a folder that holds earlier crawls the crawl is incremental
+    (conditional requests, paging stops at known articles) unless ``full``. With ``resume`` the
+    frontier lives in ``out/job`` (Scrapy's JOBDIR): a crawl stopped with Ctrl-C continues where it
+    stopped; after a crash (kill -9, power loss) the frontier on disk cannot be trusted, so the next
+    run walks the blog again, incrementally, and so still reaches every URL."""
     url = check_url(url)
     out = check_out(out)
     overrides = dict(settings or {})
     overrides["ARSHIF_OUT"] = str(out)
+    if full:
+        overrides["ARSHIF_FULL"] = True
+    jobdir = out / "job"
+    if resume:
+        if _last_crawl_state(out) == "crashed" and jobdir.exists():
+            shutil.rmtree(jobdir)
+        overrides.setdefault("JOBDIR", str(jobdir))
     if allow_domains:
         overrides["ARSHIF_ALLOW_DOMAINS"] = list(allow_domains)
     if profile:
@@ -109,7 +122,25 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
         for handler in logging.root.handlers:
             handler.addFilter(_one_line)
     process.start()
-    return summary(out)
+    result = summary(out)
+    if resume and result.finish_reason == "finished" and jobdir.exists():
+        shutil.rmtree(jobdir)  # done: the next crawl starts a new frontier
+    return result
+
+
+def _last_crawl_state(out: Path) -> str | None:
+    """'crashed' when the last crawl into ``out`` never recorded its end."""
+    path = out / "archive.db"
+    if not path.exists():
+        return None
+    try:
+        with sqlite3.connect(path) as conn:
+            row = conn.execute("select finished_at, finish_reason from crawls order by id desc limit 1").fetchone()
+    except sqlite3.Error:
+        return None
+    if row is None:
+        return None
+    return "crashed" if row[0] is None else row[1]
 
 
 def _one_line(record: logging.LogRecord) -> bool:

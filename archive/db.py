@@ -38,6 +38,7 @@ ARTICLE_COLUMNS = {
 # Added by m002_research: derived from the columns above when an article is stored.
 DERIVED_COLUMNS = {"published_year": int, "published_month": str, "content_hash": str, "replay_url": str,
                    "status": str}
+# gone_at arrives with m003_incremental
 LIST_COLUMNS = ("categories", "tags", "related")
 DEFAULT_REPLAY_URL = "http://127.0.0.1:8080/arshif/{timestamp}/{url}"
 
@@ -93,6 +94,16 @@ def m002_research(db):
     store.db = db
     for row in list(db["articles"].rows):  # articles stored by an older version: derive what they lack
         store.upsert_article(_decode_lists(row), replay_pattern=DEFAULT_REPLAY_URL)
+
+
+@migrations()
+def m003_incremental(db):
+    """Validators for conditional re-crawls, and when an article was found gone."""
+    for name in ("etag", "last_modified"):
+        if name not in db["captures"].columns_dict:
+            db["captures"].add_column(name, str)
+    if "gone_at" not in db["articles"].columns_dict:
+        db["articles"].add_column("gone_at", str)
 
 
 def _decode_lists(row: dict) -> dict:
@@ -152,6 +163,23 @@ class ArchiveDB:
             "select warc_date, warc_record_id, payload_digest from captures where url = ? and status = 200 "
             "and record_type = 'response' order by id desc limit 1", [url]).fetchone()
 
+    def known_articles(self) -> dict[str, str]:
+        """{article URL: WARC-Date of its last capture}: what an incremental re-crawl checks again."""
+        return {url: date for url, date in self.db.execute("select url, captured_at from articles")}
+
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        """{URL: (ETag, Last-Modified)} of the latest capture that had them."""
+        rows = self.db.execute("select url, etag, last_modified from captures where status in (200, 304) "
+                               "and (etag is not null or last_modified is not null) order by id")
+        return {url: (etag, modified) for url, etag, modified in rows}
+
+    def mark_gone(self, url: str, capture: dict | None) -> bool:
+        """An article that now answers 404/410 is marked, never deleted."""
+        when = (capture or {}).get("warc_date") or utc_now()
+        cursor = self.db.execute("update articles set status = 'gone', gone_at = ? where url = ?", [when, url])
+        self.db.conn.commit()
+        return cursor.rowcount > 0
+
     def add_capture(self, row: dict) -> int:
         return self.db["captures"].insert(row).last_pk
 
@@ -169,6 +197,7 @@ class ArchiveDB:
         row["content_hash"] = content_hash(row.get("title"), row.get("text"))
         row["replay_url"] = replay_url(replay_pattern, row["url"], row.get("captured_at"))
         row.setdefault("status", "live")
+        row.setdefault("gone_at", None)
         names = {"authors": [a.strip() for a in (row.get("author") or "").split(";") if a.strip()],
                  "categories": list(row.get("categories") or []), "tags": list(row.get("tags") or [])}
         for key in LIST_COLUMNS:

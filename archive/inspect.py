@@ -27,22 +27,36 @@ def show_capture(out: Path, url: str, *, with_body: bool = False) -> str:
         if capture is None:
             raise ShowError(f"{url} is not in this archive")
         article = conn.execute("select * from articles where url = ?", [url]).fetchone()
+        # A revisit holds headers only: show the record it refers to as well, where the body is.
+        chain = [capture]
+        while chain[-1]["refers_to"] and len(chain) < 5:
+            original = conn.execute("select * from captures where warc_record_id = ?", [chain[-1]["refers_to"]]).fetchone()
+            if original is None:
+                break
+            chain.append(original)
     finally:
         conn.close()
-    path = out / "warc" / capture["warc_filename"]
-    try:
-        record = read_record(path, capture["warc_offset"])
-    except (OSError, ValueError) as exc:
-        raise ShowError(f"cannot read {path} at offset {capture['warc_offset']}: {exc}") from None
-    lines = [f"# {capture['warc_filename']} @ {capture['warc_offset']}", record.rec_headers.to_str().rstrip()]
-    if record.http_headers:
-        lines += ["", record.http_headers.to_str().rstrip()]
-    if with_body:
-        lines += ["", record.content.decode("utf-8", "replace")]
+    lines = []
+    for i, row in enumerate(chain):
+        record = _read(out, row)
+        heading = f"# {row['warc_filename']} @ {row['warc_offset']}" + (" (the record it refers to)" if i else "")
+        lines += ([""] if i else []) + [heading, record.rec_headers.to_str().rstrip()]
+        if record.http_headers:
+            lines += ["", record.http_headers.to_str().rstrip()]
+        if with_body and record.rec_type == "response":
+            lines += ["", record.content.decode("utf-8", "replace")]
     if article is not None:
         lines += ["", f"# article: {article['title']}", f"author: {article['author']}",
                   f"published: {article['published']} (printed: {article['published_raw']})", "", article["text"] or ""]
     return "\n".join(lines)
+
+
+def _read(out: Path, row):
+    path = out / "warc" / row["warc_filename"]
+    try:
+        return read_record(path, row["warc_offset"])
+    except (OSError, ValueError) as exc:
+        raise ShowError(f"cannot read {path} at offset {row['warc_offset']}: {exc}") from None
 
 
 def export_articles(db_path: Path, stream, fmt: str) -> int:

@@ -68,3 +68,32 @@ class ScopeMiddleware:
             return None
         self.crawler.stats.inc_value("arshif/out_of_scope")
         raise IgnoreRequest(f"out of scope: {request.url}")
+
+
+class ConditionalRequestMiddleware:
+    """On a re-crawl, ask for articles and requisites only if they changed (If-None-Match,
+    If-Modified-Since from their last capture). Listing pages, sitemaps and feeds are always
+    fetched whole: they are how new articles are found. Off with ARSHIF_FULL."""
+
+    def __init__(self, run: ArchiveRun, stats):
+        self.run, self.stats = run, stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if crawler.settings.getbool("ARSHIF_FULL"):
+            raise NotConfigured
+        return cls(ArchiveRun.of(crawler), crawler.stats)
+
+    def process_request(self, request):
+        url = request.url
+        if url not in self.run.validators or request.headers.get("If-None-Match"):
+            return None
+        if url not in self.run.known and request.meta.get("link_kind") != "requisite":
+            return None
+        etag, modified = self.run.validators[url]
+        if etag:
+            request.headers["If-None-Match"] = etag
+        if modified:
+            request.headers["If-Modified-Since"] = modified
+        self.stats.inc_value("arshif/conditional_requests")
+        return None

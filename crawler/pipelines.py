@@ -76,6 +76,10 @@ class StorePipeline:
             self.stats.inc_value("arshif/articles")
         elif item.kind == "listing":
             self.stats.inc_value("arshif/listings")
+        elif item.kind == "gone":
+            if db.mark_gone(item.url, item.capture):
+                self.stats.inc_value("arshif/gone")
+            return item
         db.upsert_links(item.url, item.links, self.run.crawl_id)
         if item.kind in ("article", "listing", "sitemap", "feed"):
             self.run.write_outlinks(item.url, item.kind, item.capture, item.links)

@@ -30,6 +30,11 @@ def _header_pairs(headers) -> list[tuple[str, str]]:
             for name, values in headers.items() for value in values]
 
 
+def _header(response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
 class ArchiveRun:
     def __init__(self, out: str, start_url: str, settings: dict, stats=None):
         self.out = Path(out)
@@ -39,6 +44,11 @@ class ArchiveRun:
         self.db = ArchiveDB(self.out / "archive.db")
         self.dedup = settings.get("ARSHIF_DEDUP", True)
         self.payloads = self.db.archived_payloads() if self.dedup else {}
+        # What earlier crawls into this folder left: a re-crawl is incremental unless ARSHIF_FULL.
+        self.full = bool(settings.get("ARSHIF_FULL"))
+        self.known = {} if self.full else self.db.known_articles()
+        self.validators = {} if self.full else self.db.validators()
+        self.mark_interrupted_crawls()
         self.crawl_id = self.db.start_crawl(start_url, settings)
         info = {"software": f"Arshif/{__version__} (Scrapy; warcio)", "operator": settings.get("ARSHIF_OPERATOR"),
                 "http-header-user-agent": settings.get("USER_AGENT"),
@@ -48,6 +58,11 @@ class ArchiveRun:
         self.warc = WarcWriter(self.out / "warc", prefix=settings.get("ARSHIF_WARC_PREFIX", "ARSHIF"),
                                max_size=int(settings.get("ARSHIF_WARC_MAX_SIZE", 10**9)), info=info)
         self.closed = False
+
+    def mark_interrupted_crawls(self) -> None:
+        """A crawl with no finish time was killed: say so (its captures and articles stay)."""
+        self.db.db.execute("update crawls set finish_reason = 'interrupted' where finished_at is null")
+        self.db.db.conn.commit()
 
     def repair_leftovers(self) -> None:
         """A crash leaves ``.warc.gz.open`` files: keep their complete records, cut the rest."""
@@ -65,6 +80,7 @@ class ArchiveRun:
             recorded["ARSHIF_ALLOW_DOMAINS"] = s.getlist("ARSHIF_ALLOW_DOMAINS")
             recorded["ARSHIF_WARC_PREFIX"] = s.get("ARSHIF_WARC_PREFIX")
             recorded["ARSHIF_DEDUP"] = s.getbool("ARSHIF_DEDUP", True)
+            recorded["ARSHIF_FULL"] = s.getbool("ARSHIF_FULL")
             start_url = getattr(crawler.spider, "start_url", None) or ""
             run = cls(s.get("ARSHIF_OUT"), start_url, recorded, crawler.stats)
             crawler._arshif_run = run
@@ -96,7 +112,8 @@ class ArchiveRun:
                "content_length": len(response.body), "warc_filename": ref.filename, "warc_offset": ref.offset,
                "warc_length": ref.length, "warc_record_id": ref.record_id, "payload_digest": ref.payload_digest,
                "record_type": ref.record_type, "warc_date": ref.date,
-               "refers_to": original.record_id if original else None}
+               "refers_to": original.record_id if original else None,
+               "etag": _header(response, b"ETag"), "last_modified": _header(response, b"Last-Modified")}
         row["id"] = self.db.add_capture(row)
         if self.stats:
             self.stats.inc_value("arshif/captures")

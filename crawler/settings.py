@@ -13,6 +13,7 @@ ARSHIF_CONTACT = "https://github.com/arshif-archive/arshif"  # put your own page
 ARSHIF_OPERATOR = ""  # who runs the crawl; written into every warcinfo record
 ARSHIF_WARC_PREFIX = "ARSHIF"
 ARSHIF_WARC_MAX_SIZE = 1_000_000_000  # rotate WARC files at this many bytes
+ARSHIF_FULL = False  # re-crawl everything whole instead of incrementally (conditional requests, paging stop)
 ARSHIF_DEDUP = True  # a payload already archived in OUT becomes a revisit record
 ARSHIF_REQUISITES = True  # also fetch what article and listing pages need to render (CSS, JS, images, fonts)
 ARSHIF_ASSET_HOSTS = []  # hosts of those requisites beside the blog's own (CDNs), comma-separated
@@ -41,7 +42,9 @@ DEFAULT_REQUEST_HEADERS = {
 # 800: above Redirect (600) and HttpCompression (590), so capture sees 3xx hops and wire bodies;
 # below HttpCache (900), so responses served from the cache are not archived twice.
 # 60: right after OffsiteMiddleware (50), so out-of-scope redirects are never fetched.
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ScopeMiddleware": 60, "crawler.middlewares.WarcCaptureMiddleware": 800}
+DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ScopeMiddleware": 60,
+                          "crawler.middlewares.ConditionalRequestMiddleware": 560,
+                          "crawler.middlewares.WarcCaptureMiddleware": 800}
 ITEM_PIPELINES = {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.StorePipeline": 800}
 EXTENSIONS = {"crawler.extensions.CrawlProgress": 500}
 

@@ -36,11 +36,12 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def twice(tmp_path_factory):
-    """The block-theme site crawled twice into one folder; its server stays up for comparisons."""
+    """The block-theme site crawled twice into one folder, the second time in full (no conditional
+    requests), so that unchanged pages come back whole and become identical-payload revisits."""
     out = tmp_path_factory.mktemp("fidelity")
     with SiteServer("block", traps=True) as server:
         crawl(server.base_url + "/", out)
-        crawl(server.base_url + "/", out)
+        crawl(server.base_url + "/", out, "--full")
         yield out, server
 
 

@@ -8,6 +8,7 @@ resources that ask for it, and answers 404 for unknown paths.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -23,8 +24,18 @@ class SiteHandler(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (http.server's naming)
         resource = self.server.site.get(self.path, NOT_FOUND)
         body = resource.body
+        etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
+        if resource.status == 200 and self.server.conditional:
+            if self.headers.get("If-None-Match") == etag:  # unchanged since the client's copy
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
         self.send_response(resource.status)
         self.send_header("Content-Type", resource.content_type)
+        if resource.status == 200 and self.server.conditional:
+            self.send_header("ETag", etag)
         for name, value in resource.headers:
             self.send_header(name, value)
         wants_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
@@ -52,12 +63,18 @@ class SiteServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the default 5 overflows under a crawler's concurrency
 
-    def __init__(self, theme: str = "classic", *, traps: bool = False, port: int = 0, scale: int = 1):
+    def __init__(self, theme: str = "classic", *, traps: bool = False, port: int = 0, scale: int = 1,
+                 conditional: bool = True):
         super().__init__(("127.0.0.1", port), SiteHandler)
+        self.conditional = conditional  # ETag and 304 answers to If-None-Match, as many blogs do
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
         self.theme = make_theme(theme, self.base_url, traps=traps, scale=scale)
         self.site = self.theme.build()
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def rebuild(self) -> None:
+        """Serve the theme's current posts: tests add, edit and delete posts between crawls."""
+        self.site = self.theme.build()
 
     def __enter__(self):
         self.thread.start()

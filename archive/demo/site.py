@@ -123,6 +123,7 @@ class Theme:
 
     # --- the whole site --------------------------------------------------------------------------
     def build(self) -> dict[str, Resource]:
+        self.site = {}
         pages = [self.posts[i:i + PER_PAGE] for i in range(0, len(self.posts), PER_PAGE)]
         for number, chunk in enumerate(pages, start=1):
             self.site[self.listing_path(number)] = self.html(self.listing(chunk, number, len(pages)))
@@ -152,8 +153,10 @@ class Theme:
         self.site["/sitemap.xml"] = Resource(self.urlset([self.post_path(p) for p in self.posts]),
                                              "application/xml")
 
-    def urlset(self, paths: list[str]) -> bytes:
-        items = "".join(f"<url><loc>{xml_escape(self.url(p))}</loc></url>" for p in paths)
+    def urlset(self, paths: list[str], lastmods: list | None = None) -> bytes:
+        lastmods = lastmods or [None] * len(paths)
+        items = "".join(f"<url><loc>{xml_escape(self.url(p))}</loc>"
+                        + (f"<lastmod>{m.isoformat()}</lastmod>" if m else "") + "</url>" for p, m in zip(paths, lastmods))
         return ('<?xml version="1.0" encoding="UTF-8"?>'
                 f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</urlset>').encode()
 
@@ -220,7 +223,8 @@ class ClassicTheme(Theme):
              f"<sitemap><loc>{self.url('/wp-sitemap-posts-post-1.xml')}</loc></sitemap></sitemapindex>").encode(),
             "application/xml")
         self.site["/wp-sitemap-posts-post-1.xml"] = Resource(
-            self.urlset([self.post_path(p) for p in self.posts]), "application/xml")
+            self.urlset([self.post_path(p) for p in self.posts], [p.modified or p.published for p in self.posts]),
+            "application/xml")
 
     def header(self) -> str:
         return (f'<header class="site-header"><p class="site-title"><a href="/" rel="home">{BLOG_NAME}</a></p>'

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import gzip
 import logging
+from datetime import datetime, timezone
 from urllib.parse import urldefrag, urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.sitemap import Sitemap
 
@@ -24,10 +26,25 @@ from archive.profile import Profile
 
 from .. import pages
 from ..items import PageItem
+from ..run import ArchiveRun
 
 progress_log = logging.getLogger("arshif")
 SITEMAP_PATHS = ("/wp-sitemap.xml", "/sitemap.xml", "/sitemap_index.xml")
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompressed file
+
+
+def _lastmod(text: str | None) -> datetime | None:
+    """A sitemap lastmod as an aware datetime; a bare date counts as the end of that day, so a
+    post edited on the day of the last capture is still checked."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if len(text.strip()) == 10:
+        value = value.replace(hour=23, minute=59, second=59)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _bare_host(host: str) -> str:
@@ -67,7 +84,44 @@ class BlogSpider(scrapy.Spider):
         # response instead of fetching (and archiving) the file twice.
         spider.obeys_robots = crawler.settings.getbool("ROBOTSTXT_OBEY")
         crawler.signals.connect(spider._robots_seen, signal=signals.response_received)
+        crawler.signals.connect(spider._check_known_articles, signal=signals.spider_idle)
+        spider.requested: set[str] = set()
+        spider.lastmod: dict[str, datetime] = {}
+        spider.known_checked = False
         return spider
+
+    # --- incremental re-crawls ------------------------------------------------------------------------
+    @property
+    def known(self) -> dict[str, str]:
+        """Articles archived by earlier crawls into this folder (empty on a first or --full crawl)."""
+        return ArchiveRun.of(self.crawler).known
+
+    def unchanged_per_sitemap(self, url: str) -> bool:
+        """The sitemap's lastmod says the article has not changed since its last capture."""
+        if url not in self.lastmod or url not in self.known or not self.known[url]:
+            return False
+        captured = datetime.fromisoformat(self.known[url].replace("Z", "+00:00"))
+        return self.lastmod[url] < captured
+
+    def _check_known_articles(self, spider):
+        """Once the blog has been walked, check the known articles nothing linked to this time
+        (a deleted post answers 404 and is marked gone), unless their sitemap lastmod says unchanged."""
+        if self.known_checked or not self.known:
+            return
+        self.known_checked = True
+        scheduled = 0
+        for url in self.known:
+            if url in self.requested or not self.in_scope(url):
+                continue
+            if self.unchanged_per_sitemap(url):
+                self.crawler.stats.inc_value("arshif/skipped_unchanged_lastmod")
+                continue
+            self.requested.add(url)
+            self.crawler.engine.crawl(scrapy.Request(url, callback=self.parse_page, errback=self.fetch_failed,
+                                                     meta={"link_kind": "known"}))
+            scheduled += 1
+        if scheduled:
+            raise DontCloseSpider
 
     @classmethod
     def update_settings(cls, settings):
@@ -103,6 +157,7 @@ class BlogSpider(scrapy.Spider):
                 continue
             seen.add((url, kind))
             rows.append((url, kind))
+            self.requested.add(url)
             # Requisites wait behind pages: the blog's structure first, its decoration after.
             requests.append(scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta={"link_kind": kind},
                                            priority=-1 if kind == "requisite" else 0))
@@ -110,6 +165,7 @@ class BlogSpider(scrapy.Spider):
 
     # --- callbacks ----------------------------------------------------------------------------------
     async def start(self):
+        self.requested.add(self.start_url)
         yield scrapy.Request(self.start_url, callback=self.parse_page, errback=self.fetch_failed)
         if not self.obeys_robots:
             yield scrapy.Request(self.root_url + "/robots.txt", callback=self.parse_robots, errback=self.fetch_failed)
@@ -122,7 +178,12 @@ class BlogSpider(scrapy.Spider):
         from scrapy.spidermiddlewares.httperror import HttpError
 
         if failure.check(HttpError):
-            return  # a 404 on a guessed sitemap path is routine, and archived with its status
+            # 304: unchanged since the last capture (archived as a revisit). 404/410 on a known
+            # article: it was deleted; mark it. Other statuses are archived and need nothing more.
+            url, status = failure.request.url, failure.value.response.status
+            if status in (404, 410) and url in self.known:
+                return [PageItem(url, "gone", capture=failure.request.meta.get("arshif_capture"))]
+            return None
         if failure.check(IgnoreRequest):
             progress_log.info("skipped %s: %s", failure.request.url, failure.getErrorMessage())
             return
@@ -141,7 +202,13 @@ class BlogSpider(scrapy.Spider):
             yield from requests
             extra = extra + assets
         if kind == "listing":
-            requests, rows = self.follow_all(response, pages.listing_links(root, self.profile), self.parse_page)
+            links = pages.listing_links(root, self.profile)
+            articles = [urldefrag(response.urljoin(h))[0] for h, k in links if k == "article"]
+            if self.known and articles and all(a in self.known for a in articles):
+                # Incremental: a listing page with nothing new; the pages after it are older still.
+                links = [(h, k) for h, k in links if k != "pagination"]
+                self.crawler.stats.inc_value("arshif/paging_stopped")
+            requests, rows = self.follow_all(response, links, self.parse_page)
             yield from requests
             yield PageItem(response.url, "listing", rows + extra, capture=capture)
         elif kind == "article":
@@ -181,7 +248,13 @@ class BlogSpider(scrapy.Spider):
             sitemap = Sitemap(body)
         except Exception:  # not XML (e.g. a theme's HTML 200 page at /sitemap.xml)
             return
-        locs = [entry["loc"] for entry in sitemap if entry.get("loc")]
+        entries = [entry for entry in sitemap if entry.get("loc")]
+        for entry in entries:
+            when = _lastmod(entry.get("lastmod"))
+            if when:
+                self.lastmod[response.urljoin(entry["loc"].strip())] = when
+        # Known articles the sitemap says are unchanged are not fetched again at all.
+        locs = [e["loc"] for e in entries if not self.unchanged_per_sitemap(response.urljoin(e["loc"].strip()))]
         if sitemap.type == "sitemapindex":
             requests, rows = self.follow_all(response, [(u, "sitemap") for u in locs], self.parse_sitemap)
         elif sitemap.type == "urlset":
