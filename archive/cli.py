@@ -287,6 +287,34 @@ def serve(out, port):
         raise click.ClickException(str(exc)) from None
 
 
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--since", metavar="DATE", help="ISO date or date-time (default: the start of the latest crawl).")
+def changes(out, since):
+    """List new, changed and removed articles, with a short word diff of changed texts.
+
+    \b
+    Example:
+        arshif changes demo-output --since 2025-12-01
+    """
+    from .changes import changes as find_changes, parse_time
+
+    if not (Path(out) / "archive.db").exists():
+        raise click.ClickException(f"no archive.db in {out}")
+    try:
+        since_dt = parse_time(since) if since else None
+    except ValueError:
+        raise click.BadParameter(f"not an ISO date: {since!r}", param_hint="--since") from None
+    since_dt, found = find_changes(Path(out), since_dt)
+    for change in found:
+        click.echo(f"{change.kind:8} {change.url}  {change.title or ''}")
+        for line in change.diff:
+            click.echo(f"           {line}")
+    counts = {k: sum(c.kind == k for c in found) for k in ("new", "changed", "removed")}
+    click.echo(f"{counts['new']} new, {counts['changed']} changed, {counts['removed']} removed"
+               + (f" since {since_dt.isoformat(timespec='seconds')}" if since_dt else ""))
+
+
 def main():
     cli()
 

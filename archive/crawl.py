@@ -9,6 +9,7 @@ and the tests start a process per crawl).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -90,6 +91,7 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
     run walks the blog again, incrementally, and so still reaches every URL."""
     url = check_url(url)
     out = check_out(out)
+    lock = _lock(out)  # held until this process ends
     overrides = dict(settings or {})
     overrides["ARSHIF_OUT"] = str(out)
     if full:
@@ -122,10 +124,22 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
         for handler in logging.root.handlers:
             handler.addFilter(_one_line)
     process.start()
+    del lock
     result = summary(out)
     if resume and result.finish_reason == "finished" and jobdir.exists():
         shutil.rmtree(jobdir)  # done: the next crawl starts a new frontier
     return result
+
+
+def _lock(out: Path):
+    """One crawl at a time per output folder: a second one would interleave WARC files and rows."""
+    fh = open(out / ".crawl.lock", "w")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise CrawlError(f"another crawl is writing to {out}") from None
+    return fh
 
 
 def _last_crawl_state(out: Path) -> str | None:

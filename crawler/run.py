@@ -48,6 +48,8 @@ class ArchiveRun:
         self.full = bool(settings.get("ARSHIF_FULL"))
         self.known = {} if self.full else self.db.known_articles()
         self.validators = {} if self.full else self.db.validators()
+        self.mode = self._mode()
+        self.after_crash = self.mode == "after-crash"
         self.mark_interrupted_crawls()
         self.crawl_id = self.db.start_crawl(start_url, settings)
         info = {"software": f"Arshif/{__version__} (Scrapy; warcio)", "operator": settings.get("ARSHIF_OPERATOR"),
@@ -58,6 +60,20 @@ class ArchiveRun:
         self.warc = WarcWriter(self.out / "warc", prefix=settings.get("ARSHIF_WARC_PREFIX", "ARSHIF"),
                                max_size=int(settings.get("ARSHIF_WARC_MAX_SIZE", 10**9)), info=info)
         self.closed = False
+
+    def _mode(self) -> str:
+        """How this crawl relates to the last one into the same folder:
+        first; incremental (the last one finished); after-pause (it was stopped with Ctrl-C: Scrapy's
+        JOBDIR continues it); after-crash (it was killed: its picture of the blog is partial, so the
+        blog is walked again, whole); full (ARSHIF_FULL)."""
+        if self.full:
+            return "full"
+        last = self.db.db.execute("select finished_at, finish_reason from crawls order by id desc limit 1").fetchone()
+        if last is None:
+            return "first"
+        if last[0] is None or last[1] == "interrupted":
+            return "after-crash"
+        return "after-pause" if last[1] == "shutdown" else "incremental"
 
     def mark_interrupted_crawls(self) -> None:
         """A crawl with no finish time was killed: say so (its captures and articles stay)."""
@@ -139,6 +155,26 @@ class ArchiveRun:
             uri, date, record_id = self.payloads[digest]
             return Original(uri, date, record_id, digest), REVISIT_IDENTICAL
         return None, REVISIT_IDENTICAL
+
+    def archived_copy(self, url: str):
+        """The last full response archived for ``url``, rebuilt as the Scrapy response it was
+        (body decoded, as HttpCompressionMiddleware would leave it), or None."""
+        from scrapy.http import Headers
+        from scrapy.responsetypes import responsetypes
+
+        from archive.warc import read_record
+
+        row = self.db.db.execute("select warc_filename, warc_offset from captures where url = ? and status = 200 "
+                                 "and record_type = 'response' order by id desc limit 1", [url]).fetchone()
+        if row is None:
+            return None
+        try:
+            record = read_record(self.out / "warc" / row[0], row[1])
+        except (OSError, ValueError):
+            return None
+        headers = Headers([(k, v) for k, v in record.http_headers.headers if k.lower() != "content-encoding"])
+        cls = responsetypes.from_args(headers=headers, url=url, body=record.content)
+        return cls(url=url, status=200, headers=headers, body=record.content, flags=["archived-copy"])
 
     def failure(self, request, exception) -> dict:
         """A fetch that got no response: recorded with its error, the crawl goes on."""

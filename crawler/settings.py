@@ -44,6 +44,7 @@ DEFAULT_REQUEST_HEADERS = {
 # 60: right after OffsiteMiddleware (50), so out-of-scope redirects are never fetched.
 DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ScopeMiddleware": 60,
                           "crawler.middlewares.ConditionalRequestMiddleware": 560,
+                          "crawler.middlewares.ArchivedCopyMiddleware": 795,
                           "crawler.middlewares.WarcCaptureMiddleware": 800}
 ITEM_PIPELINES = {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.StorePipeline": 800}
 EXTENSIONS = {"crawler.extensions.CrawlProgress": 500}

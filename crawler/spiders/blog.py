@@ -96,6 +96,11 @@ class BlogSpider(scrapy.Spider):
         """Articles archived by earlier crawls into this folder (empty on a first or --full crawl)."""
         return ArchiveRun.of(self.crawler).known
 
+    @property
+    def incremental(self) -> bool:
+        """A re-crawl after a finished crawl: stop paging at known articles, re-check the rest."""
+        return ArchiveRun.of(self.crawler).mode == "incremental" and bool(self.known)
+
     def unchanged_per_sitemap(self, url: str) -> bool:
         """The sitemap's lastmod says the article has not changed since its last capture."""
         if url not in self.lastmod or url not in self.known or not self.known[url]:
@@ -106,7 +111,7 @@ class BlogSpider(scrapy.Spider):
     def _check_known_articles(self, spider):
         """Once the blog has been walked, check the known articles nothing linked to this time
         (a deleted post answers 404 and is marked gone), unless their sitemap lastmod says unchanged."""
-        if self.known_checked or not self.known:
+        if self.known_checked or not self.incremental:
             return
         self.known_checked = True
         scheduled = 0
@@ -204,7 +209,7 @@ class BlogSpider(scrapy.Spider):
         if kind == "listing":
             links = pages.listing_links(root, self.profile)
             articles = [urldefrag(response.urljoin(h))[0] for h, k in links if k == "article"]
-            if self.known and articles and all(a in self.known for a in articles):
+            if self.incremental and articles and all(a in self.known for a in articles):
                 # Incremental: a listing page with nothing new; the pages after it are older still.
                 links = [(h, k) for h, k in links if k != "pagination"]
                 self.crawler.stats.inc_value("arshif/paging_stopped")

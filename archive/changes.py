@@ -1,0 +1,78 @@
+"""What changed between crawls: new, changed and removed articles (``arshif changes``)."""
+
+from __future__ import annotations
+
+import difflib
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+
+@dataclass
+class Change:
+    kind: str  # new, changed, removed
+    url: str
+    title: str | None
+    when: str
+    diff: list[str] = field(default_factory=list)
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def default_since(conn: sqlite3.Connection) -> datetime | None:
+    """The start of the latest crawl: by default, changes are those that crawl found."""
+    row = conn.execute("select started_at from crawls order by id desc limit 1").fetchone()
+    return parse_time(row[0]) if row else None
+
+
+def word_diff(old: str, new: str, limit: int = 6, width: int = 12) -> list[str]:
+    """A short word-level diff: up to ``limit`` changed spans, each cut to ``width`` words."""
+    a, b = (old or "").split(), (new or "").split()
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        if i2 > i1:
+            out.append("- " + " ".join(a[i1:i1 + width]) + (" …" if i2 - i1 > width else ""))
+        if j2 > j1:
+            out.append("+ " + " ".join(b[j1:j1 + width]) + (" …" if j2 - j1 > width else ""))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def changes(out: str | Path, since: datetime | None = None) -> tuple[datetime | None, list[Change]]:
+    conn = sqlite3.connect(Path(out) / "archive.db")
+    conn.row_factory = sqlite3.Row
+    try:
+        since = since or default_since(conn)
+        versions: dict[str, list[sqlite3.Row]] = {}
+        for row in conn.execute("select * from article_versions order by id"):
+            versions.setdefault(row["url"], []).append(row)
+        found = []
+        for url, history in versions.items():
+            recent = [i for i, v in enumerate(history) if since is None or parse_time(v["captured_at"]) >= since]
+            if not recent:
+                continue
+            first = recent[0]
+            latest = history[-1]
+            if first == 0:
+                found.append(Change("new", url, latest["title"], latest["captured_at"]))
+            else:
+                before = history[first - 1]
+                found.append(Change("changed", url, latest["title"], latest["captured_at"],
+                                    word_diff(f"{before['title']}\n{before['text']}", f"{latest['title']}\n{latest['text']}")))
+        for row in conn.execute("select url, title, gone_at from articles where status = 'gone'"):
+            if since is None or parse_time(row["gone_at"]) >= since:
+                found.append(Change("removed", row["url"], row["title"], row["gone_at"]))
+    finally:
+        conn.close()
+    order = {"new": 0, "changed": 1, "removed": 2}
+    found.sort(key=lambda c: (order[c.kind], c.url))
+    return since, found

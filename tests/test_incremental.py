@@ -1,0 +1,225 @@
+"""Re-crawls into the same folder: incremental fetching, versions, deletions, the change report,
+and recovery from Ctrl-C and kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from archive.demo.content import Article
+from archive.demo.server import SiteServer
+
+from .conftest import FAST, ROOT, crawl, query, run_arshif
+
+NEW_POST = Article(500, "مقال جديد عن أرشفة الذاكرة الرقمية", "تقنية", "سارة الخطيب", date(2025, 12, 20),
+                   ["هذا مقال جديد نُشر بعد الزحف الأول، ويجب أن يظهر في الزحف الثاني وحده.",
+                    "ويتحدث عن أرشفة الذاكرة الرقمية للمدونات العربية."], ["تقنية"])
+
+
+def article_urls(server) -> dict[str, Article]:
+    return {server.theme.url(server.theme.post_path(p)): p for p in server.theme.posts}
+
+
+@pytest.fixture(scope="module")
+def recrawled(tmp_path_factory):
+    """Crawl a block-theme blog, then add a post, edit one, delete one, and crawl again."""
+    out = tmp_path_factory.mktemp("incremental")
+    with SiteServer("block") as server:
+        crawl(server.base_url + "/", out)
+        before = article_urls(server)
+        old_site = dict(server.site)
+        posts = server.theme.posts
+        edited, deleted = posts[10], posts[20]
+        posts[10] = replace(edited, paragraphs=[edited.paragraphs[0] + " وقد عُدّل هذا المقال بعد نشره.",
+                                                *edited.paragraphs[1:]])
+        posts.remove(deleted)
+        posts.insert(0, NEW_POST)
+        server.rebuild()
+        # Pages whose bytes did not change (neighbours of the edits changed: their prev/next and
+        # related links point elsewhere now).
+        server.unchanged = {server.base_url + path for path, res in server.site.items()
+                            if path in old_site and old_site[path].body == res.body}
+        proc = crawl(server.base_url + "/", out)
+        urls = {name: server.theme.url(server.theme.post_path(p)) for name, p in
+                (("edited", posts[11]), ("deleted", deleted), ("new", NEW_POST))}
+        yield out, server, before, urls, proc
+
+
+def test_unchanged_pages_are_not_fetched_again_in_full(recrawled):
+    out, server, before, urls, _ = recrawled
+    unchanged_articles = (set(before) & server.unchanged) - {urls["edited"]}
+    assert len(unchanged_articles) > 25
+    second = query(out, "select url, status, record_type from captures where crawl_id = 2")
+    full = {r["url"] for r in second if r["status"] == 200}
+    assert not (full & unchanged_articles)  # no unchanged article came back whole
+    not_modified = {r["url"] for r in second if r["status"] == 304}
+    assert unchanged_articles <= not_modified
+    assert all(r["record_type"] == "revisit" for r in second if r["status"] == 304)
+    images = {u for u in not_modified if u.endswith(".png")}
+    assert images, "requisites are checked conditionally too"
+
+
+def test_revisits_refer_to_the_first_capture(recrawled):
+    out, _, _, urls, _ = recrawled
+    rows = query(out, "select c2.refers_to, c1.warc_record_id from captures c2 join captures c1 on c1.url = c2.url "
+                      "and c1.crawl_id = 1 and c1.status = 200 where c2.crawl_id = 2 and c2.status = 304")
+    assert rows and all(r["refers_to"] == r["warc_record_id"] for r in rows)
+
+
+def test_paging_stops_at_known_articles(recrawled):
+    out, _, _, _, _ = recrawled
+    first = query(out, "select count(*) n from captures where crawl_id = 1 and (url like '%paged=%' or url like '%:%/')")
+    listings = lambda crawl: {r["url"] for r in query(out, "select url from captures where crawl_id = ? and url like '%paged=%'", [crawl])}
+    assert len(listings(2)) < len(listings(1))
+    assert first[0]["n"] > 0
+
+
+def test_versions_updates_and_deletions(recrawled):
+    out, server, before, urls, _ = recrawled
+    versions = {r["url"]: r["n"] for r in query(out, "select url, count(*) n from article_versions group by url")}
+    assert versions[urls["edited"]] == 2 and versions[urls["new"]] == 1
+    assert sum(1 for n in versions.values() if n > 1) == 1
+    text = query(out, "select text from articles where url = ?", [urls["edited"]])[0]["text"]
+    assert "وقد عُدّل هذا المقال بعد نشره" in text
+    gone = query(out, "select status, gone_at from articles where url = ?", [urls["deleted"]])[0]
+    assert gone["status"] == "gone" and gone["gone_at"]
+    assert query(out, "select count(*) n from articles")[0]["n"] == 43  # 42 + 1 new; the deleted one kept
+    assert query(out, "select count(*) n from articles where status = 'live'")[0]["n"] == 42
+
+
+def test_changes_report(recrawled):
+    out, _, _, urls, _ = recrawled
+    lines = run_arshif("changes", out).stdout.splitlines()
+    assert lines[-1].startswith("1 new, 1 changed, 1 removed")
+    kinds = {line.split()[0]: line.split()[1] for line in lines if line.split()[0] in ("new", "changed", "removed")}
+    assert kinds == {"new": urls["new"], "changed": urls["edited"], "removed": urls["deleted"]}
+    assert any(line.strip().startswith("+") and "عُدّل" in line for line in lines)
+    everything = run_arshif("changes", out, "--since", "2000-01-01").stdout.splitlines()[-1]
+    assert everything.startswith("43 new, 0 changed, 1 removed")
+
+
+def test_sitemap_lastmod_skips_unchanged_articles(tmp_path):
+    with SiteServer("classic") as server:
+        crawl(server.base_url + "/", tmp_path)
+        posts = server.theme.posts
+        posts[5] = replace(posts[5], paragraphs=["فقرة جديدة كليًا.", *posts[5].paragraphs[1:]], modified=date.today())
+        server.rebuild()
+        crawl(server.base_url + "/", tmp_path)
+        edited = server.theme.url(server.theme.post_path(posts[5]))
+    second = {r["url"]: r["status"] for r in query(tmp_path, "select url, status from captures where crawl_id = 2")}
+    assert second.get(edited) == 200
+    articles = set(article_urls(server)) - {edited}
+    # the listing pages link the newest ones (conditional, 304); the rest are skipped per lastmod
+    assert len(articles - set(second)) >= 30
+    stats = query(tmp_path, "select stats from crawls where id = 2")[0]["stats"]
+    assert '"arshif/skipped_unchanged_lastmod"' in stats
+
+
+def test_full_recrawl_refetches_everything(tmp_path):
+    with SiteServer("block") as server:
+        crawl(server.base_url + "/", tmp_path)
+        crawl(server.base_url + "/", tmp_path, "--full")
+    statuses = {r["status"] for r in query(tmp_path, "select status from captures where crawl_id = 2")}
+    assert 304 not in statuses
+    assert query(tmp_path, "select count(*) n from captures where crawl_id = 2 and record_type = 'revisit'")[0]["n"] > 100
+
+
+def _start(url, out, *extra):
+    return subprocess.Popen([sys.executable, "-m", "archive.cli", "crawl", url, "--out", str(out), *FAST,
+                             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "DOWNLOAD_DELAY=0.01", *extra],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_captures(out, n, proc, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the crawl ended before it could be interrupted"
+        try:
+            if query(out, "select count(*) n from captures")[0]["n"] >= n:
+                return
+        except sqlite3.Error:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("no progress")
+
+
+def _captured_urls(out) -> set[str]:
+    return {r["url"] for r in query(out, "select distinct url from captures where status is not null")}
+
+
+def _check_archive(out):
+    for path in (out / "warc").glob("*.warc.gz"):
+        subprocess.run(["gzip", "-t", str(path)], check=True)
+        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout
+    assert not list((out / "warc").glob("*.open"))
+    assert query(out, "pragma integrity_check")[0][0] == "ok"
+    assert query(out, "select count(*) n from articles")[0]["n"] == query(out, "select count(distinct url) n from articles")[0]["n"]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted crawl of the scaled-up blog, to compare interrupted ones against."""
+    out = tmp_path_factory.mktemp("reference")
+    server = SiteServer("classic", scale=3)
+    with server:
+        crawl(server.base_url + "/", out, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
+        yield server, _captured_urls(out)
+
+
+def _relocate(urls: set[str], base: str) -> set[str]:
+    return {base + u.split("/", 3)[3].join(["/", ""]) if False else base + "/" + u.split("/", 3)[3] for u in urls}
+
+
+def test_kill_9_then_resume_reaches_every_url(reference, tmp_path):
+    server, expected = reference
+    with SiteServer("classic", scale=3, port=int(server.base_url.rsplit(":", 1)[1]) + 0 if False else 0) as site:
+        proc = _start(site.base_url + "/", tmp_path)
+        _wait_for_captures(tmp_path, 60, proc)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert (tmp_path / "job").exists()
+        crawl(site.base_url + "/", tmp_path)
+        base = site.base_url
+    assert _captured_urls(tmp_path) == _relocate(expected, base)
+    _check_archive(tmp_path)
+    reasons = [r["finish_reason"] for r in query(tmp_path, "select finish_reason from crawls order by id")]
+    assert reasons == ["interrupted", "finished"]
+    assert query(tmp_path, "select count(*) n from articles")[0]["n"] == 42 * 3
+    assert not (tmp_path / "job").exists()
+
+
+def test_ctrl_c_stops_gracefully_and_resumes(reference, tmp_path):
+    server, expected = reference
+    with SiteServer("classic", scale=3) as site:
+        proc = _start(site.base_url + "/", tmp_path)
+        _wait_for_captures(tmp_path, 60, proc)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        assert "Traceback" not in err
+        assert not list((tmp_path / "warc").glob("*.open"))  # WARC closed
+        assert query(tmp_path, "select finish_reason from crawls")[0]["finish_reason"] == "shutdown"
+        assert (tmp_path / "job" / "requests.seen").exists()  # the frontier, for the next run
+        crawl(site.base_url + "/", tmp_path)
+        base = site.base_url
+    assert _captured_urls(tmp_path) == _relocate(expected, base)
+    _check_archive(tmp_path)
+    assert query(tmp_path, "select count(*) n from articles")[0]["n"] == 42 * 3
+
+
+def test_two_crawls_of_one_folder_cannot_run_at_once(tmp_path):
+    with SiteServer("classic", scale=3) as site:
+        proc = _start(site.base_url + "/", tmp_path)
+        _wait_for_captures(tmp_path, 5, proc)
+        second = run_arshif("crawl", site.base_url + "/", "--out", tmp_path, check=False)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=120)
+    assert second.returncode == 1 and "another crawl is writing to" in second.stderr
