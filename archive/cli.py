@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -313,6 +314,98 @@ def changes(out, since):
     counts = {k: sum(c.kind == k for c in found) for k in ("new", "changed", "removed")}
     click.echo(f"{counts['new']} new, {counts['changed']} changed, {counts['removed']} removed"
                + (f" since {since_dt.isoformat(timespec='seconds')}" if since_dt else ""))
+
+
+_db_option = click.option("--db", type=click.Path(dir_okay=False),
+                          help="Schedules file (default: schedules.db in the user's data folder).")
+
+
+@cli.group()
+def schedule():
+    """Recurring crawls: add, list, remove, or print them as crontab lines."""
+
+
+def _store(db):
+    from .schedule import ScheduleStore
+
+    try:
+        return ScheduleStore(db)
+    except (OSError, sqlite3.Error) as exc:
+        raise click.ClickException(f"cannot open the schedules file: {exc}") from None
+
+
+@schedule.command("add")
+@click.argument("url")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False))
+@click.option("--every", metavar="INTERVAL", help="e.g. 30m, 6h, 1d")
+@click.option("--cron", metavar="EXPR", help='cron expression, e.g. "0 3 * * *"')
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Setting passed to each crawl.")
+@_db_option
+def schedule_add(url, out, every, cron, settings, db):
+    """Crawl URL into OUT on a schedule.
+
+    \b
+    Example:
+        arshif schedule add https://example.blog/ --out example --every 6h
+        arshif schedule add https://example.blog/ --out example --cron "0 3 * * *"
+    """
+    from .crawl import CrawlError, check_url
+    from .schedule import ScheduleError
+
+    try:
+        check_url(url)
+        args = [part for item in settings for part in ("-s", item)]
+        created = _store(db).add(url, out, every=every, cron=cron, args=args)
+    except (ScheduleError, CrawlError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"schedule {created.id}: {created.url} → {created.out}, {created.describe()}, next run {created.next_run}")
+
+
+@schedule.command("list")
+@_db_option
+def schedule_list(db):
+    """List schedules and their next run."""
+    for s in _store(db).all():
+        click.echo(f"{s.id}\t{s.url}\t{s.out}\t{s.describe()}\tnext {s.next_run}")
+
+
+@schedule.command("remove")
+@click.argument("schedule_id", type=int)
+@_db_option
+def schedule_remove(schedule_id, db):
+    """Remove a schedule (its past runs stay recorded)."""
+    if not _store(db).remove(schedule_id):
+        raise click.ClickException(f"no schedule {schedule_id}")
+    click.echo(f"schedule {schedule_id} removed")
+
+
+@schedule.command("cron")
+@_db_option
+def schedule_cron(db):
+    """Print crontab lines for the schedules, for use with the system's cron instead of `arshif scheduler`."""
+    import shutil as _shutil
+
+    from .schedule import cron_lines
+
+    arshif = _shutil.which("arshif") or str(Path(sys.executable).parent / "arshif")
+    for line in cron_lines(_store(db), arshif):
+        click.echo(line)
+
+
+@cli.command()
+@_db_option
+@click.option("--poll", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600), help="Seconds between checks.")
+@click.option("--max-runs", type=click.IntRange(1), help="Stop after this many crawls have run (for testing).")
+def scheduler(db, poll, max_runs):
+    """Run scheduled crawls in the foreground (Ctrl-C to stop; running crawls stop gracefully)."""
+    import logging
+
+    from .schedule import Scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    store = _store(db)
+    click.echo(f"arshif scheduler: {len(store.all())} schedules in {store.path}")
+    Scheduler(store, poll=poll).run(max_runs=max_runs)
 
 
 def main():
