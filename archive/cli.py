@@ -70,13 +70,20 @@ def crawl(url, out, settings, allow_domain, profile, contact, operator, full, no
 @click.option("--out", "-o", default="demo-output", show_default=True, type=click.Path(file_okay=False))
 @click.option("--theme", type=click.Choice(["classic", "block", "blogger"]), default="classic", show_default=True,
               help="Markup of the bundled blog.")
+@click.option("--port", default=8750, show_default=True, type=click.IntRange(0, 65535),
+              help="Port for the demo blog (a free one if taken). The same port each time makes a second "
+                   "`arshif demo` an incremental re-crawl of the same URLs.")
 @click.option("--verbose", "-v", is_flag=True)
-def demo(out, theme, verbose):
+def demo(out, theme, port, verbose):
     """Serve the bundled Arabic demo blog on 127.0.0.1 and crawl it into OUT."""
     from .crawl import CrawlError, crawl as run_crawl
     from .demo.server import SiteServer
 
-    with SiteServer(theme) as server:
+    try:
+        server = SiteServer(theme, port=port)
+    except OSError:
+        server = SiteServer(theme)
+    with server:
         click.echo(f"Serving the demo blog ({theme} theme) at {server.base_url}/")
         # A local server needs no throttling; on the real web keep the polite defaults.
         local = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
