@@ -37,6 +37,8 @@ RELATED_TITLES = ("مقالات ذات صله", "مواضيع ذات صله", "�
                   "related posts", "related articles", "you may also like", "read also")
 SHARE_TITLES = ("شارك", "شارك المقال", "شارك هذا", "شارك هذه المقاله", "مشاركه", "انشر", "share", "share this")
 _TITLE_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "strong", "em", "span", "div")
+# Short elements only: lxml filters in C what would otherwise be a Python loop over every element.
+_CANDIDATES = "//*[" + " or ".join(f"self::{t}" for t in _TITLE_TAGS) + "][string-length(normalize-space(.)) <= 40]"
 
 
 def _heading_text(el) -> str:
@@ -46,7 +48,7 @@ def _heading_text(el) -> str:
 def _titled_blocks(root, titles) -> list:
     """Blocks opened by a short heading such as "مقالات ذات صلة": the heading's container."""
     blocks = []
-    for el in root.iter(*_TITLE_TAGS):
+    for el in root.xpath(_CANDIDATES):
         text = _heading_text(el)
         if not text or len(text) > 40 or not any(text == t or text.startswith(t + " ") for t in titles):
             continue

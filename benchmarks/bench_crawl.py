@@ -98,8 +98,9 @@ def main() -> None:
             with sqlite3.connect(tmp / "out" / "archive.db") as conn:
                 urls = [r[0] for r in conn.execute("select url from captures where status is not null")]
             (tmp / "urls.txt").write_text("\n".join(urls))
+            # from the temp folder: bare Scrapy, without this project's settings and components
             t_base, out = timed([str(bindir / "scrapy"), "runspider", str(HERE / "baseline_spider.py"),
-                                 "-a", f"urls_file={tmp / 'urls.txt'}", *SETTINGS])
+                                 "-a", f"urls_file={tmp / 'urls.txt'}", *SETTINGS], cwd=tmp)
             base_pages = int(re.search(r"BASELINE_PAGES=(\d+)", out).group(1))
         finally:
             server.terminate()
