@@ -68,7 +68,7 @@ def crawl(url, out, settings, allow_domain, profile, contact, operator, full, no
 
 @cli.command()
 @click.option("--out", "-o", default="demo-output", show_default=True, type=click.Path(file_okay=False))
-@click.option("--theme", type=click.Choice(["classic", "block", "blogger"]), default="classic", show_default=True,
+@click.option("--theme", type=click.Choice(["classic", "block", "blogger", "custom"]), default="classic", show_default=True,
               help="Markup of the bundled blog.")
 @click.option("--port", default=8750, show_default=True, type=click.IntRange(0, 65535),
               help="Port for the demo blog (a free one if taken). The same port each time makes a second "
@@ -221,12 +221,12 @@ def reindex(out, workers, profile):
     """
     from .package import PackageError
     from .profile import Profile, ProfileError
-    from .reindex import reindex as run_reindex
+    from .reindex import ReindexError, reindex as run_reindex
 
     try:
         selectors = Profile.load(profile).selectors if profile else None
         summary = run_reindex(_out_folder(out), workers=workers, profile=selectors)
-    except (PackageError, ProfileError, OSError) as exc:
+    except (PackageError, ProfileError, ReindexError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"{summary.records} WARC records read, {summary.captures} captures, {summary.articles} articles "
                f"in {summary.seconds:.1f} s")

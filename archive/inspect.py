@@ -55,7 +55,7 @@ def _read(out: Path, row):
     path = out / "warc" / row["warc_filename"]
     try:
         return read_record(path, row["warc_offset"])
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # missing file, bad offset, damaged gzip: one line for the user
         raise ShowError(f"cannot read {path} at offset {row['warc_offset']}: {exc}") from None
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from cdxj_indexer.main import CDXJIndexer
 
 from . import __version__
+from .warc import WarcError, check_warc
 
 INDEXED_RECORDS = "response,revisit,resource"  # not metadata: replay must never serve those as the page
 CHUNK = 1 << 20
@@ -27,17 +28,24 @@ class PackageError(Exception):
     pass
 
 
-def warc_files(out: str | Path) -> list[Path]:
+def warc_files(out: str | Path, *, check: bool = False) -> list[Path]:
+    """The folder's WARC files; with ``check``, each read through first (a damaged one raises)."""
     files = sorted((Path(out) / "warc").glob("*.warc.gz"))
     if not files:
         raise PackageError(f"no WARC files in {Path(out) / 'warc'}")
+    if check:
+        for path in files:
+            try:
+                check_warc(path)
+            except WarcError as exc:
+                raise PackageError(f"damaged WARC file, not indexed: {exc}") from None
     return files
 
 
 def write_cdxj(out: str | Path, dest: str | Path | None = None) -> Path:
     """Write a sorted CDXJ index of every WARC in ``out/warc`` (default ``out/index.cdxj``)."""
     dest = Path(dest) if dest else Path(out) / "index.cdxj"
-    files = warc_files(out)
+    files = warc_files(out, check=True)  # cdxj-indexer would index a damaged file without a word
     with open(dest, "w", encoding="utf-8") as fh:
         CDXJIndexer(output=fh, inputs=[str(f) for f in files], sort=True, records=INDEXED_RECORDS).process_all()
     return dest
@@ -75,7 +83,7 @@ class _HashingZipEntry:
 def write_wacz(out: str | Path, dest: str | Path, *, title: str | None = None) -> dict:
     """Package ``out`` as a WACZ file at ``dest``; return its datapackage."""
     out, dest = Path(out), Path(dest)
-    files = warc_files(out)
+    files = warc_files(out, check=True)
     page_list = pages(out)
     resources = []
     tmp = dest.with_name(dest.name + ".part")

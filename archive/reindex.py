@@ -22,6 +22,7 @@ from pathlib import Path
 from scrapy.http import Headers, HtmlResponse
 from scrapy.responsetypes import responsetypes
 
+from .charset import page_text
 from .db import DEFAULT_REPLAY_URL, ArchiveDB
 from .extract import extract_article
 from .package import warc_files
@@ -79,7 +80,7 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
     pool = ProcessPoolExecutor(workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn"))
     try:
         for path in files:
-            for record in iter_records(path):
+            for record in _records(path):
                 counts["records"] += 1
                 kind = record.rec_type
                 headers = record.rec_headers
@@ -102,16 +103,40 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
                         continue
                     response = _response_from_record(record, body)
                     if isinstance(response, HtmlResponse) and classify(response.selector.root, page_profile) == "article":
-                        future = pool.submit(extract_article, response.text, response.url,
+                        html = page_text(response.body, response.text, response.encoding, response.url)
+                        future = pool.submit(extract_article, html, response.url,
                                              base_date=capture["warc_date"], profile=profile)
                         pending.append((future, capture))
                         drain(WINDOW)
         drain(0)
+    except BaseException:
+        db.close()
+        for suffix in ("", "-wal", "-shm"):  # the live archive.db stays as it was
+            Path(str(target) + suffix).unlink(missing_ok=True)
+        raise
     finally:
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)
     db.close()
     _swap_in(out, target)
     return ReindexSummary(counts["records"], counts["captures"], counts["articles"], time.monotonic() - started)
+
+
+class ReindexError(Exception):
+    pass
+
+
+def _records(path: Path):
+    """The file's records; a damaged file stops the rebuild with its name and the offset."""
+    offset = 0
+    try:
+        for record in iter_records(path):
+            offset = record.offset
+            yield record
+    except Exception as exc:  # warcio and zlib raise several kinds on damaged input
+        if isinstance(exc, ReindexError):
+            raise
+        raise ReindexError(f"{path.name}: damaged after offset {offset} ({str(exc).splitlines()[0][:200]}); "
+                           "archive.db left as it was") from None
 
 
 def _crawl_for(db: ArchiveDB, crawl_ids: dict, record) -> int:

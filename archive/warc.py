@@ -244,6 +244,33 @@ def repair_open_file(path: str | os.PathLike) -> tuple[Path, int, int]:
     return final, kept, size - good_end
 
 
+class WarcError(Exception):
+    """A WARC file that cannot be read through: the message names the file and the offset."""
+
+
+def check_warc(path: str | os.PathLike) -> int:
+    """Read a WARC file through, checking each gzip member ends whole; return its record count."""
+    path = Path(path)
+    count, offset = 0, 0
+    try:
+        with open(path, "rb") as fh, open(path, "rb") as raw:
+            iterator = ArchiveIterator(fh)
+            for record in iterator:
+                record.raw_stream.read()
+                offset, length = iterator.get_record_offset(), iterator.get_record_length()
+                raw.seek(offset)
+                if not length or not _whole_gzip_member(raw.read(length)):
+                    raise WarcError(f"{path.name}: damaged record at offset {offset}")
+                count += 1
+    except WarcError:
+        raise
+    except Exception as exc:  # warcio and zlib raise several kinds on damaged input
+        raise WarcError(f"{path.name}: unreadable after offset {offset}: {str(exc).splitlines()[0][:200]}") from None
+    if count == 0:
+        raise WarcError(f"{path.name}: no WARC records")
+    return count
+
+
 def _whole_gzip_member(data: bytes) -> bool:
     inflater = zlib.decompressobj(wbits=31)
     try:

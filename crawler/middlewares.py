@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
 
 from .run import ArchiveRun
 
@@ -18,18 +19,36 @@ logger = logging.getLogger(__name__)
 
 
 class WarcCaptureMiddleware:
-    def __init__(self, run: ArchiveRun, stats):
-        self.run, self.stats = run, stats
+    def __init__(self, run: ArchiveRun, stats, max_size: int):
+        self.run, self.stats, self.max_size = run, stats, max_size
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("ARSHIF_WARC_ENABLED", True):
             raise NotConfigured
-        return cls(ArchiveRun.of(crawler), crawler.stats)
+        mw = cls(ArchiveRun.of(crawler), crawler.stats, crawler.settings.getint("ARSHIF_MAX_RESPONSE_SIZE"))
+        if mw.max_size > 0:
+            crawler.signals.connect(mw.bytes_received, signal=signals.bytes_received)
+        return mw
+
+    def bytes_received(self, data, request, spider):
+        """Stop a response at ARSHIF_MAX_RESPONSE_SIZE but keep what arrived: it is archived with
+        ``WARC-Truncated: length`` (Scrapy's DOWNLOAD_MAXSIZE would drop it whole)."""
+        received = request.meta.get("arshif_received", 0) + len(data)
+        request.meta["arshif_received"] = received
+        if received > self.max_size:
+            raise StopDownload(fail=False)
+
+    def process_request(self, request):
+        request.meta["arshif_received"] = 0  # a retry starts counting again
+        return None
 
     def process_response(self, request, response):
         if "cached" in response.flags or request.meta.get("dont_archive"):
             return response
+        if "download_stopped" in response.flags and request.meta.get("arshif_received", 0) > self.max_size > 0:
+            response.flags.append("arshif-truncated")
+            self.stats.inc_value("arshif/truncated")
         try:
             request.meta["arshif_capture"] = self.run.capture(request, response)
         except OSError as exc:

@@ -118,7 +118,8 @@ class ArchiveRun:
             response_headers=_header_pairs(response.headers), response_body=response.body,
             ip_address=str(response.ip_address) if response.ip_address else None, fetched_at=now)
         original, profile = self._original_of(request.url, response)
-        truncated = "disconnect" if "dataloss" in response.flags else None
+        truncated = ("length" if "arshif-truncated" in response.flags
+                     else "disconnect" if "dataloss" in response.flags else None)
         ref = self.warc.write_exchange(exchange, original=original, profile=profile, truncated=truncated)
         if ref.record_type == "response" and response.status == 200 and ref.payload_digest and self.dedup:
             self.payloads.setdefault(ref.payload_digest, (request.url, ref.date, ref.record_id))
@@ -148,7 +149,7 @@ class ArchiveRun:
                 date, record_id, digest = last
                 return Original(url, date, record_id, digest), REVISIT_NOT_MODIFIED
             return None, REVISIT_IDENTICAL
-        if response.status != 200 or not response.body or "dataloss" in response.flags:
+        if response.status != 200 or not response.body or {"dataloss", "arshif-truncated"} & set(response.flags):
             return None, REVISIT_IDENTICAL
         digest = payload_digest(response.body)
         if digest in self.payloads:

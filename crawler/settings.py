@@ -13,6 +13,7 @@ ARSHIF_CONTACT = "https://github.com/arshif-archive/arshif"  # put your own page
 ARSHIF_OPERATOR = ""  # who runs the crawl; written into every warcinfo record
 ARSHIF_WARC_PREFIX = "ARSHIF"
 ARSHIF_WARC_MAX_SIZE = 1_000_000_000  # rotate WARC files at this many bytes
+ARSHIF_MAX_RESPONSE_SIZE = 100_000_000  # bytes; a longer body is cut there and archived with WARC-Truncated: length
 ARSHIF_FULL = False  # re-crawl everything whole instead of incrementally (conditional requests, paging stop)
 ARSHIF_DEDUP = True  # a payload already archived in OUT becomes a revisit record
 ARSHIF_REQUISITES = True  # also fetch what article and listing pages need to render (CSS, JS, images, fonts)

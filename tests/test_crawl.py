@@ -93,6 +93,13 @@ def test_windows_1256_article_is_decoded(crawled):
     assert "كُتبت هذه الصفحة بترميز ويندوز العربي القديم" in row["text"]
 
 
+def test_mislabelled_charset_is_detected(crawled):
+    out, _, _ = crawled
+    row = query(out, "select title, text from articles where url like '%mislabelled%'")[0]
+    assert row["title"] == "صفحة بترميز معلن خطأ" and "\ufffd" not in row["text"]
+    assert "وعلى الأرشيف أن يكتشف ذلك فيقرأ النص سليمًا." in row["text"]
+
+
 def test_robots_disallow_is_honoured(crawled):
     out, _, _ = crawled
     assert query(out, "select url from captures where url like '%/private/%'") == []
@@ -175,8 +182,8 @@ def test_recrawl_duplicates_nothing(tmp_path):
         first = {t: query(tmp_path, f"select count(*) n from {t}")[0]["n"] for t in ("articles", "links")}
         crawl(server.base_url + "/", tmp_path)
     second = {t: query(tmp_path, f"select count(*) n from {t}")[0]["n"] for t in ("articles", "links")}
-    assert first == second and first["articles"] == 44
-    assert query(tmp_path, "select count(distinct url) n from articles")[0]["n"] == 44
+    assert first == second and first["articles"] == 45
+    assert query(tmp_path, "select count(distinct url) n from articles")[0]["n"] == 45
     assert [r["finish_reason"] for r in query(tmp_path, "select finish_reason from crawls")] == ["finished", "finished"]
 
 
@@ -244,5 +251,50 @@ def test_asset_hosts_and_requisites_switch(tmp_path):
     assert [r["status"] for r in cdn] == [200]
     others = query(tmp_path / "cdn", "select url from captures where url like 'http://localhost%' and url not like '%/cdn/%'")
     assert [r["url"].split("/", 3)[3] for r in others] == ["robots.txt"]  # robots.txt obeyed there too; no page
-    none = query(tmp_path / "none", "select url from captures where url like '%/wp-content/%' or url like '%.js'")
-    assert none == [] and query(tmp_path / "none", "select count(*) n from articles")[0]["n"] == 44
+    # (the PDF is linked from an article, a document in its own right, not a requisite)
+    none = query(tmp_path / "none", "select url from captures where (url like '%/wp-content/%' or url like '%.js') "
+                                    "and url not like '%.pdf'")
+    assert none == [] and query(tmp_path / "none", "select count(*) n from articles")[0]["n"] == 45
+
+
+def test_custom_theme_needs_a_profile_and_works_with_one(tmp_path):
+    """Heuristics first: on a theme with no usual markers they find nothing (and say so by finding
+    no articles, not by inventing some); a per-site profile then finds every article."""
+    from archive.demo.server import SiteServer
+    from archive.demo.site import CUSTOM_PROFILE
+
+    profile = tmp_path / "custom.toml"
+    profile.write_text(CUSTOM_PROFILE, encoding="utf-8")
+    with SiteServer("custom") as server:
+        crawl(server.base_url + "/", tmp_path / "plain")
+        crawl(server.base_url + "/", tmp_path / "profiled", "--profile", profile)
+        expected = server.theme.article_urls()
+    assert query(tmp_path / "plain", "select count(*) n from articles")[0]["n"] == 0
+    rows = {r["url"]: r for r in query(tmp_path / "profiled", "select * from articles")}
+    assert set(rows) == set(expected)
+    for url, post in expected.items():
+        row = rows[url]
+        assert row["title"] == post.title and row["author"] == post.author
+        assert row["published"] == post.published.isoformat() and row["published_source"] == "text"
+        assert row["text"].splitlines() == post.paragraphs
+        assert "انظر" not in row["text"]
+
+
+@pytest.mark.parametrize("html, kind", [
+    # Ghost: a post and the home page
+    ('<html><body class="post-template"><article class="gh-article post"><h1 class="gh-article-title">عنوان</h1>'
+     '<section class="gh-content"><p>نص</p></section></article></body></html>', "article"),
+    ('<html><body class="home-template"><article class="post-card"><a class="post-card-content-link" href="/a/">أ</a>'
+     '</article><article class="post-card"><a class="post-card-content-link" href="/b/">ب</a></article></body></html>',
+     "listing"),
+    # a custom theme that says it is an article only through JSON-LD
+    ('<html><head><script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"WebPage"},'
+     '{"@type":"NewsArticle","headline":"خبر"}]}</script></head><body><div>نص</div></body></html>', "article"),
+    # an "about" page: neither
+    ('<html><body class="page-template-default page"><h1>من نحن</h1><p>نص</p></body></html>', "other"),
+])
+def test_classification_beyond_wordpress(html, kind):
+    from archive.blocks import html_root
+    from crawler.pages import classify
+
+    assert classify(html_root(html)) == kind

@@ -140,7 +140,7 @@ def test_arshif_index_and_wacz_validate(twice, tmp_path):
         pages = [json.loads(line) for line in zf.read("pages/pages.jsonl").decode().splitlines()]
     assert pages[0]["format"] == "json-pages-1.0"
     titles = {p["title"] for p in pages[1:]}
-    assert "ما بعد تدمر.. اختبار الشراكة الدولية" in titles and len(pages) - 1 == 44
+    assert "ما بعد تدمر.. اختبار الشراكة الدولية" in titles and len(pages) - 1 == 45
     assert all(re.match(r"\d{4}-\d\d-\d\dT", p["ts"]) for p in pages[1:])
 
 
@@ -238,3 +238,20 @@ def test_http_cache_responses_are_not_archived_again(tmp_path):
     per_crawl = {r["crawl_id"]: r["n"] for r in query(tmp_path / "out", "select crawl_id, count(*) n from captures group by 1")}
     assert per_crawl[1] > 100 and per_crawl.get(2, 0) == 0  # the second crawl came from the cache: nothing to archive
     assert query(tmp_path / "out", "select count(*) n from articles")[0]["n"] == 42
+
+
+def test_response_cut_by_the_size_limit_is_marked_truncated(tmp_path):
+    with SiteServer("classic", traps=True) as server:
+        crawl(server.base_url + "/", tmp_path, "-s", "ARSHIF_MAX_RESPONSE_SIZE=100000")
+        full_size = len(server.site["/wp-content/uploads/archive-scan.pdf"].body)
+    row = query(tmp_path, "select * from captures where url like '%archive-scan.pdf'")[0]
+    assert 100_000 < row["content_length"] < full_size
+    with open(tmp_path / "warc" / row["warc_filename"], "rb") as fh:
+        fh.seek(row["warc_offset"])
+        record = next(iter(ArchiveIterator(fh)))
+        assert record.rec_headers.get_header("WARC-Truncated") == "length"
+        assert record.content_stream().read().startswith(b"%PDF-1.4")
+    for path in (tmp_path / "warc").glob("*.warc.gz"):
+        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout
+    assert query(tmp_path, "select count(*) n from articles")[0]["n"] == 45  # the crawl went on

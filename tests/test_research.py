@@ -234,3 +234,22 @@ def test_chromium_renders_an_article_row_right_to_left(datasette):
     subprocess.run([chromium, *flags, f"--user-data-dir={profile}", f"--screenshot={shot}", "--window-size=1280,1400",
                     row_url], capture_output=True, timeout=120)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+def test_damaged_warc_gives_one_line_errors_and_loses_nothing(archive, tmp_path):
+    out, _ = archive
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    path = sorted((copy / "warc").glob("*.warc.gz"))[0]
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = b"\x00" * 64  # a damaged stretch in the middle of the file
+    path.write_bytes(bytes(data))
+    before = (copy / "archive.db").read_bytes()
+    for args in (["index", copy], ["wacz", copy, "-o", tmp_path / "x.wacz"], ["reindex", copy]):
+        proc = run_arshif(*args, check=False)
+        assert proc.returncode == 1, args
+        assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert path.name in proc.stderr
+    assert (copy / "archive.db").read_bytes() == before  # the database was not touched
+    assert not (tmp_path / "x.wacz").exists()

@@ -39,7 +39,8 @@ class SiteHandler(BaseHTTPRequestHandler):
         for name, value in resource.headers:
             self.send_header(name, value)
         wants_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
-        if wants_gzip and body and not resource.chunked and resource.content_type.startswith(("text/", "application/")):
+        compressible = resource.content_type.startswith(("text/", "application/xml", "application/rss", "application/javascript"))
+        if wants_gzip and body and not resource.chunked and compressible:
             body = gzip.compress(body, mtime=0)
             self.send_header("Content-Encoding", "gzip")
             self.send_header("Vary", "Accept-Encoding")

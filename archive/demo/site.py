@@ -28,7 +28,7 @@ from datetime import date
 from .content import Article, articles, wordpress_date
 
 PER_PAGE = 7
-THEMES = ("classic", "block", "blogger")
+THEMES = ("classic", "block", "blogger", "custom")
 BLOG_NAME = "مدونة الذاكرة"
 BLOG_TAGLINE = "مقالات في السياسة والثقافة والمجتمع"
 
@@ -41,6 +41,9 @@ TRAP_ARTICLES = [
     Article(91, "صفحة تصل على دفعات", "تقنية", "ليلى منصور", date(2024, 3, 6),
             ["تصل هذه الصفحة من الخادم مجزأة على دفعات متتالية بدل أن تصل دفعة واحدة.",
              "ويحفظ الأرشيف جسمها كاملًا بعد جمع الأجزاء، كما وصل إلى المتصفح."], ["ترميز"]),
+    Article(92, "صفحة بترميز معلن خطأ", "تقنية", "يوسف الحداد", date(2024, 3, 7),
+            ["يعلن خادم هذه الصفحة أنها بالترميز الموحد، وهي في الحقيقة بترميز ويندوز العربي.",
+             "وعلى الأرشيف أن يكتشف ذلك فيقرأ النص سليمًا."], ["ترميز"]),
 ]
 
 
@@ -56,7 +59,7 @@ class Resource:
 def make_theme(theme: str, base_url: str, *, traps: bool = False, scale: int = 1) -> "Theme":
     if theme not in THEMES:
         raise ValueError(f"unknown theme {theme!r}; choose one of {', '.join(THEMES)}")
-    theme_cls = {"classic": ClassicTheme, "block": BlockTheme, "blogger": BloggerTheme}[theme]
+    theme_cls = {"classic": ClassicTheme, "block": BlockTheme, "blogger": BloggerTheme, "custom": CustomTheme}[theme]
     return theme_cls(base_url.rstrip("/"), traps, scale)
 
 
@@ -169,30 +172,39 @@ class Theme:
                 f"<title>{BLOG_NAME}</title><link>{self.base}/</link>{items}</channel></rss>")
 
     def add_traps(self) -> None:
+        # A large download (a scanned PDF, say) for the response size limit.
+        self.site["/wp-content/uploads/archive-scan.pdf"] = Resource(b"%PDF-1.4\n" + bytes(range(256)) * 2048,
+                                                                       "application/pdf")
         self.site["/cdn/lib.js"] = Resource(b"/* served from the CDN host */\n", "application/javascript")
         self.site["/private/secret/"] = self.html("<html><body><h1>سري</h1></body></html>")
         self.site["/go/elsewhere/"] = Resource(b"", status=302, headers=[
             ("Location", self.base.replace("127.0.0.1", "localhost") + "/offsite/")])
         # A Windows-1256 article and a chunked one, reached from the newest article's related links.
-        legacy, streamed = TRAP_ARTICLES
+        legacy, streamed, mislabelled = TRAP_ARTICLES
         html = self.article(legacy, None, None).replace('charset="utf-8"', 'charset="windows-1256"')
         self.site["/legacy/windows-1256/"] = Resource(html.encode("cp1256"), "text/html; charset=windows-1256")
         self.site["/streamed/chunked/"] = Resource(self.article(streamed, None, None).encode(), chunked=True)
+        # Header and <meta> both say UTF-8; the bytes are windows-1256.
+        self.site["/legacy/mislabelled/"] = Resource(self.article(mislabelled, None, None).encode("cp1256"),
+                                                     "text/html; charset=utf-8")
 
     def trap_links(self) -> str:
         if not self.traps:
             return ""
         return ('<li><a href="/private/secret/">سري</a></li><li><a href="/go/elsewhere/">خارج</a></li>'
                 '<li><a href="/missing/page/">مفقود</a></li>'
-                '<li><a href="/legacy/windows-1256/">ترميز قديم</a></li><li><a href="/streamed/chunked/">مجزأ</a></li>')
+                '<li><a href="/legacy/windows-1256/">ترميز قديم</a></li><li><a href="/streamed/chunked/">مجزأ</a></li>'
+                '<li><a href="/wp-content/uploads/archive-scan.pdf">نسخة ممسوحة</a></li>'
+                '<li><a href="/legacy/mislabelled/">ترميز معلن خطأ</a></li>')
 
     def article_urls(self) -> dict[str, Article]:
         """{absolute URL: Article} of every article page the site serves: the tests' truth."""
         urls = {self.url(self.post_path(p)): p for p in self.posts}
         if self.traps:
-            legacy, streamed = TRAP_ARTICLES
+            legacy, streamed, mislabelled = TRAP_ARTICLES
             urls[self.url("/legacy/windows-1256/")] = legacy
             urls[self.url("/streamed/chunked/")] = streamed
+            urls[self.url("/legacy/mislabelled/")] = mislabelled
         return urls
 
     # --- shared page parts -------------------------------------------------------------------------
@@ -425,3 +437,51 @@ class BloggerTheme(Theme):
                 + f'</div></div></div><div class="blog-pager" id="blog-pager">{pager}</div>'
                 + '<div class="comments" id="comments"><h4>ليست هناك تعليقات:</h4><div class="comment-form">'
                 + '<p>إرسال تعليق</p></div></div></body></html>')
+
+
+class CustomTheme(Theme):
+    """A hand-made theme with none of the usual markers: the heuristics find nothing here, and a
+    per-site profile (``CUSTOM_PROFILE``) tells Arshif where everything is."""
+
+    def post_path(self, post: Article) -> str:
+        return f"/story/{post.number}.html"
+
+    def listing_path(self, page: int) -> str:
+        return "/" if page == 1 else f"/stories/{page}.html"
+
+    def robots(self) -> str:
+        return "User-agent: *\nDisallow: /private/\n"
+
+    def add_sitemaps(self) -> None:  # this site has none: only its own links lead to the stories
+        pass
+
+    def listing(self, chunk, number, total) -> str:
+        teasers = "".join(f'<div class="teaser"><a class="go" href="{self.post_path(p)}">{escape(p.title)}</a>'
+                          f"<div>{escape(p.paragraphs[0])}</div></div>" for p in chunk)
+        more = f'<a class="more-stories" href="{self.listing_path(number + 1)}">صفحة أخرى</a>' if number < total else ""
+        return (self.head(BLOG_NAME) + f'<body><div class="masthead">{BLOG_NAME}</div>'
+                + f'<div class="teasers">{teasers}</div><div class="pager">{more}</div></body></html>')
+
+    def article(self, post, newer, older) -> str:
+        see_also = "".join(f'<a class="also" href="{self.post_path(r)}">{escape(r.title)}</a>'
+                           for r in related_of(self.posts, post))
+        paragraphs = "".join(f"<div class='para'>{escape(t)}</div>" for t in post.paragraphs)
+        return (self.head(post.title) + f'<body><div class="masthead"><a href="/">{BLOG_NAME}</a></div>'
+                + f'<div class="story"><div class="headline">{escape(post.title)}</div>'
+                + f'<span class="writer">{escape(post.author)}</span> · '
+                + f'<span class="story-date">{post.published.day} {wordpress_date(post.published).split()[0]} '
+                + f'{post.published.year}</span><div class="story-body">{paragraphs}</div>'
+                + f'<div class="see-also"><b>انظر</b> {see_also}</div></div></body></html>')
+
+
+CUSTOM_PROFILE = """# Arshif profile for the demo's custom theme
+article = "div.story"
+listing = "div.teasers"
+article_links = "div.teaser a.go"
+pagination = "a.more-stories"
+related = "div.see-also a"
+title = "div.headline"
+text = "div.story-body"
+published = "span.story-date"
+author = "span.writer"
+"""

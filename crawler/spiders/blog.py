@@ -22,6 +22,7 @@ from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.sitemap import Sitemap
 
 from archive import __version__
+from archive.charset import page_text
 from archive.profile import Profile
 
 from .. import pages
@@ -219,7 +220,8 @@ class BlogSpider(scrapy.Spider):
         elif kind == "article":
             requests, rows = self.follow_all(response, pages.article_links(root, self.profile), self.parse_page)
             yield from requests
-            yield PageItem(response.url, "article", rows + extra, html=response.text, capture=capture)
+            html = page_text(response.body, response.text, response.encoding, response.url)
+            yield PageItem(response.url, "article", rows + extra, html=html, capture=capture)
 
     def parse_requisite(self, response):
         """Stylesheets pull in more: @import-ed sheets, fonts and background images."""
