@@ -181,7 +181,12 @@ class ArchiveDB:
         return cursor.rowcount > 0
 
     def add_capture(self, row: dict) -> int:
-        return self.db["captures"].insert(row).last_pk
+        # Plain SQL: this runs once per fetch, and sqlite-utils' insert re-reads the schema each time.
+        columns = ", ".join(row)
+        cursor = self.db.conn.execute(f"insert into captures ({columns}) values ({', '.join('?' * len(row))})",
+                                      list(row.values()))
+        self.db.conn.commit()
+        return cursor.lastrowid
 
     # --- articles -----------------------------------------------------------------------------------
     def upsert_article(self, article: dict, *, capture: dict | None = None,
@@ -227,9 +232,12 @@ class ArchiveDB:
                                                 "text": row.get("text")})
 
     def upsert_links(self, from_url: str, links: list[tuple[str, str]], crawl_id: int | None = None) -> None:
-        rows = [{"from_url": from_url, "to_url": to, "kind": kind, "crawl_id": crawl_id} for to, kind in links]
-        if rows:
-            self.db["links"].upsert_all(rows, pk=("from_url", "to_url", "kind"))
+        if links:
+            self.db.conn.executemany(
+                "insert into links (from_url, to_url, kind, crawl_id) values (?, ?, ?, ?) "
+                "on conflict (from_url, to_url, kind) do update set crawl_id = excluded.crawl_id",
+                [(from_url, to, kind, crawl_id) for to, kind in links])
+            self.db.conn.commit()
 
     def close(self) -> None:
         try:  # fold the WAL back into the main file: readers opening it immutable see everything
