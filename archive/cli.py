@@ -96,9 +96,11 @@ def demo(out, theme, port, verbose):
     out_path = Path(out)
     click.echo(f"\nOutput in {out_path.resolve()}/ : archive.db and warc/")
     click.echo("Next steps:")
-    click.echo(f"  browse the articles:  .venv/bin/datasette {out_path / 'archive.db'}")
-    click.echo(f"  check the WARC files: .venv/bin/warcio check {out_path / 'warc'}/*.warc.gz")
-    click.echo(f"  list what was saved:  .venv/bin/warcio index {out_path / 'warc'}/*.warc.gz")
+    click.echo(f"  search and browse the articles:  .venv/bin/arshif serve {out_path}")
+    click.echo(f"  replay the archived pages:       .venv/bin/arshif replay {out_path}   (needs `make replay-env`)")
+    click.echo(f"  package it for ReplayWeb.page:   .venv/bin/arshif wacz {out_path} -o demo.wacz")
+    click.echo(f"  check the WARC files:            .venv/bin/warcio check {out_path / 'warc'}/*.warc.gz")
+    click.echo(f"  crawl again (incremental):       make demo")
 
 
 @cli.command("parse-date")

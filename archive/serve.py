@@ -76,7 +76,8 @@ def metadata() -> dict:
                 "articles": {
                     "description": "One row per article (مقال). Search with any spelling.",
                     "fts_table": "articles_fts", "fts_pk": "rowid", "sort_desc": "published", "label_column": "title",
-                    "facets": ["author", {"array": "categories"}, {"array": "tags"}, "published_year", "published_month"],
+                    "facets": ["author", {"array": "categories"}, {"array": "tags"}, "published_year", "published_month",
+                               "status"],
                     "columns": COLUMNS,
                 },
                 "captures": {"description": "Every fetch, with the WARC file, offset and record id of its record.",

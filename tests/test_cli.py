@@ -56,5 +56,5 @@ def test_bad_setting_syntax(tmp_path):
 def test_demo_runs_end_to_end(tmp_path):
     proc = run_arshif("demo", "--out", tmp_path / "demo-output")
     assert "articles       : 42" in proc.stdout
-    assert "pages/s" in proc.stdout and "datasette" in proc.stdout
+    assert "pages/s" in proc.stdout and "arshif serve" in proc.stdout
     assert query(tmp_path / "demo-output", "select count(*) n from articles")[0]["n"] == 42
