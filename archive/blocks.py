@@ -29,7 +29,7 @@ SHARE_XPATH = f"//*[{_class_has('share', 'sharing', 'sharedaddy', 'social-links'
 COMMENTS_XPATH = ("//*[@id='respond' or " + _class_has('comments-area', 'comment-respond', 'wp-block-comments',
                   'comment-form', 'comment-list') + " or " + _token('comments') + "]")
 NAVIGATION_XPATH = ("//nav | //aside | //*[" + _class_has('post-navigation', 'nav-links', 'blog-pager',
-                    'widget-area', 'breadcrumb') + " or " + _token('sidebar', 'widget') + "]")
+                    'widget-area', 'breadcrumb') + " or " + _token('sidebar') + "]")
 
 # Headings that open a related-articles or share block (folded: see arabic.fold).
 RELATED_TITLES = ("مقالات ذات صله", "مواضيع ذات صله", "اخبار ذات صله", "مقالات مشابهه", "مواضيع مشابهه",
@@ -59,10 +59,11 @@ def _titled_blocks(root, titles) -> list:
             if parent.tag in ("body", "article", "main") or len(_text_outside_links(parent)) > 120:
                 break
             block = parent
-        if block is el:  # nothing to climb to: take the heading and the list that follows it
-            nxt = el.getnext()
+        if block is el:  # nothing to climb to: the heading, and the list of links that follows it
             blocks.append(el)
-            if nxt is not None and nxt.tag in ("ul", "ol", "div", "p"):
+            nxt = el.getnext()
+            if (not el.xpath(".//a") and nxt is not None and nxt.tag in ("ul", "ol", "div", "p")
+                    and nxt.xpath(".//a") and len(_text_outside_links(nxt)) <= 120):
                 blocks.append(nxt)
         else:
             blocks.append(block)
@@ -92,6 +93,9 @@ def related_links(root) -> list[str]:
     seen, out = set(), []
     for block in related_blocks(root):
         for href in block.xpath(".//a/@href"):
+            href = href.strip()
+            if not href or href.startswith(("#", "javascript:", "mailto:")):
+                continue  # tab switches and share buttons inside the block
             if href not in seen:
                 seen.add(href)
                 out.append(href)

@@ -129,17 +129,28 @@ def _date_fields(name, picked) -> dict:
 
 # --- markup helpers ---------------------------------------------------------------------------------
 def _json_ld_article(root) -> dict:
+    """The page's JSON-LD article node, with ``@id`` references (Yoast's author, say) resolved."""
+    nodes = []
     for script in root.xpath("//script[@type='application/ld+json']"):
         try:
-            data = json.loads(script.text or "")
+            nodes.extend(_walk_ld(json.loads(script.text or "")))
         except ValueError:
             continue
-        for node in _walk_ld(data):
-            types = node.get("@type")
-            types = set(types) if isinstance(types, list) else {types}
-            if types & ARTICLE_TYPES:
-                return node
+    by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
+    for node in nodes:
+        types = node.get("@type")
+        types = set(types) if isinstance(types, list) else {types}
+        if types & ARTICLE_TYPES:
+            return {key: _resolve(value, by_id) for key, value in node.items()}
     return {}
+
+
+def _resolve(value, by_id: dict):
+    if isinstance(value, list):
+        return [_resolve(v, by_id) for v in value]
+    if isinstance(value, dict) and set(value) == {"@id"} and value["@id"] in by_id:
+        return by_id[value["@id"]]
+    return value
 
 
 def _walk_ld(data):
@@ -156,7 +167,8 @@ def _walk_ld(data):
 def _ld_authors(ld) -> list[str]:
     author = ld.get("author")
     items = author if isinstance(author, list) else [author] if author else []
-    return [a.get("name") if isinstance(a, dict) else str(a) for a in items if a]
+    names = [a.get("name") if isinstance(a, dict) else str(a) for a in items]
+    return [n for n in names if isinstance(n, str) and n.strip()]
 
 
 def _meta_tags(root) -> dict:

@@ -38,7 +38,8 @@ PAGINATION_LABELS = ("التالي", "التاليه", "الاقدم", "اقدم
 ADJACENT_LINKS = ("//a[@rel='prev' or @rel='next'][ancestor::*[contains(@class,'post-navigation') or "
                   "contains(@class,'nav-links') or contains(@class,'navigation')]]/@href | "
                   "//*[contains(@class,'nav-previous') or contains(@class,'nav-next') or "
-                  "contains(@class,'post-navigation-link')]//a/@href | "
+                  "contains(@class,'post-navigation-link') or contains(@class,'prev-post') or "
+                  "contains(@class,'next-post')]//a/@href | "
                   "//a[contains(@class,'blog-pager-older-link') or contains(@class,'blog-pager-newer-link')]/@href")
 HOME_LINKS = "//a[@rel='home']/@href | //*[contains(@class,'site-title')]//a/@href | //a[contains(@class,'home-link')]/@href"
 FEED_LINKS = ("//link[@rel='alternate'][contains(@type,'rss') or contains(@type,'atom')]/@href")
