@@ -41,6 +41,9 @@ _TITLE_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "strong", "em", "span", "div")
 _CANDIDATES = "//*[" + " or ".join(f"self::{t}" for t in _TITLE_TAGS) + "][string-length(normalize-space(.)) <= 40]"
 
 
+_REAL_LINK = ".//a[@href and not(starts-with(@href, '#'))]"
+
+
 def _heading_text(el) -> str:
     return fold(" ".join(el.itertext())).strip(" :：-–»«").lower()
 
@@ -53,8 +56,8 @@ def _titled_blocks(root, titles) -> list:
         if not text or len(text) > 40 or not any(text == t or text.startswith(t + " ") for t in titles):
             continue
         block = el
-        # Climb while the container is small: the heading plus its list of links.
-        while block.getparent() is not None:
+        # Climb from the heading to the smallest container that also holds the block's links.
+        while not block.xpath(_REAL_LINK) and block.getparent() is not None:
             parent = block.getparent()
             if parent.tag in ("body", "article", "main") or len(_text_outside_links(parent)) > 120:
                 break
@@ -62,7 +65,7 @@ def _titled_blocks(root, titles) -> list:
         if block is el:  # nothing to climb to: the heading, and the list of links that follows it
             blocks.append(el)
             nxt = el.getnext()
-            if (not el.xpath(".//a") and nxt is not None and nxt.tag in ("ul", "ol", "div", "p")
+            if (not el.xpath(_REAL_LINK) and nxt is not None and nxt.tag in ("ul", "ol", "div", "p")
                     and nxt.xpath(".//a") and len(_text_outside_links(nxt)) <= 120):
                 blocks.append(nxt)
         else:

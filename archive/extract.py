@@ -32,6 +32,8 @@ from .profile import Profile
 PUBLISHED_VISIBLE = ["//time[contains(@class,'published')]", "//*[contains(@class,'wp-block-post-date')]//time",
                      "//abbr[contains(@class,'published')]", "//*[contains(@class,'entry-date')]",
                      "//*[contains(@class,'post-date') or contains(@class,'posted-on')]",
+                     "//*[contains(@class,'post-meta') or contains(@class,'entry-meta')]"
+                     "//*[contains(concat(' ',normalize-space(@class),' '),' date ')]",
                      "//*[contains(@class,'date-header')]", "//article//time", "//time"]
 MODIFIED_VISIBLE = ["//time[contains(@class,'updated')]", "//*[contains(@class,'modified-date')]//time"]
 TITLE_XPATHS = ["//h1[contains(@class,'entry-title') or contains(@class,'post-title') or contains(@class,'wp-block-post-title')]",
