@@ -89,6 +89,11 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
                 elif kind == "metadata":
                     links = [line.split(" ", 1) for line in _fields(record).get("outlink", [])]
                     db.upsert_links(headers.get_header("WARC-Target-URI"), [(u, k) for u, k in links], crawl_id)
+                elif kind == "revisit" and not record.http_headers:
+                    # a server-not-modified revisit: no HTTP block; the 304 itself is in a metadata record
+                    capture = _capture_row(record, path, crawl_id, None)
+                    db.add_capture(capture)
+                    counts["captures"] += 1
                 elif kind in ("response", "revisit") and record.http_headers:
                     record_id = headers.get_header("WARC-Record-ID")
                     if kind == "response":
@@ -172,9 +177,10 @@ def _original_body(where) -> bytes | None:
 def _capture_row(record, path: Path, crawl_id, body: bytes | None) -> dict:
     headers, http = record.rec_headers, record.http_headers
     warc_date = headers.get_header("WARC-Date")
+    status = int(http.get_statuscode()) if http else 304  # only server-not-modified revisits lack HTTP headers
     return {"crawl_id": crawl_id, "url": headers.get_header("WARC-Target-URI"), "method": "GET",
-            "fetched_at": _iso(warc_date), "status": int(http.get_statuscode()),
-            "content_type": http.get_header("Content-Type"),
+            "fetched_at": _iso(warc_date), "status": status,
+            "content_type": http.get_header("Content-Type") if http else None,
             "content_length": len(body) if body is not None else None, "warc_filename": path.name,
             "warc_offset": record.offset, "warc_length": record.length, "warc_record_id": headers.get_header("WARC-Record-ID"),
             "payload_digest": headers.get_header("WARC-Payload-Digest"), "record_type": record.rec_type,

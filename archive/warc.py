@@ -179,16 +179,23 @@ class WarcWriter:
             warc_headers["WARC-IP-Address"] = exchange.ip_address
         if truncated:
             warc_headers["WARC-Truncated"] = truncated
+        not_modified = original is not None and profile == REVISIT_NOT_MODIFIED
         if original is not None:
-            # Headers only: the body is the original's (same digest) or unchanged (304).
+            # Headers only: the body is the original's (same digest). A 304's revisit gets no HTTP
+            # block at all, so replay tools serve the original's status and headers (pywb does so
+            # for a headerless revisit); the 304 as received goes into a metadata record beside it.
             warc_headers["WARC-Refers-To"] = original.record_id
             response = writer.create_revisit_record(exchange.url, original.digest, original.uri, original.date,
-                                                    http_headers=http_headers, warc_headers_dict=warc_headers)
+                                                    http_headers=None if not_modified else http_headers,
+                                                    warc_headers_dict=warc_headers)
             response.rec_headers.replace_header("WARC-Profile", profile)
         else:
             response = writer.create_warc_record(exchange.url, "response", payload=BytesIO(exchange.response_body),
                                                  http_headers=http_headers, warc_headers_dict=warc_headers)
         ref = self._write(response)
+        if not_modified:
+            received = [f"{exchange.protocol} {status_line}"] + [f"{k}: {v}" for k, v in headers]
+            self.write_metadata(exchange.url, ref.record_id, {"http-response": received})
         request = writer.create_warc_record(
             exchange.url, "request", payload=BytesIO(exchange.request_body),
             http_headers=StatusAndHeaders(f"{exchange.method} {exchange.target} {exchange.protocol}",

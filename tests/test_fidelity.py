@@ -42,6 +42,7 @@ def twice(tmp_path_factory):
     with SiteServer("block", traps=True) as server:
         crawl(server.base_url + "/", out)
         crawl(server.base_url + "/", out, "--full")
+        crawl(server.base_url + "/", out)  # incremental: unchanged articles answer 304
         yield out, server
 
 
@@ -174,6 +175,19 @@ def test_pywb_replays_a_revisit_as_its_original(pywb):
     assert kind == "revisit"
     status, _, body = fetch(f"{base}/{ts}id_/{url}")
     assert status == 200 and body == server.site[server.theme.post_path(post)].body
+
+
+def test_pywb_replays_a_not_modified_revisit(pywb):
+    base, out, server = pywb
+    post = server.theme.posts[7]
+    url = server.theme.url(server.theme.post_path(post))
+    row = query(out, "select warc_date, status, record_type from captures where url = ? and crawl_id = 3", (url,))[0]
+    assert (row["status"], row["record_type"]) == (304, "revisit")
+    ts = re.sub(r"\D", "", row["warc_date"])[:14]
+    status, _, body = fetch(f"{base}/{ts}id_/{url}")
+    assert status == 200 and body == server.site[server.theme.post_path(post)].body
+    status, _, page = fetch(f"{base}/{ts}/{url}")
+    assert post.title in page.decode("utf-8")
 
 
 def test_repair_cuts_a_truncated_tail(tmp_path):

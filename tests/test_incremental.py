@@ -223,3 +223,31 @@ def test_two_crawls_of_one_folder_cannot_run_at_once(tmp_path):
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=120)
     assert second.returncode == 1 and "another crawl is writing to" in second.stderr
+
+
+def test_not_modified_revisits_keep_the_304_and_reindex(recrawled, tmp_path):
+    import shutil
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    out, server, _, _, _ = recrawled
+    row = query(out, "select * from captures where crawl_id = 2 and status = 304 limit 1")[0]
+    with open(out / "warc" / row["warc_filename"], "rb") as fh:
+        records = iter(ArchiveIterator(fh))
+        fh.seek(row["warc_offset"])
+        records = ArchiveIterator(fh)
+        revisit = next(records)
+        assert revisit.rec_headers.get_header("WARC-Profile").endswith("/server-not-modified")
+        assert not revisit.http_headers  # so replay tools serve the original's status and headers
+        revisit.content_stream().read()
+        received = next(records)
+        assert received.rec_type == "metadata"
+        assert received.rec_headers.get_header("WARC-Concurrent-To") == row["warc_record_id"]
+        text = received.content_stream().read().decode()
+        assert "http-response: HTTP/1.1 304 Not Modified" in text and "http-response: Etag:" in text
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    before = {r["status"]: r["n"] for r in query(out, "select status, count(*) n from captures where warc_record_id is not null group by 1")}
+    run_arshif("reindex", copy)
+    after = {r["status"]: r["n"] for r in query(copy, "select status, count(*) n from captures group by 1")}
+    assert after == before
