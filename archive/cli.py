@@ -100,7 +100,7 @@ def demo(out, theme, port, verbose):
     click.echo(f"  replay the archived pages:       .venv/bin/arshif replay {out_path}   (needs `make replay-env`)")
     click.echo(f"  package it for ReplayWeb.page:   .venv/bin/arshif wacz {out_path} -o demo.wacz")
     click.echo(f"  check the WARC files:            .venv/bin/warcio check {out_path / 'warc'}/*.warc.gz")
-    click.echo(f"  crawl again (incremental):       make demo")
+    click.echo("  crawl again (incremental):       make demo")
 
 
 @cli.command("parse-date")

@@ -9,7 +9,6 @@ crawls from the warcinfo records. Fetches that failed left no WARC record and ar
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import time

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +15,13 @@ from archive.demo.server import SiteServer
 ROOT = Path(__file__).resolve().parent.parent
 # A local server needs no politeness delays; everything else stays at its default.
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "ARSHIF_PROGRESS_INTERVAL=0"]
+
+
+def free_port() -> int:
+    """A port nothing listens on right now, for a server a test starts on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def run_arshif(*args, cwd=None, check=True, timeout=300) -> subprocess.CompletedProcess:

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,15 +22,10 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.demo.server import SiteServer
 from archive.warc import HttpExchange, WarcWriter, repair_open_file
 
-from .conftest import FAST, ROOT, crawl, query, run_arshif
+from .conftest import FAST, ROOT, crawl, free_port, query, run_arshif
 
 REPLAY_BIN = ROOT / ".venv-replay" / "bin"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import time
 import urllib.parse
 import urllib.request
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import sqlite_utils
@@ -23,15 +22,10 @@ import sqlite_utils
 from archive.db import ArchiveDB, migrations
 from archive.demo.server import SiteServer
 
-from .conftest import ROOT, crawl, query, run_arshif
+from .conftest import ROOT, crawl, free_port, query, run_arshif
 
 ARTIFACTS = ROOT / "test-artifacts"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,10 @@ from pathlib import Path
 
 from archive.demo.server import SiteServer
 
-from .conftest import ROOT, query
+from .conftest import ROOT, free_port, query
 
 BIN = Path(sys.executable).parent
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post(url: str, fields: list[tuple[str, str]]) -> dict:
