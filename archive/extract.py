@@ -86,9 +86,12 @@ def extract_article(html: str, url: str, *, base_date: str | None = None, profil
     tags = (_first_texts(root, TAG_XPATHS) or _as_list(ld.get("keywords"))
             or meta.get("article:tag_all") or _split(doc.get("tags"), ","))
     lang = (root.get("lang") or root.get("xml:lang") or meta.get("og:locale") or doc.get("language") or "")
+    title = tidy(title) if title else doc.get("title")
+    if title and text.split("\n", 1)[0] == title:  # trafilatura's fallback on short pages keeps the heading
+        text = text.split("\n", 1)[1] if "\n" in text else ""
     return {
         "url": url,
-        "title": tidy(title) if title else doc.get("title"),
+        "title": title,
         "author": "; ".join(_dedupe(_strip_byline(a) for a in authors if a and _strip_byline(a))) or None,
         **_date_fields("published", published),
         **_date_fields("modified", modified),

@@ -112,3 +112,11 @@ def test_json_ld_author_given_by_reference():
     html = html.replace('<a href="/author/rami/">رامي الحسن</a><div class="td-author-line">', '<div class="td-author-line">')
     assert '"author":{"@id"' in html
     assert extract_article(html, CASES["newspaper-yoast.html"]["url"])["author"] == "رامي الحسن"
+
+
+def test_a_one_line_post_keeps_its_line_and_not_its_title():
+    html = ('<html lang="ar"><body class="single single-post"><article class="post"><h1 class="entry-title">خاطرة قصيرة'
+            '</h1><time class="entry-date published" datetime="2025-12-25">ديسمبر 25, 2025</time>'
+            '<div class="entry-content"><p>المطر يعرف أسماءنا.</p></div></article></body></html>')
+    got = extract_article(html, "http://x/a")
+    assert got["text"] == "المطر يعرف أسماءنا." and got["title"] == "خاطرة قصيرة" and got["word_count"] == 3
