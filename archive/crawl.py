@@ -36,13 +36,15 @@ class CrawlSummary:
     warc_bytes: int
     seconds: float
     responses: int = 0  # responses received, cached ones included
+    revisits: int = 0  # captures that repeat an earlier one (unchanged payload or 304)
 
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.seconds if self.seconds else 0.0
 
     def lines(self) -> list[str]:
-        return [f"pages captured : {self.pages}",
+        return [f"pages captured : {self.pages}" + (f" ({self.revisits} unchanged since an earlier capture)"
+                                                    if self.revisits else ""),
                 f"articles       : {self.articles}",
                 f"failed fetches : {self.failures}",
                 f"WARC bytes     : {self.warc_bytes:,}",
@@ -186,4 +188,5 @@ def summary(out: str | os.PathLike, crawl_id: int | None = None) -> CrawlSummary
     stats = json.loads(row[3] or "{}")
     return CrawlSummary(row[0], row[1], row[2], stats.get("arshif/captures", 0), stats.get("arshif/articles", 0),
                         stats.get("arshif/failures", 0), stats.get("arshif/warc_bytes", 0),
-                        float(stats.get("elapsed_time_seconds", 0.0)), stats.get("response_received_count", 0))
+                        float(stats.get("elapsed_time_seconds", 0.0)), stats.get("response_received_count", 0),
+                        stats.get("arshif/revisits", 0))
