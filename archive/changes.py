@@ -5,8 +5,10 @@ from __future__ import annotations
 import difflib
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
+
+from .dates import parse_iso
 
 
 @dataclass
@@ -19,10 +21,7 @@ class Change:
 
 
 def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return parse_iso(text) if text else None
 
 
 def default_since(conn: sqlite3.Connection) -> datetime | None:

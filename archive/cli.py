@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
 from . import __version__
+
+
+@contextmanager
+def _as_user_error(*kinds: type[Exception]):
+    """Errors the user can act on become one ``Error:`` line and exit status 1, never a traceback."""
+    try:
+        yield
+    except kinds as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _parse_setting(ctx, param, values):
@@ -55,11 +65,9 @@ def crawl(url, out, settings, allow_domain, profile, contact, operator, full, no
         settings["ARSHIF_CONTACT"] = contact
     if operator:
         settings["ARSHIF_OPERATOR"] = operator
-    try:
+    with _as_user_error(CrawlError):
         summary = run_crawl(url, out, settings=settings, allow_domains=allow_domain, profile=profile, verbose=verbose,
                             full=full, resume=not no_resume)
-    except CrawlError as exc:
-        raise click.ClickException(str(exc)) from None
     for line in summary.lines():
         click.echo(line)
     if summary.responses == 0:
@@ -87,10 +95,8 @@ def demo(out, theme, port, verbose):
         click.echo(f"Serving the demo blog ({theme} theme) at {server.base_url}/")
         # A local server needs no throttling; on the real web keep the polite defaults.
         local = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
-        try:
+        with _as_user_error(CrawlError):
             summary = run_crawl(server.base_url + "/", out, settings=local, verbose=verbose)
-        except CrawlError as exc:
-            raise click.ClickException(str(exc)) from None
     for line in summary.lines():
         click.echo(line)
     out_path = Path(out)
@@ -116,11 +122,11 @@ def parse_date(texts, base):
         arshif parse-date "ديسمبر 25, 2025" "4 رجب 1447 هـ"
         printf 'منذ 3 أيام\\n' | arshif parse-date --base 2025-12-25T10:00:00+03:00
     """
-    from .dates import normalize_date
+    from .dates import normalize_date, parse_iso
 
     if base:
         try:
-            base_dt = datetime.fromisoformat(base.replace("Z", "+00:00"))
+            base_dt = parse_iso(base)
         except ValueError:
             raise click.BadParameter(f"not an ISO 8601 date-time: {base!r}", param_hint="--base") from None
     else:
@@ -150,11 +156,10 @@ def index(out, output):
     """
     from .package import PackageError, write_cdxj
 
-    try:
+    with _as_user_error(PackageError, OSError):
         dest = write_cdxj(_out_folder(out), output)
-    except (PackageError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
-    lines = sum(1 for _ in open(dest, encoding="utf-8"))
+    with open(dest, encoding="utf-8") as fh:
+        lines = sum(1 for _ in fh)
     click.echo(f"{dest}: {lines} records indexed")
 
 
@@ -171,10 +176,8 @@ def wacz(out, output, title):
     """
     from .package import PackageError, write_wacz
 
-    try:
+    with _as_user_error(PackageError, OSError):
         package = write_wacz(_out_folder(out), output, title=title)
-    except (PackageError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
     size = sum(r["bytes"] for r in package["resources"])
     click.echo(f"{output}: {len(package['resources'])} files, {size:,} bytes")
 
@@ -192,10 +195,8 @@ def replay(out, port):
     from .package import PackageError
     from .replay import ReplayError, replay_urls, start
 
-    try:
+    with _as_user_error(ReplayError, PackageError, OSError):
         proc = start(_out_folder(out), port)
-    except (ReplayError, PackageError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
     base = f"http://127.0.0.1:{port}"
     click.echo(f"pywb is replaying {out} at {base}/arshif/")
     for title, url in replay_urls(out, base):
@@ -225,11 +226,9 @@ def reindex(out, workers, profile):
     from .profile import Profile, ProfileError
     from .reindex import ReindexError, reindex as run_reindex
 
-    try:
+    with _as_user_error(PackageError, ProfileError, ReindexError, OSError):
         selectors = Profile.load(profile).selectors if profile else None
         summary = run_reindex(_out_folder(out), workers=workers, profile=selectors)
-    except (PackageError, ProfileError, ReindexError, OSError) as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"{summary.records} WARC records read, {summary.captures} captures, {summary.articles} articles "
                f"in {summary.seconds:.1f} s")
 
@@ -247,10 +246,8 @@ def show(url, out, body):
     """
     from .inspect import ShowError, show_capture
 
-    try:
+    with _as_user_error(ShowError):
         click.echo(show_capture(_out_folder(out), url, with_body=body))
-    except ShowError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @cli.command()
@@ -291,10 +288,8 @@ def serve(out, port):
     """
     from .serve import ServeError, run_datasette
 
-    try:
+    with _as_user_error(ServeError):
         run_datasette(Path(out), port)
-    except ServeError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 @cli.command()
@@ -361,12 +356,10 @@ def schedule_add(url, out, every, cron, settings, db):
     from .crawl import CrawlError, check_url
     from .schedule import ScheduleError
 
-    try:
+    with _as_user_error(ScheduleError, CrawlError):
         check_url(url)
         args = [part for item in settings for part in ("-s", item)]
         created = _store(db).add(url, out, every=every, cron=cron, args=args)
-    except (ScheduleError, CrawlError) as exc:
-        raise click.ClickException(str(exc)) from None
     click.echo(f"schedule {created.id}: {created.url} → {created.out}, {created.describe()}, next run {created.next_run}")
 
 

@@ -21,6 +21,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 
+from .db import ArchiveDB
+
+
 class CrawlError(Exception):
     """Bad input for a crawl: the message is meant for the user, on one line."""
 
@@ -145,18 +148,13 @@ def _lock(out: Path):
 
 
 def _last_crawl_state(out: Path) -> str | None:
-    """'crashed' when the last crawl into ``out`` never recorded its end."""
-    path = out / "archive.db"
-    if not path.exists():
+    if not (out / "archive.db").exists():
         return None
+    db = ArchiveDB(out / "archive.db")
     try:
-        with sqlite3.connect(path) as conn:
-            row = conn.execute("select finished_at, finish_reason from crawls order by id desc limit 1").fetchone()
-    except sqlite3.Error:
-        return None
-    if row is None:
-        return None
-    return "crashed" if row[0] is None else row[1]
+        return db.last_crawl_state()
+    finally:
+        db.close()
 
 
 def _one_line(record: logging.LogRecord) -> bool:

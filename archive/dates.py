@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from .arabic import fold
 
-__all__ = ["ParsedDate", "normalize_date"]
+__all__ = ["ParsedDate", "normalize_date", "parse_iso"]
 
 
 @dataclass(frozen=True)
@@ -304,8 +304,12 @@ def _parse_relative(raw: str, base: datetime) -> ParsedDate | None:
     return ParsedDate(day.isoformat(), "gregorian", "relative", raw)
 
 
-def _as_datetime(base: datetime | str) -> datetime:
-    if isinstance(base, datetime):
-        return base
-    value = datetime.fromisoformat(base.replace("Z", "+00:00"))
+def parse_iso(text: str) -> datetime:
+    """An ISO 8601 date or date-time (a WARC-Date with its "Z", a sitemap lastmod, a --since
+    option) as an aware datetime; without an offset it is taken as UTC. Raises ValueError."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _as_datetime(base: datetime | str) -> datetime:
+    return base if isinstance(base, datetime) else parse_iso(base)

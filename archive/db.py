@@ -90,10 +90,8 @@ def m002_research(db):
             select {table}.name as {single}, count(*) as articles from articles_{table}
             join {table} on {table}.id = articles_{table}.{table}_id group by {table}.name order by articles desc""",
                        replace=True)
-    store = ArchiveDB.__new__(ArchiveDB)
-    store.db = db
     for row in list(db["articles"].rows):  # articles stored by an older version: derive what they lack
-        store.upsert_article(_decode_lists(row), replay_pattern=DEFAULT_REPLAY_URL)
+        store_article(db, _decode_lists(row), replay_pattern=DEFAULT_REPLAY_URL)
 
 
 @migrations()
@@ -132,6 +130,49 @@ def replay_url(pattern: str, url: str, warc_date: str | None) -> str | None:
     return pattern.format(timestamp=timestamp, url=url)
 
 
+def store_article(db: sqlite_utils.Database, article: dict, *, capture: dict | None = None,
+                  replay_pattern: str = DEFAULT_REPLAY_URL) -> None:
+    """Store an extracted article with everything derived from it: names tables, a new version
+    when its content changed, its search entry."""
+    row = {k: v for k, v in article.items() if k in ARTICLE_COLUMNS}
+    if capture:
+        row["capture_id"], row["captured_at"] = capture["id"], capture.get("warc_date")
+    published = row.get("published") or ""
+    row["published_year"] = int(published[:4]) if published[:4].isdigit() else None
+    row["published_month"] = published[:7] if len(published) >= 7 and published[5:7].isdigit() else None
+    row["content_hash"] = content_hash(row.get("title"), row.get("text"))
+    row["replay_url"] = replay_url(replay_pattern, row["url"], row.get("captured_at"))
+    row.setdefault("status", "live")
+    row.setdefault("gone_at", None)
+    names = {"authors": [a.strip() for a in (row.get("author") or "").split(";") if a.strip()],
+             "categories": list(row.get("categories") or []), "tags": list(row.get("tags") or [])}
+    for key in LIST_COLUMNS:
+        if isinstance(row.get(key), list):
+            row[key] = json.dumps(row[key], ensure_ascii=False)
+    with db.atomic():  # nests (a savepoint) inside a migration's own transaction
+        db["articles"].upsert(row, pk="url", alter=True)
+        for table, values in names.items():
+            db.execute(f"delete from articles_{table} where articles_id = ?", [row["url"]])
+            for value in dict.fromkeys(values):
+                db.execute(f"insert or ignore into {table} (name) values (?)", [value])
+                db.execute(f"insert or ignore into articles_{table} (articles_id, {table}_id) "
+                           f"select ?, id from {table} where name = ?", [row["url"], value])
+        _add_version(db, row)
+        rowid = db.execute("select rowid from articles where url = ?", [row["url"]]).fetchone()[0]
+        db.execute("delete from articles_fts where rowid = ?", [rowid])
+        db.execute("insert into articles_fts (rowid, title, text) values (?, ?, ?)",
+                   [rowid, index_text(row.get("title")), index_text(row.get("text"))])
+
+
+def _add_version(db: sqlite_utils.Database, row: dict) -> None:
+    last = db.execute("select content_hash from article_versions where url = ? order by id desc limit 1",
+                      [row["url"]]).fetchone()
+    if last is None or last[0] != row["content_hash"]:
+        db["article_versions"].insert({"url": row["url"], "capture_id": row.get("capture_id"),
+                                       "captured_at": row.get("captured_at"), "content_hash": row["content_hash"],
+                                       "title": row.get("title"), "text": row.get("text")})
+
+
 class ArchiveDB:
     def __init__(self, path):
         self.db = sqlite_utils.Database(path)
@@ -157,11 +198,20 @@ class ArchiveDB:
             "and status = 200 and payload_digest is not null order by id desc").fetchall()
         return {digest: (url, date, record_id) for digest, url, date, record_id in rows}
 
-    def last_response(self, url: str):
-        """(WARC-Date, record id, digest) of the latest full 200 response for ``url``, or None."""
-        return self.db.execute(
-            "select warc_date, warc_record_id, payload_digest from captures where url = ? and status = 200 "
-            "and record_type = 'response' order by id desc limit 1", [url]).fetchone()
+    def last_response(self, url: str) -> dict | None:
+        """The captures row of the latest full 200 response for ``url``, or None."""
+        cursor = self.db.execute("select * from captures where url = ? and status = 200 "
+                                 "and record_type = 'response' order by id desc limit 1", [url])
+        row = cursor.fetchone()
+        return dict(zip([c[0] for c in cursor.description], row)) if row else None
+
+    def last_crawl_state(self) -> str | None:
+        """How the last crawl into this folder ended: None (there was none), "crashed" (it never
+        recorded its end), or its finish reason ("finished", "shutdown" after Ctrl-C, …)."""
+        row = self.db.execute("select finished_at, finish_reason from crawls order by id desc limit 1").fetchone()
+        if row is None:
+            return None
+        return "crashed" if row[0] is None or row[1] == "interrupted" else row[1]
 
     def known_articles(self) -> dict[str, str]:
         """{article URL: WARC-Date of its last capture}: what an incremental re-crawl checks again."""
@@ -191,45 +241,7 @@ class ArchiveDB:
     # --- articles -----------------------------------------------------------------------------------
     def upsert_article(self, article: dict, *, capture: dict | None = None,
                        replay_pattern: str = DEFAULT_REPLAY_URL) -> None:
-        """Store an extracted article with everything derived from it: names tables, a new version
-        when its content changed, its search entry."""
-        row = {k: v for k, v in article.items() if k in ARTICLE_COLUMNS}
-        if capture:
-            row["capture_id"], row["captured_at"] = capture["id"], capture.get("warc_date")
-        published = row.get("published") or ""
-        row["published_year"] = int(published[:4]) if published[:4].isdigit() else None
-        row["published_month"] = published[:7] if len(published) >= 7 and published[5:7].isdigit() else None
-        row["content_hash"] = content_hash(row.get("title"), row.get("text"))
-        row["replay_url"] = replay_url(replay_pattern, row["url"], row.get("captured_at"))
-        row.setdefault("status", "live")
-        row.setdefault("gone_at", None)
-        names = {"authors": [a.strip() for a in (row.get("author") or "").split(";") if a.strip()],
-                 "categories": list(row.get("categories") or []), "tags": list(row.get("tags") or [])}
-        for key in LIST_COLUMNS:
-            if isinstance(row.get(key), list):
-                row[key] = json.dumps(row[key], ensure_ascii=False)
-        with self.db.atomic():  # nests (a savepoint) inside a migration's own transaction
-            self.db["articles"].upsert(row, pk="url", alter=True)
-            for table, values in names.items():
-                self.db.execute(f"delete from articles_{table} where articles_id = ?", [row["url"]])
-                for value in dict.fromkeys(values):
-                    self.db.execute(f"insert or ignore into {table} (name) values (?)", [value])
-                    self.db.execute(f"insert or ignore into articles_{table} (articles_id, {table}_id) "
-                                    f"select ?, id from {table} where name = ?", [row["url"], value])
-            self._add_version(row)
-            rowid = self.db.execute("select rowid from articles where url = ?", [row["url"]]).fetchone()[0]
-            self.db.execute("delete from articles_fts where rowid = ?", [rowid])
-            self.db.execute("insert into articles_fts (rowid, title, text) values (?, ?, ?)",
-                            [rowid, index_text(row.get("title")), index_text(row.get("text"))])
-
-    def _add_version(self, row: dict) -> None:
-        last = self.db.execute("select content_hash from article_versions where url = ? order by id desc limit 1",
-                               [row["url"]]).fetchone()
-        if last is None or last[0] != row["content_hash"]:
-            self.db["article_versions"].insert({"url": row["url"], "capture_id": row.get("capture_id"),
-                                                "captured_at": row.get("captured_at"),
-                                                "content_hash": row["content_hash"], "title": row.get("title"),
-                                                "text": row.get("text")})
+        store_article(self.db, article, capture=capture, replay_pattern=replay_pattern)
 
     def upsert_links(self, from_url: str, links: list[tuple[str, str]], crawl_id: int | None = None) -> None:
         if links:

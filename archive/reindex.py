@@ -15,13 +15,13 @@ import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from scrapy.http import Headers, HtmlResponse
 from scrapy.responsetypes import responsetypes
 
 from .charset import page_text
+from .dates import parse_iso
 from .db import DEFAULT_REPLAY_URL, ArchiveDB
 from .extract import extract_article
 from .package import warc_files
@@ -38,16 +38,17 @@ class ReindexSummary:
     seconds: float
 
 
-def _response_from_record(record, body: bytes):
-    """The Scrapy response the spider saw for this record."""
+def response_from_record(record, body: bytes, flags: list[str] | None = None):
+    """The Scrapy response the spider saw for this WARC record: ``body`` decoded, Content-Encoding
+    gone, the response class chosen as HttpCompressionMiddleware chooses it."""
     headers = Headers([(k, v) for k, v in record.http_headers.headers if k.lower() != "content-encoding"])
     url = record.rec_headers.get_header("WARC-Target-URI")
     cls = responsetypes.from_args(headers=headers, url=url, body=body)
-    return cls(url=url, status=int(record.http_headers.get_statuscode()), headers=headers, body=body)
+    return cls(url=url, status=int(record.http_headers.get_statuscode()), headers=headers, body=body, flags=flags)
 
 
 def _iso(warc_date: str) -> str:
-    return datetime.fromisoformat(warc_date.replace("Z", "+00:00")).isoformat(timespec="microseconds")
+    return parse_iso(warc_date).isoformat(timespec="microseconds")
 
 
 def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str = DEFAULT_REPLAY_URL,
@@ -105,7 +106,7 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
                     counts["captures"] += 1
                     if body is None or capture["status"] != 200:
                         continue
-                    response = _response_from_record(record, body)
+                    response = response_from_record(record, body)
                     if isinstance(response, HtmlResponse) and classify(response.selector.root, page_profile) == "article":
                         html = page_text(response.body, response.text, response.encoding, response.url)
                         future = pool.submit(extract_article, html, response.url,

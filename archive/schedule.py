@@ -27,6 +27,8 @@ from pathlib import Path
 import sqlite_utils
 from croniter import croniter
 
+from .dates import parse_iso
+
 logger = logging.getLogger("arshif.scheduler")
 _EVERY = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -147,16 +149,21 @@ class Scheduler:
         self.running: dict[str, tuple[subprocess.Popen, int]] = {}  # out → (process, run id)
         self.stopping = False
 
-    def tick(self) -> int:
-        """Reap finished crawls, start due ones; return how many were started."""
+    def reap(self) -> None:
+        """Record the crawls that have ended."""
         for out, (proc, run_id) in list(self.running.items()):
             if proc.poll() is not None:
                 self.store.finish_run(run_id, proc.returncode, crawl_stats(out))
                 logger.info("crawl of %s ended with status %s", out, proc.returncode)
                 del self.running[out]
+
+    def start_due(self, limit: int | None = None) -> int:
+        """Start the due crawls whose OUT is free (at most ``limit``); return how many started."""
         started = 0
         for schedule in self.store.all():
-            if datetime.fromisoformat(schedule.next_run) > now() or schedule.out in self.running:
+            if limit is not None and started >= limit:
+                break
+            if parse_iso(schedule.next_run) > now() or schedule.out in self.running:
                 continue
             proc = subprocess.Popen(crawl_command(schedule), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             run_id = self.store.start_run(schedule, proc.pid)
@@ -169,15 +176,16 @@ class Scheduler:
     def run(self, *, max_runs: int | None = None) -> None:
         """Loop until interrupted (or until ``max_runs`` crawls have started and ended)."""
         signal.signal(signal.SIGTERM, lambda *_: setattr(self, "stopping", True))
-        total = 0
+        started = 0
         try:
             while not self.stopping:
-                if max_runs is None or total < max_runs:
-                    total += self.tick()
-                else:
-                    self.tick_reap_only()
-                    if not self.running:
-                        break
+                self.reap()
+                if max_runs is None:
+                    self.start_due()
+                elif started < max_runs:
+                    started += self.start_due(max_runs - started)
+                elif not self.running:
+                    break
                 time.sleep(self.poll)
         except KeyboardInterrupt:
             pass
@@ -186,12 +194,6 @@ class Scheduler:
                 proc.send_signal(signal.SIGINT)  # a graceful stop: the crawl can resume next time
                 proc.wait()
                 self.store.finish_run(run_id, proc.returncode, crawl_stats(out))
-
-    def tick_reap_only(self) -> None:
-        for out, (proc, run_id) in list(self.running.items()):
-            if proc.poll() is not None:
-                self.store.finish_run(run_id, proc.returncode, crawl_stats(out))
-                del self.running[out]
 
 
 def cron_lines(store: ScheduleStore, arshif: str) -> list[str]:

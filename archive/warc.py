@@ -52,6 +52,7 @@ class HttpExchange:
     response_body: bytes  # still Content-Encoded, de-chunked
     ip_address: str | None = None
     fetched_at: datetime | None = None
+    payload_digest: str | None = None  # when the caller already has it (see payload_digest()); else warcio computes it
 
 
 @dataclass
@@ -190,6 +191,8 @@ class WarcWriter:
                                                     warc_headers_dict=warc_headers)
             response.rec_headers.replace_header("WARC-Profile", profile)
         else:
+            if exchange.payload_digest:  # warcio does not hash the body again when the header is there
+                warc_headers["WARC-Payload-Digest"] = exchange.payload_digest
             response = writer.create_warc_record(exchange.url, "response", payload=BytesIO(exchange.response_body),
                                                  http_headers=http_headers, warc_headers_dict=warc_headers)
         ref = self._write(response)
@@ -218,6 +221,32 @@ class WarcWriter:
         return self._write(record)
 
 
+class WarcError(Exception):
+    """A WARC file that cannot be read through: the message names the file and the offset."""
+
+
+def whole_records(path: str | os.PathLike) -> Iterator[tuple[int, int]]:
+    """(offset, length) of each record of a gzipped WARC file, in order, checking that each gzip
+    member ends whole (warcio reads a cut-off member without complaint). Raises WarcError at the
+    first damaged or unreadable record."""
+    path = Path(path)
+    offset = 0
+    try:
+        with open(path, "rb") as fh, open(path, "rb") as raw:
+            iterator = ArchiveIterator(fh)
+            for record in iterator:
+                record.raw_stream.read()
+                offset, length = iterator.get_record_offset(), iterator.get_record_length()
+                raw.seek(offset)
+                if not length or not _whole_gzip_member(raw.read(length)):
+                    raise WarcError(f"{path.name}: damaged record at offset {offset}")
+                yield offset, length
+    except WarcError:
+        raise
+    except Exception as exc:  # warcio and zlib raise several kinds on damaged input
+        raise WarcError(f"{path.name}: unreadable after offset {offset}: {str(exc).splitlines()[0][:200]}") from None
+
+
 def repair_open_file(path: str | os.PathLike) -> tuple[Path, int, int]:
     """Make a ``.warc.gz.open`` file left by a crash whole again and give it its final name.
 
@@ -227,19 +256,10 @@ def repair_open_file(path: str | os.PathLike) -> tuple[Path, int, int]:
     size = path.stat().st_size
     good_end, kept = 0, 0
     try:
-        with open(path, "rb") as fh, open(path, "rb") as check:
-            iterator = ArchiveIterator(fh)
-            for record in iterator:
-                offset = iterator.get_record_offset()
-                record.raw_stream.read()
-                length = iterator.get_record_length()
-                # warcio reads a cut-off gzip member without complaint: check the member ends whole
-                check.seek(offset)
-                if not length or not _whole_gzip_member(check.read(length)):
-                    break
-                good_end, kept = offset + length, kept + 1
-    except Exception:  # any damage ends the good part; warcio raises several kinds
-        pass
+        for offset, length in whole_records(path):
+            good_end, kept = offset + length, kept + 1
+    except WarcError:
+        pass  # the damaged tail is what gets cut
     if good_end < size:
         with open(path, "r+b") as fh:
             fh.truncate(good_end)
@@ -251,30 +271,11 @@ def repair_open_file(path: str | os.PathLike) -> tuple[Path, int, int]:
     return final, kept, size - good_end
 
 
-class WarcError(Exception):
-    """A WARC file that cannot be read through: the message names the file and the offset."""
-
-
 def check_warc(path: str | os.PathLike) -> int:
     """Read a WARC file through, checking each gzip member ends whole; return its record count."""
-    path = Path(path)
-    count, offset = 0, 0
-    try:
-        with open(path, "rb") as fh, open(path, "rb") as raw:
-            iterator = ArchiveIterator(fh)
-            for record in iterator:
-                record.raw_stream.read()
-                offset, length = iterator.get_record_offset(), iterator.get_record_length()
-                raw.seek(offset)
-                if not length or not _whole_gzip_member(raw.read(length)):
-                    raise WarcError(f"{path.name}: damaged record at offset {offset}")
-                count += 1
-    except WarcError:
-        raise
-    except Exception as exc:  # warcio and zlib raise several kinds on damaged input
-        raise WarcError(f"{path.name}: unreadable after offset {offset}: {str(exc).splitlines()[0][:200]}") from None
+    count = sum(1 for _ in whole_records(path))
     if count == 0:
-        raise WarcError(f"{path.name}: no WARC records")
+        raise WarcError(f"{Path(path).name}: no WARC records")
     return count
 
 

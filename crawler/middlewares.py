@@ -133,7 +133,7 @@ class ArchivedCopyMiddleware:
         return cls(ArchiveRun.of(crawler), crawler.stats)
 
     def process_response(self, request, response):
-        if response.status != 304 or not self.run.after_crash:
+        if response.status != 304 or self.run.mode != "after-crash":
             return response
         archived = self.run.archived_copy(request.url)
         if archived is None:

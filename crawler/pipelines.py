@@ -28,11 +28,13 @@ class ExtractPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         workers = crawler.settings.getint("ARSHIF_EXTRACT_WORKERS")
-        workers = os.cpu_count() or 1 if workers == 0 else workers
+        if workers == 0:
+            workers = os.cpu_count() or 1
         profile = getattr(crawler.spider, "profile", None)
         return cls(workers, dict(profile.selectors) if profile else {}, crawler.stats)
 
     def open_spider(self):
+        self.stats.set_value("arshif/extract_processes", max(self.workers, 0))
         if self.workers > 0:
             # spawn: forking a process that runs the reactor and holds open files is asking for trouble
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))

@@ -13,15 +13,17 @@ from scrapy import signals
 
 from archive import __version__
 from archive.db import ArchiveDB
-from archive.warc import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, HttpExchange, Original, WarcWriter, payload_digest, \
-    repair_open_file
+from archive.reindex import response_from_record
+from archive.warc import (REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, HttpExchange, Original, WarcWriter, payload_digest,
+                          read_record, repair_open_file)
 
 logger = logging.getLogger(__name__)
 
 # Settings worth recording with each crawl (in the crawls table and every warcinfo record).
 RECORDED_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "DOWNLOAD_DELAY",
                      "CONCURRENT_REQUESTS_PER_DOMAIN", "ARSHIF_ALLOW_DOMAINS", "ARSHIF_PROFILE",
-                     "ARSHIF_WARC_MAX_SIZE", "ARSHIF_CONTACT", "ARSHIF_OPERATOR")
+                     "ARSHIF_WARC_MAX_SIZE", "ARSHIF_WARC_PREFIX", "ARSHIF_CONTACT", "ARSHIF_OPERATOR",
+                     "ARSHIF_DEDUP", "ARSHIF_FULL")
 
 
 def _header_pairs(headers) -> list[tuple[str, str]]:
@@ -30,50 +32,40 @@ def _header_pairs(headers) -> list[tuple[str, str]]:
             for name, values in headers.items() for value in values]
 
 
+# How this crawl relates to the last one into the same folder, by how that one ended:
+# first; after-crash (it was killed: its picture of the blog is partial, so the blog is walked
+# again, whole); after-pause (Ctrl-C: Scrapy's JOBDIR continues it); otherwise incremental.
+# ARSHIF_FULL makes any crawl "full".
+_MODES = {None: "first", "crashed": "after-crash", "shutdown": "after-pause"}
+
+
 def _header(response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
 
 
 class ArchiveRun:
-    def __init__(self, out: str, start_url: str, settings: dict, stats=None):
+    def __init__(self, out: str, start_url: str, recorded: dict, *, dedup: bool = True, full: bool = False,
+                 warc_prefix: str = "ARSHIF", warc_max_size: int = 10**9, stats=None):
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
-        self.stats = stats
+        self.stats, self.dedup = stats, dedup
         self.repair_leftovers()
         self.db = ArchiveDB(self.out / "archive.db")
-        self.dedup = settings.get("ARSHIF_DEDUP", True)
-        self.payloads = self.db.archived_payloads() if self.dedup else {}
+        self.payloads = self.db.archived_payloads() if dedup else {}
         # What earlier crawls into this folder left: a re-crawl is incremental unless ARSHIF_FULL.
-        self.full = bool(settings.get("ARSHIF_FULL"))
-        self.known = {} if self.full else self.db.known_articles()
-        self.validators = {} if self.full else self.db.validators()
-        self.mode = self._mode()
-        self.after_crash = self.mode == "after-crash"
+        self.known = {} if full else self.db.known_articles()
+        self.validators = {} if full else self.db.validators()
+        self.mode = "full" if full else _MODES.get(self.db.last_crawl_state(), "incremental")
         self.mark_interrupted_crawls()
-        self.crawl_id = self.db.start_crawl(start_url, settings)
-        info = {"software": f"Arshif/{__version__} (Scrapy; warcio)", "operator": settings.get("ARSHIF_OPERATOR"),
-                "http-header-user-agent": settings.get("USER_AGENT"),
-                "robots": "obey" if settings.get("ROBOTSTXT_OBEY") else "ignore",
+        self.crawl_id = self.db.start_crawl(start_url, recorded)
+        info = {"software": f"Arshif/{__version__} (Scrapy; warcio)", "operator": recorded.get("ARSHIF_OPERATOR"),
+                "http-header-user-agent": recorded.get("USER_AGENT"),
+                "robots": "obey" if recorded.get("ROBOTSTXT_OBEY") else "ignore",
                 "isPartOf": f"arshif-crawl-{self.crawl_id}", "description": f"Crawl of {start_url}",
-                "arshif-settings": settings}
-        self.warc = WarcWriter(self.out / "warc", prefix=settings.get("ARSHIF_WARC_PREFIX", "ARSHIF"),
-                               max_size=int(settings.get("ARSHIF_WARC_MAX_SIZE", 10**9)), info=info)
+                "arshif-settings": recorded}
+        self.warc = WarcWriter(self.out / "warc", prefix=warc_prefix, max_size=warc_max_size, info=info)
         self.closed = False
-
-    def _mode(self) -> str:
-        """How this crawl relates to the last one into the same folder:
-        first; incremental (the last one finished); after-pause (it was stopped with Ctrl-C: Scrapy's
-        JOBDIR continues it); after-crash (it was killed: its picture of the blog is partial, so the
-        blog is walked again, whole); full (ARSHIF_FULL)."""
-        if self.full:
-            return "full"
-        last = self.db.db.execute("select finished_at, finish_reason from crawls order by id desc limit 1").fetchone()
-        if last is None:
-            return "first"
-        if last[0] is None or last[1] == "interrupted":
-            return "after-crash"
-        return "after-pause" if last[1] == "shutdown" else "incremental"
 
     def mark_interrupted_crawls(self) -> None:
         """A crawl with no finish time was killed: say so (its captures and articles stay)."""
@@ -94,11 +86,10 @@ class ArchiveRun:
             s = crawler.settings
             recorded = {name: s.get(name) for name in RECORDED_SETTINGS}
             recorded["ARSHIF_ALLOW_DOMAINS"] = s.getlist("ARSHIF_ALLOW_DOMAINS")
-            recorded["ARSHIF_WARC_PREFIX"] = s.get("ARSHIF_WARC_PREFIX")
-            recorded["ARSHIF_DEDUP"] = s.getbool("ARSHIF_DEDUP", True)
-            recorded["ARSHIF_FULL"] = s.getbool("ARSHIF_FULL")
             start_url = getattr(crawler.spider, "start_url", None) or ""
-            run = cls(s.get("ARSHIF_OUT"), start_url, recorded, crawler.stats)
+            run = cls(s.get("ARSHIF_OUT"), start_url, recorded, dedup=s.getbool("ARSHIF_DEDUP", True),
+                      full=s.getbool("ARSHIF_FULL"), warc_prefix=s.get("ARSHIF_WARC_PREFIX"),
+                      warc_max_size=s.getint("ARSHIF_WARC_MAX_SIZE"), stats=crawler.stats)
             crawler._arshif_run = run
             crawler.signals.connect(run._spider_closed, signal=signals.spider_closed)
         return run
@@ -112,12 +103,14 @@ class ArchiveRun:
         if not any(name.lower() == "host" for name, _ in request_headers):
             request_headers.insert(0, ("Host", parts.netloc))
         now = datetime.now(timezone.utc)
+        digest = payload_digest(response.body)  # once: for dedup here, and as the record's header
         exchange = HttpExchange(
             url=request.url, method=request.method, target=target, request_headers=request_headers,
             request_body=request.body or b"", protocol=response.protocol or "HTTP/1.1", status=response.status,
             response_headers=_header_pairs(response.headers), response_body=response.body,
-            ip_address=str(response.ip_address) if response.ip_address else None, fetched_at=now)
-        original, profile = self._original_of(request.url, response)
+            ip_address=str(response.ip_address) if response.ip_address else None, fetched_at=now,
+            payload_digest=digest)
+        original, profile = self._original_of(request.url, response, digest)
         truncated = ("length" if "arshif-truncated" in response.flags
                      else "disconnect" if "dataloss" in response.flags else None)
         ref = self.warc.write_exchange(exchange, original=original, profile=profile, truncated=truncated)
@@ -139,43 +132,33 @@ class ArchiveRun:
             self.stats.set_value("arshif/warc_bytes", self.warc.bytes_written)
         return row
 
-    def _original_of(self, url: str, response):
+    def _original_of(self, url: str, response, digest: str):
         """The earlier capture this response repeats, if any, and the revisit profile to use."""
         if not self.dedup:
             return None, REVISIT_IDENTICAL
         if response.status == 304:  # answer to a conditional request: the body is the last capture's
             last = self.db.last_response(url)
             if last:
-                date, record_id, digest = last
-                return Original(url, date, record_id, digest), REVISIT_NOT_MODIFIED
+                return (Original(url, last["warc_date"], last["warc_record_id"], last["payload_digest"]),
+                        REVISIT_NOT_MODIFIED)
             return None, REVISIT_IDENTICAL
         if response.status != 200 or not response.body or {"dataloss", "arshif-truncated"} & set(response.flags):
             return None, REVISIT_IDENTICAL
-        digest = payload_digest(response.body)
         if digest in self.payloads:
             uri, date, record_id = self.payloads[digest]
             return Original(uri, date, record_id, digest), REVISIT_IDENTICAL
         return None, REVISIT_IDENTICAL
 
     def archived_copy(self, url: str):
-        """The last full response archived for ``url``, rebuilt as the Scrapy response it was
-        (body decoded, as HttpCompressionMiddleware would leave it), or None."""
-        from scrapy.http import Headers
-        from scrapy.responsetypes import responsetypes
-
-        from archive.warc import read_record
-
-        row = self.db.db.execute("select warc_filename, warc_offset from captures where url = ? and status = 200 "
-                                 "and record_type = 'response' order by id desc limit 1", [url]).fetchone()
-        if row is None:
+        """The last full response archived for ``url``, rebuilt as the Scrapy response it was, or None."""
+        last = self.db.last_response(url)
+        if last is None:
             return None
         try:
-            record = read_record(self.out / "warc" / row[0], row[1])
+            record = read_record(self.out / "warc" / last["warc_filename"], last["warc_offset"])
         except (OSError, ValueError):
             return None
-        headers = Headers([(k, v) for k, v in record.http_headers.headers if k.lower() != "content-encoding"])
-        cls = responsetypes.from_args(headers=headers, url=url, body=record.content)
-        return cls(url=url, status=200, headers=headers, body=record.content, flags=["archived-copy"])
+        return response_from_record(record, record.content, flags=["archived-copy"])
 
     def failure(self, request, exception) -> dict:
         """A fetch that got no response: recorded with its error, the crawl goes on."""

@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from datetime import date
 
-from .content import Article, articles, wordpress_date
+from .content import MONTHS_AR, Article, articles, wordpress_date
 
 PER_PAGE = 7
 THEMES = ("classic", "block", "blogger", "custom")
@@ -216,6 +216,10 @@ class Theme:
                 + (f'<script src="{self.base.replace("127.0.0.1", "localhost")}/cdn/lib.js"></script>' if self.traps else "")
                 + f"{extra}</head>")
 
+    def printed_date(self, post: Article) -> str:
+        """The publication date as the theme prints it (classic WordPress: "ديسمبر 25, 2025")."""
+        return wordpress_date(post.published)
+
     def listing(self, chunk, number, total) -> str:  # pragma: no cover - themes override
         raise NotImplementedError
 
@@ -249,7 +253,7 @@ class ClassicTheme(Theme):
             f'<article class="post type-post status-publish hentry"><header class="entry-header">'
             f'<h2 class="entry-title"><a href="{self.post_path(p)}" rel="bookmark">{escape(p.title)}</a></h2>'
             f'</header><div class="entry-meta"><time class="entry-date published" '
-            f'datetime="{p.published.isoformat()}T09:30:00+03:00">{wordpress_date(p.published)}</time></div>'
+            f'datetime="{p.published.isoformat()}T09:30:00+03:00">{self.printed_date(p)}</time></div>'
             f'<div class="entry-summary"><p>{escape(p.paragraphs[0])}</p></div>'
             f'<a class="more-link" href="{self.post_path(p)}">أكمل القراءة</a></article>' for p in chunk)
         links = []
@@ -291,7 +295,7 @@ class ClassicTheme(Theme):
                 + f'<span class="byline">بقلم <span class="author vcard"><a class="url fn n" href="/author/{post.number % 6}/">'
                 + f"{escape(post.author)}</a></span></span> "
                 + f'<time class="entry-date published" datetime="{post.published.isoformat()}T09:30:00+03:00">'
-                + f"{wordpress_date(post.published)}</time>{modified}</div></header>"
+                + f"{self.printed_date(post)}</time>{modified}</div></header>"
                 + f'<div class="entry-content">{self.figure(post)}{paragraphs}'
                 + '<div class="sharedaddy sd-sharing-enabled"><h3 class="sd-title">شارك:</h3><ul>'
                 + '<li><a class="share-twitter" href="?share=twitter">تويتر</a></li>'
@@ -318,6 +322,10 @@ class BlockTheme(Theme):
     def post_path(self, post: Article) -> str:
         return f"/{post.slug}/"
 
+    def printed_date(self, post: Article) -> str:
+        day = post.published
+        return f"{day.day} {MONTHS_AR[day.month - 1]}، {day.year}"
+
     def header(self) -> str:
         return (f'<header class="wp-block-template-part"><p class="wp-block-site-title"><a href="/" rel="home">'
                 f"{BLOG_NAME}</a></p></header>")
@@ -326,7 +334,7 @@ class BlockTheme(Theme):
         items = "".join(
             f'<li class="wp-block-post post type-post"><h2 class="wp-block-post-title"><a href="{self.post_path(p)}">'
             f'{escape(p.title)}</a></h2><div class="wp-block-post-date"><time datetime="{p.published.isoformat()}">'
-            f'{p.published.day} {wordpress_date(p.published).split()[0]}، {p.published.year}</time></div>'
+            f'{self.printed_date(p)}</time></div>'
             f'<div class="wp-block-post-excerpt"><p>{escape(p.paragraphs[0])}</p></div></li>' for p in chunk)
         paging = ""
         if number > 1:
@@ -356,7 +364,7 @@ class BlockTheme(Theme):
                 + f'<h1 class="wp-block-post-title">{escape(post.title)}</h1>'
                 + f'<div class="wp-block-post-author-name"><a href="/author/{post.number % 6}/">{escape(post.author)}</a></div>'
                 + f'<div class="wp-block-post-date"><time datetime="{post.published.isoformat()}T09:30:00+03:00">'
-                + f'{post.published.day} {wordpress_date(post.published).split()[0]}، {post.published.year}</time></div>'
+                + f'{self.printed_date(post)}</time></div>'
                 + f'<div class="entry-content wp-block-post-content">{self.figure(post)}{paragraphs}'
                 + '<div class="wp-block-group share-box"><p class="has-small-font-size">شارك المقال</p>'
                 + '<ul class="wp-block-social-links"><li class="wp-social-link"><a href="?share=x">إكس</a></li></ul></div>'
@@ -398,7 +406,8 @@ class BloggerTheme(Theme):
 
     def printed_date(self, post: Article) -> str:
         weekdays = ["الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"]
-        return f"{weekdays[post.published.weekday()]}، {post.published.day} {wordpress_date(post.published).split()[0]} {post.published.year}"
+        day = post.published
+        return f"{weekdays[day.weekday()]}، {day.day} {MONTHS_AR[day.month - 1]} {day.year}"
 
     def listing(self, chunk, number, total) -> str:
         posts = "".join(
@@ -455,6 +464,10 @@ class CustomTheme(Theme):
     def add_sitemaps(self) -> None:  # this site has none: only its own links lead to the stories
         pass
 
+    def printed_date(self, post: Article) -> str:
+        day = post.published
+        return f"{day.day} {MONTHS_AR[day.month - 1]} {day.year}"
+
     def listing(self, chunk, number, total) -> str:
         teasers = "".join(f'<div class="teaser"><a class="go" href="{self.post_path(p)}">{escape(p.title)}</a>'
                           f"<div>{escape(p.paragraphs[0])}</div></div>" for p in chunk)
@@ -469,8 +482,7 @@ class CustomTheme(Theme):
         return (self.head(post.title) + f'<body><div class="masthead"><a href="/">{BLOG_NAME}</a></div>'
                 + f'<div class="story"><div class="headline">{escape(post.title)}</div>'
                 + f'<span class="writer">{escape(post.author)}</span> · '
-                + f'<span class="story-date">{post.published.day} {wordpress_date(post.published).split()[0]} '
-                + f'{post.published.year}</span><div class="story-body">{paragraphs}</div>'
+                + f'<span class="story-date">{self.printed_date(post)}</span><div class="story-body">{paragraphs}</div>'
                 + f'<div class="see-also"><b>انظر</b> {see_also}</div></div></body></html>')
 
 

@@ -11,18 +11,21 @@ the well-known paths) and feeds. It stays on the start URL's host plus ``allow_d
 from __future__ import annotations
 
 import gzip
+import io
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import urldefrag, urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import HtmlResponse, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 
 from archive import __version__
 from archive.charset import page_text
+from archive.dates import parse_iso
 from archive.profile import Profile
 
 from .. import pages
@@ -40,12 +43,10 @@ def _lastmod(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        value = parse_iso(text)
     except ValueError:
         return None
-    if len(text.strip()) == 10:
-        value = value.replace(hour=23, minute=59, second=59)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value.replace(hour=23, minute=59, second=59) if len(text.strip()) == 10 else value
 
 
 def _bare_host(host: str) -> str:
@@ -106,8 +107,7 @@ class BlogSpider(scrapy.Spider):
         """The sitemap's lastmod says the article has not changed since its last capture."""
         if url not in self.lastmod or url not in self.known or not self.known[url]:
             return False
-        captured = datetime.fromisoformat(self.known[url].replace("Z", "+00:00"))
-        return self.lastmod[url] < captured
+        return self.lastmod[url] < parse_iso(self.known[url])
 
     def _check_known_articles(self, spider):
         """Once the blog has been walked, check the known articles nothing linked to this time
@@ -180,9 +180,6 @@ class BlogSpider(scrapy.Spider):
 
     def fetch_failed(self, failure):
         """One line per failed fetch; the captures table already holds it (status or error)."""
-        from scrapy.exceptions import IgnoreRequest
-        from scrapy.spidermiddlewares.httperror import HttpError
-
         if failure.check(HttpError):
             # 304: unchanged since the last capture (archived as a revisit). 404/410 on a known
             # article: it was deleted; mark it. Other statuses are archived and need nothing more.
@@ -250,7 +247,7 @@ class BlogSpider(scrapy.Spider):
     def parse_sitemap(self, response):
         body = response.body
         if body[:2] == b"\x1f\x8b":  # a .xml.gz sitemap, not decoded by HttpCompression
-            body = gzip.GzipFile(fileobj=__import__("io").BytesIO(body)).read(MAX_SITEMAP_BYTES)
+            body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(MAX_SITEMAP_BYTES)
         try:
             sitemap = Sitemap(body)
         except Exception:  # not XML (e.g. a theme's HTML 200 page at /sitemap.xml)
