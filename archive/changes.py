@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .dates import parse_iso
+from .arabic.dates import parse_iso
+from .store import ArchiveDB
 
 
 @dataclass
@@ -24,10 +24,15 @@ def parse_time(text: str | None) -> datetime | None:
     return parse_iso(text) if text else None
 
 
-def default_since(conn: sqlite3.Connection) -> datetime | None:
+def _after(when: str | None, since: datetime) -> bool:
+    moment = parse_time(when)
+    return moment is not None and moment >= since
+
+
+def default_since(db: ArchiveDB) -> datetime | None:
     """The start of the latest crawl: by default, changes are those that crawl found."""
-    row = conn.execute("select started_at from crawls order by id desc limit 1").fetchone()
-    return parse_time(row[0]) if row else None
+    row = db.crawl()
+    return parse_time(row["started_at"]) if row else None
 
 
 def word_diff(old: str, new: str, limit: int = 6, width: int = 12) -> list[str]:
@@ -47,31 +52,28 @@ def word_diff(old: str, new: str, limit: int = 6, width: int = 12) -> list[str]:
 
 
 def changes(out: str | Path, since: datetime | None = None) -> tuple[datetime | None, list[Change]]:
-    conn = sqlite3.connect(Path(out) / "archive.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        since = since or default_since(conn)
-        versions: dict[str, list[sqlite3.Row]] = {}
-        for row in conn.execute("select * from article_versions order by id"):
+    with ArchiveDB.existing(out) as db:
+        since = since or default_since(db)
+        versions: dict[str, list[dict]] = {}
+        for row in db.article_versions():
             versions.setdefault(row["url"], []).append(row)
-        found = []
-        for url, history in versions.items():
-            recent = [i for i, v in enumerate(history) if since is None or parse_time(v["captured_at"]) >= since]
-            if not recent:
-                continue
-            first = recent[0]
-            latest = history[-1]
-            if first == 0:
-                found.append(Change("new", url, latest["title"], latest["captured_at"]))
-            else:
-                before = history[first - 1]
-                found.append(Change("changed", url, latest["title"], latest["captured_at"],
-                                    word_diff(f"{before['title']}\n{before['text']}", f"{latest['title']}\n{latest['text']}")))
-        for row in conn.execute("select url, title, gone_at from articles where status = 'gone'"):
-            if since is None or parse_time(row["gone_at"]) >= since:
-                found.append(Change("removed", row["url"], row["title"], row["gone_at"]))
-    finally:
-        conn.close()
+        gone = db.gone_articles()
+    found = []
+    for url, history in versions.items():
+        recent = [i for i, v in enumerate(history) if since is None or _after(v["captured_at"], since)]
+        if not recent:
+            continue
+        first = recent[0]
+        latest = history[-1]
+        if first == 0:
+            found.append(Change("new", url, latest["title"], latest["captured_at"]))
+        else:
+            before = history[first - 1]
+            found.append(Change("changed", url, latest["title"], latest["captured_at"],
+                                word_diff(f"{before['title']}\n{before['text']}", f"{latest['title']}\n{latest['text']}")))
+    for row in gone:
+        if since is None or _after(row["gone_at"], since):
+            found.append(Change("removed", row["url"], row["title"], row["gone_at"]))
     order = {"new": 0, "changed": 1, "removed": 2}
     found.sort(key=lambda c: (order[c.kind], c.url))
     return since, found

@@ -1,4 +1,11 @@
-"""The ``arshif`` command line. Each command is a thin layer over a library function."""
+"""The ``arshif`` command line. Each command is a thin layer over a library function.
+
+This module sits above both layers: it is the one place under ``archive/`` that may import
+``crawler`` (the Scrapy project), and only lazily, inside the commands that crawl.
+
+Flags mean one thing in every command: the archive folder is ``OUT`` (positional where it is the
+command's only argument, ``--out DIR`` beside URLs), and ``-o FILE`` is always a file to write.
+"""
 
 from __future__ import annotations
 
@@ -38,9 +45,13 @@ def cli():
     """Arshif (أرشيف): archive Arabic blogs into WARC files and a SQLite database."""
 
 
+_out_option = click.option("--out", "out", required=True, type=click.Path(file_okay=False), metavar="DIR",
+                           help="The archive folder (archive.db, warc/).")
+
+
 @cli.command()
 @click.argument("url")
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder (archive.db, warc/).")
+@_out_option
 @click.option("-s", "--set", "settings", multiple=True, callback=_parse_setting, metavar="NAME=VALUE",
               help="Scrapy or ARSHIF_ setting, as `scrapy crawl -s`. Repeatable.")
 @click.option("--allow-domain", multiple=True, metavar="HOST", help="Also crawl this host (and its subdomains). Repeatable.")
@@ -57,9 +68,11 @@ def crawl(url, out, settings, allow_domain, profile, contact, operator, full, no
     \b
     Example:
         arshif crawl https://example.blog/ --out example-archive
-        arshif crawl https://example.blog/2025/12/post/ -o out -s DOWNLOAD_DELAY=2
+        arshif crawl https://example.blog/2025/12/post/ --out out -s DOWNLOAD_DELAY=2
     """
-    from .crawl import CrawlError, crawl as run_crawl
+    from crawler.process import crawl as run_crawl
+
+    from .crawl import CrawlError
 
     if contact:
         settings["ARSHIF_CONTACT"] = contact
@@ -75,7 +88,8 @@ def crawl(url, out, settings, allow_domain, profile, contact, operator, full, no
 
 
 @cli.command()
-@click.option("--out", "-o", default="demo-output", show_default=True, type=click.Path(file_okay=False))
+@click.option("--out", default="demo-output", show_default=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="The archive folder to crawl into.")
 @click.option("--theme", type=click.Choice(["classic", "block", "blogger", "custom"]), default="classic", show_default=True,
               help="Markup of the bundled blog.")
 @click.option("--port", default=8750, show_default=True, type=click.IntRange(0, 65535),
@@ -84,7 +98,9 @@ def crawl(url, out, settings, allow_domain, profile, contact, operator, full, no
 @click.option("--verbose", "-v", is_flag=True)
 def demo(out, theme, port, verbose):
     """Serve the bundled Arabic demo blog on 127.0.0.1 and crawl it into OUT."""
-    from .crawl import CrawlError, crawl as run_crawl
+    from crawler.process import crawl as run_crawl
+
+    from .crawl import CrawlError
     from .demo.server import SiteServer
 
     try:
@@ -122,7 +138,7 @@ def parse_date(texts, base):
         arshif parse-date "ديسمبر 25, 2025" "4 رجب 1447 هـ"
         printf 'منذ 3 أيام\\n' | arshif parse-date --base 2025-12-25T10:00:00+03:00
     """
-    from .dates import normalize_date, parse_iso
+    from .arabic.dates import normalize_date, parse_iso
 
     if base:
         try:
@@ -154,7 +170,7 @@ def index(out, output):
     Example:
         arshif index demo-output
     """
-    from .package import PackageError, write_cdxj
+    from .warc import PackageError, write_cdxj
 
     with _as_user_error(PackageError, OSError):
         dest = write_cdxj(_out_folder(out), output)
@@ -174,10 +190,15 @@ def wacz(out, output, title):
     Example:
         arshif wacz demo-output -o demo.wacz
     """
-    from .package import PackageError, write_wacz
+    from .store import ArchiveDB, StoreError
+    from .warc import PackageError, write_wacz
 
-    with _as_user_error(PackageError, OSError):
-        package = write_wacz(_out_folder(out), output, title=title)
+    with _as_user_error(PackageError, StoreError, OSError):
+        folder = _out_folder(out)
+        with ArchiveDB.existing(folder) as db:
+            pages, first = db.article_pages(), db.first_crawl()
+        title = title or f"Arshif archive of {first['start_url'] if first else out}"
+        package = write_wacz(folder, output, pages=pages, title=title)
     size = sum(r["bytes"] for r in package["resources"])
     click.echo(f"{output}: {len(package['resources'])} files, {size:,} bytes")
 
@@ -192,14 +213,16 @@ def replay(out, port):
     Example:
         arshif replay demo-output --port 8080
     """
-    from .package import PackageError
     from .replay import ReplayError, replay_urls, start
+    from .store import StoreError
+    from .warc import PackageError
 
-    with _as_user_error(ReplayError, PackageError, OSError):
-        proc = start(_out_folder(out), port)
-    base = f"http://127.0.0.1:{port}"
+    with _as_user_error(ReplayError, PackageError, StoreError, OSError):
+        base = f"http://127.0.0.1:{port}"
+        urls = replay_urls(_out_folder(out), base)
+        proc = start(out, port)
     click.echo(f"pywb is replaying {out} at {base}/arshif/")
-    for title, url in replay_urls(out, base):
+    for title, url in urls:
         click.echo(f"  {title}\n    {url}")
     sys.stdout.flush()
     try:
@@ -214,28 +237,36 @@ def replay(out, port):
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--workers", type=click.IntRange(1, 64), help="Extraction processes (default: one per core).")
-@click.option("--profile", type=click.Path(dir_okay=False), help="Per-site profile used by the crawl, if any.")
-def reindex(out, workers, profile):
+@click.option("--profile", type=click.Path(dir_okay=False),
+              help="Per-site profile to extract with (default: the one each crawl recorded).")
+@click.option("--replay-url", metavar="PATTERN",
+              help="Pattern of articles.replay_url, e.g. http://127.0.0.1:8095/arshif/{timestamp}/{url} "
+                   "(default: the one each crawl recorded).")
+def reindex(out, workers, profile, replay_url):
     """Rebuild OUT/archive.db from OUT/warc/ alone (the old database is kept as archive.db.bak).
+
+    Each crawl's pages are extracted with the settings that crawl recorded (its profile, its
+    replay URL pattern); --profile and --replay-url override them.
 
     \b
     Example:
         arshif reindex demo-output
     """
-    from .package import PackageError
-    from .profile import Profile, ProfileError
-    from .reindex import ReindexError, reindex as run_reindex
+    from .pages.profile import Profile, ProfileError
+    from .reindex import ReindexError
+    from .reindex import reindex as run_reindex
+    from .warc import PackageError
 
     with _as_user_error(PackageError, ProfileError, ReindexError, OSError):
         selectors = Profile.load(profile).selectors if profile else None
-        summary = run_reindex(_out_folder(out), workers=workers, profile=selectors)
+        summary = run_reindex(_out_folder(out), workers=workers, profile=selectors, replay_pattern=replay_url)
     click.echo(f"{summary.records} WARC records read, {summary.captures} captures, {summary.articles} articles "
                f"in {summary.seconds:.1f} s")
 
 
 @cli.command()
 @click.argument("url")
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False))
+@_out_option
 @click.option("--body", is_flag=True, help="Also print the archived body (decoded).")
 def show(url, out, body):
     """Print the archived record of URL, read from its WARC file by offset, and its extracted text.
@@ -245,8 +276,9 @@ def show(url, out, body):
         arshif show https://example.blog/2025/12/post/ --out example-archive
     """
     from .inspect import ShowError, show_capture
+    from .store import StoreError
 
-    with _as_user_error(ShowError):
+    with _as_user_error(ShowError, StoreError):
         click.echo(show_capture(_out_folder(out), url, with_body=body))
 
 
@@ -262,13 +294,13 @@ def export(out, fmt, output):
         arshif export demo-output --format csv -o articles.csv
     """
     from .inspect import export_articles
+    from .store import ArchiveDB, StoreError
 
-    path = Path(out) / "archive.db"
-    if not path.exists():
-        raise click.ClickException(f"no archive.db in {out}")
+    with _as_user_error(StoreError):
+        ArchiveDB.existing(out).close()
     try:
         stream = open(output, "w", encoding="utf-8", newline="") if output else click.get_text_stream("stdout")
-        count = export_articles(path, stream, fmt)
+        count = export_articles(Path(out), stream, fmt)
         if output:
             stream.close()
             click.echo(f"{output}: {count} articles", err=True)
@@ -302,15 +334,16 @@ def changes(out, since):
     Example:
         arshif changes demo-output --since 2025-12-01
     """
-    from .changes import changes as find_changes, parse_time
+    from .changes import changes as find_changes
+    from .changes import parse_time
+    from .store import StoreError
 
-    if not (Path(out) / "archive.db").exists():
-        raise click.ClickException(f"no archive.db in {out}")
     try:
         since_dt = parse_time(since) if since else None
     except ValueError:
         raise click.BadParameter(f"not an ISO date: {since!r}", param_hint="--since") from None
-    since_dt, found = find_changes(Path(out), since_dt)
+    with _as_user_error(StoreError):
+        since_dt, found = find_changes(Path(out), since_dt)
     for change in found:
         click.echo(f"{change.kind:8} {change.url}  {change.title or ''}")
         for line in change.diff:
@@ -340,7 +373,7 @@ def _store(db):
 
 @schedule.command("add")
 @click.argument("url")
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False))
+@_out_option
 @click.option("--every", metavar="INTERVAL", help="e.g. 30m, 6h, 1d")
 @click.option("--cron", metavar="EXPR", help='cron expression, e.g. "0 3 * * *"')
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Setting passed to each crawl.")

@@ -16,7 +16,7 @@ from datasette import Response, hookimpl
 from markupsafe import Markup, escape
 
 from .arabic import fold
-from .search import query_terms, snippet
+from .arabic.search import query_terms, snippet
 
 ARABIC = re.compile("[\u0600-\u06ff]")
 CSS_PATH = "/-/arshif/arshif.css"

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from pathlib import Path
+from typing import Any, TextIO
 
+from warcio.recordloader import ArcWarcRecord
+
+from .store import ArchiveDB
 from .warc import read_record
 
 EXPORT_COLUMNS = ["url", "title", "author", "published", "published_raw", "modified", "lang", "categories", "tags",
@@ -19,23 +22,12 @@ class ShowError(Exception):
 
 
 def show_capture(out: Path, url: str, *, with_body: bool = False) -> str:
-    conn = sqlite3.connect(out / "archive.db")
-    conn.row_factory = sqlite3.Row
-    try:
-        capture = conn.execute("select * from captures where url = ? and warc_filename is not null "
-                               "order by id desc limit 1", [url]).fetchone()
-        if capture is None:
-            raise ShowError(f"{url} is not in this archive")
-        article = conn.execute("select * from articles where url = ?", [url]).fetchone()
+    with ArchiveDB.existing(out) as db:
         # A revisit holds headers only: show the record it refers to as well, where the body is.
-        chain = [capture]
-        while chain[-1]["refers_to"] and len(chain) < 5:
-            original = conn.execute("select * from captures where warc_record_id = ?", [chain[-1]["refers_to"]]).fetchone()
-            if original is None:
-                break
-            chain.append(original)
-    finally:
-        conn.close()
+        chain = db.capture_chain(url)
+        if not chain:
+            raise ShowError(f"{url} is not in this archive")
+        article = db.article(url)
     lines = []
     for i, row in enumerate(chain):
         record = _read(out, row)
@@ -51,7 +43,7 @@ def show_capture(out: Path, url: str, *, with_body: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _read(out: Path, row):
+def _read(out: Path, row: dict[str, Any]) -> ArcWarcRecord:
     path = out / "warc" / row["warc_filename"]
     try:
         return read_record(path, row["warc_offset"])
@@ -59,12 +51,10 @@ def _read(out: Path, row):
         raise ShowError(f"cannot read {path} at offset {row['warc_offset']}: {exc}") from None
 
 
-def export_articles(db_path: Path, stream, fmt: str) -> int:
-    conn = sqlite3.connect(db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        rows = conn.execute(f"select {', '.join(EXPORT_COLUMNS)} from articles order by published desc, url")
-        count = 0
+def export_articles(out: Path, stream: TextIO, fmt: str) -> int:
+    count = 0
+    with ArchiveDB.existing(out) as db:
+        rows = db.iter_articles(EXPORT_COLUMNS)
         if fmt == "csv":
             stream.write("\ufeff")  # a BOM: spreadsheet tools then read the file as UTF-8 and show Arabic
             writer = csv.writer(stream)
@@ -74,11 +64,8 @@ def export_articles(db_path: Path, stream, fmt: str) -> int:
                 count += 1
         else:
             for row in rows:
-                item = dict(row)
                 for key in ("categories", "tags"):
-                    item[key] = json.loads(item[key]) if item[key] else []
-                stream.write(json.dumps(item, ensure_ascii=False) + "\n")
+                    row[key] = json.loads(row[key]) if row[key] else []
+                stream.write(json.dumps(row, ensure_ascii=False) + "\n")
                 count += 1
-        return count
-    finally:
-        conn.close()
+    return count

@@ -1,31 +1,34 @@
 """Rebuild ``archive.db`` from the WARC files alone: the WARCs are the source of truth.
 
-The same code as the crawl decides what a page is and extracts it: records are turned back into
-Scrapy responses (content decoded exactly as HttpCompressionMiddleware does), classified with
-``crawler.pages.classify``, extracted with ``archive.extract.extract_article`` in a process pool
-(both cores), and stored with ``ArchiveDB.upsert_article``. Links come from the metadata records,
-crawls from the warcinfo records. Fetches that failed left no WARC record and are not rebuilt.
+The same code as the crawl decides what a page is and extracts it: each response's content is
+decoded as the crawl decoded it (``pages.charset``), classified with ``pages.classify``, extracted
+with ``pages.extract`` in a process pool (both cores), and stored with ``ArchiveDB.upsert_article``.
+Links come from the metadata records, crawls from the warcinfo records, and so do the settings each
+crawl ran with: its profile and its replay URL pattern are used again unless overridden. Fetches
+that failed left no WARC record and are not rebuilt.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from scrapy.http import Headers, HtmlResponse
-from scrapy.responsetypes import responsetypes
+from warcio.recordloader import ArcWarcRecord
 
-from .charset import page_text
-from .dates import parse_iso
-from .db import DEFAULT_REPLAY_URL, ArchiveDB
-from .extract import extract_article
-from .package import warc_files
-from .warc import iter_records
+from .arabic.dates import parse_iso
+from .pages.blocks import html_root
+from .pages.charset import decode_html, is_html
+from .pages.classify import classify
+from .pages.extract import extract_article
+from .pages.profile import Profile
+from .store import DEFAULT_REPLAY_URL, ArchiveDB
+from .warc import iter_records, read_record, warc_files
 
 WINDOW = 64  # extractions in flight: results are stored in record order, as the crawl stored them
 
@@ -38,24 +41,29 @@ class ReindexSummary:
     seconds: float
 
 
-def response_from_record(record, body: bytes, flags: list[str] | None = None):
-    """The Scrapy response the spider saw for this WARC record: ``body`` decoded, Content-Encoding
-    gone, the response class chosen as HttpCompressionMiddleware chooses it."""
-    headers = Headers([(k, v) for k, v in record.http_headers.headers if k.lower() != "content-encoding"])
-    url = record.rec_headers.get_header("WARC-Target-URI")
-    cls = responsetypes.from_args(headers=headers, url=url, body=body)
-    return cls(url=url, status=int(record.http_headers.get_statuscode()), headers=headers, body=body, flags=flags)
-
-
 def _iso(warc_date: str) -> str:
     return parse_iso(warc_date).isoformat(timespec="microseconds")
 
 
-def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str = DEFAULT_REPLAY_URL,
-            profile: dict | None = None) -> ReindexSummary:
-    from crawler.pages import classify  # the crawl's own classifier
-    from .profile import Profile
+@dataclass
+class CrawlSettings:
+    """What a crawl's extraction depended on, as recorded in its warcinfo records."""
+    replay_pattern: str = DEFAULT_REPLAY_URL
+    profile: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def recorded(cls, settings: dict, *, replay_pattern: str | None = None,
+                 profile: dict[str, str] | None = None) -> "CrawlSettings":
+        """The crawl's own settings, each overridden by an explicit option when given."""
+        return cls(replay_pattern or settings.get("ARSHIF_REPLAY_URL") or DEFAULT_REPLAY_URL,
+                   dict(profile if profile is not None else settings.get("ARSHIF_PROFILE_SELECTORS") or {}))
+
+
+def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str | None = None,
+            profile: dict[str, str] | None = None) -> ReindexSummary:
+    """Rebuild ``out/archive.db`` from ``out/warc``. Each crawl's articles are extracted with that
+    crawl's recorded profile and replay URL pattern; ``replay_pattern`` or ``profile`` override them
+    for every crawl."""
     out = Path(out)
     files = warc_files(out)
     started = time.monotonic()
@@ -63,8 +71,8 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
     for suffix in ("", "-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     db = ArchiveDB(target)
-    page_profile = Profile.from_dict(profile)
-    crawl_ids: dict[str, int] = {}
+    crawls: dict[str, tuple[int, CrawlSettings]] = {}
+    settings = CrawlSettings.recorded({}, replay_pattern=replay_pattern, profile=profile)
     bodies: dict[str, tuple[Path, int]] = {}  # response record id → where to re-read its body
     pending: deque = deque()
     counts = {"records": 0, "captures": 0, "articles": 0}
@@ -72,9 +80,8 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
 
     def drain(limit: int) -> None:
         while len(pending) > limit:
-            future, capture = pending.popleft()
-            article = future.result()
-            db.upsert_article(article, capture=capture, replay_pattern=replay_pattern)
+            future, capture, pattern = pending.popleft()
+            db.upsert_article(future.result(), capture=capture, replay_pattern=pattern)
             counts["articles"] += 1
 
     pool = ProcessPoolExecutor(workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn"))
@@ -85,7 +92,7 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
                 kind = record.rec_type
                 headers = record.rec_headers
                 if kind == "warcinfo":
-                    crawl_id = _crawl_for(db, crawl_ids, record)
+                    crawl_id, settings = _crawl_for(db, crawls, record, replay_pattern, profile)
                 elif kind == "metadata":
                     links = [line.split(" ", 1) for line in _fields(record).get("outlink", [])]
                     db.upsert_links(headers.get_header("WARC-Target-URI"), [(u, k) for u, k in links], crawl_id)
@@ -106,12 +113,14 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
                     counts["captures"] += 1
                     if body is None or capture["status"] != 200:
                         continue
-                    response = response_from_record(record, body)
-                    if isinstance(response, HtmlResponse) and classify(response.selector.root, page_profile) == "article":
-                        html = page_text(response.body, response.text, response.encoding, response.url)
-                        future = pool.submit(extract_article, html, response.url,
-                                             base_date=capture["warc_date"], profile=profile)
-                        pending.append((future, capture))
+                    url, content_type = capture["url"], capture["content_type"]
+                    if not is_html(content_type, url, body):
+                        continue
+                    html = decode_html(body, content_type, url)
+                    if classify(html_root(html), Profile.from_dict(settings.profile)) == "article":
+                        future = pool.submit(extract_article, html, url, base_date=capture["warc_date"],
+                                             profile=settings.profile)
+                        pending.append((future, capture, settings.replay_pattern))
                         drain(WINDOW)
         drain(0)
     except BaseException:
@@ -144,17 +153,26 @@ def _records(path: Path):
                            "archive.db left as it was") from None
 
 
-def _crawl_for(db: ArchiveDB, crawl_ids: dict, record) -> int:
+def _crawl_for(db: ArchiveDB, crawls: dict[str, tuple[int, CrawlSettings]], record: ArcWarcRecord,
+               replay_pattern: str | None, profile: dict[str, str] | None) -> tuple[int, CrawlSettings]:
+    """The crawl a warcinfo record opens a file of (a crawls row, added the first time), and the
+    settings its articles are extracted with."""
     fields = _fields(record)
     key = (fields.get("isPartOf") or [record.rec_headers.get_header("WARC-Filename")])[0]
-    if key not in crawl_ids:
+    if key not in crawls:
         description = (fields.get("description") or [""])[0]
-        start_url = description.removeprefix("Crawl of ")
-        settings = (fields.get("arshif-settings") or ["{}"])[0]
-        crawl_ids[key] = db.db["crawls"].insert({
-            "start_url": start_url, "started_at": _iso(record.rec_headers.get_header("WARC-Date")),
-            "settings": settings, "finish_reason": "reindexed"}).last_pk
-    return crawl_ids[key]
+        recorded = (fields.get("arshif-settings") or ["{}"])[0]
+        try:
+            settings = json.loads(recorded)
+        except ValueError:
+            settings = {}
+        crawl_id = db.add_crawl({
+            "start_url": description.removeprefix("Crawl of "),
+            "started_at": _iso(record.rec_headers.get_header("WARC-Date")),
+            "settings": recorded, "finish_reason": "reindexed"})
+        crawls[key] = crawl_id, CrawlSettings.recorded(settings if isinstance(settings, dict) else {},
+                                                       replay_pattern=replay_pattern, profile=profile)
+    return crawls[key]
 
 
 def _fields(record) -> dict[str, list[str]]:
@@ -166,12 +184,8 @@ def _fields(record) -> dict[str, list[str]]:
     return out
 
 
-def _original_body(where) -> bytes | None:
-    if where is None:
-        return None
-    from .warc import read_record
-
-    return read_record(*where).content
+def _original_body(where: tuple[Path, int] | None) -> bytes | None:
+    return read_record(*where).content if where is not None else None
 
 
 def _capture_row(record, path: Path, crawl_id, body: bytes | None) -> dict:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
-from .package import warc_files, write_cdxj
+from .store import ArchiveDB
+from .warc import warc_files, warc_timestamp, write_cdxj
 
 COLLECTION = "arshif"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,15 +53,9 @@ def prepare_collection(out: str | Path) -> Path:
 
 def replay_urls(out: str | Path, base: str, limit: int = 5) -> list[tuple[str, str]]:
     """(title, replay URL) of the first articles, newest first."""
-    with sqlite3.connect(Path(out) / "archive.db") as conn:
-        rows = conn.execute(
-            "select a.title, a.url, c.warc_date from articles a join captures c on c.id = a.capture_id "
-            "order by a.published desc limit ?", [limit]).fetchall()
-    return [(title, f"{base}/{COLLECTION}/{_timestamp(date)}/{url}") for title, url, date in rows]
-
-
-def _timestamp(warc_date: str) -> str:
-    return "".join(ch for ch in warc_date if ch.isdigit())[:14]
+    with ArchiveDB.existing(out) as db:
+        rows = db.newest_articles(limit)
+    return [(row["title"], f"{base}/{COLLECTION}/{warc_timestamp(row['warc_date'])}/{row['url']}") for row in rows]
 
 
 def start(out: str | Path, port: int = 8080) -> subprocess.Popen:

@@ -1,4 +1,5 @@
-"""Recurring crawls: schedules kept in a small SQLite file, and the scheduler that runs them.
+"""Recurring crawls: schedules kept in a small SQLite file of their own (``schedules.db``, not an
+archive), and the scheduler that runs them.
 
     arshif schedule add https://example.blog/ --out example --every 6h
     arshif scheduler          # foreground: starts each due crawl as a subprocess
@@ -27,7 +28,8 @@ from pathlib import Path
 import sqlite_utils
 from croniter import croniter
 
-from .dates import parse_iso
+from .arabic.dates import parse_iso
+from .store import ArchiveDB, StoreError
 
 logger = logging.getLogger("arshif.scheduler")
 _EVERY = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -134,10 +136,10 @@ def crawl_command(schedule: Schedule) -> list[str]:
 def crawl_stats(out: str) -> dict | None:
     """The stats the crawl recorded in its own archive.db."""
     try:
-        with sqlite3.connect(Path(out) / "archive.db") as conn:
-            row = conn.execute("select stats from crawls order by id desc limit 1").fetchone()
-        return json.loads(row[0]) if row and row[0] else None
-    except (sqlite3.Error, ValueError):
+        with ArchiveDB.existing(out) as db:
+            row = db.crawl()
+        return json.loads(row["stats"]) if row and row["stats"] else None
+    except (StoreError, sqlite3.Error, ValueError):
         return None
 
 

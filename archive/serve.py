@@ -96,7 +96,7 @@ def prepare(out: Path) -> tuple[Path, Path]:
     if not db_path.exists():
         raise ServeError(f"no archive.db in {out}")
     try:
-        from .db import ArchiveDB
+        from .store import ArchiveDB
 
         ArchiveDB(db_path).close()  # apply pending migrations to an older folder
         with sqlite3.connect(db_path) as conn:

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import dateparser
 
-from archive.dates import normalize_date
+from archive.arabic.dates import normalize_date
 
 EG = ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"]
 LEV = ["كانون الثاني", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول", "تشرين الأول",
@@ -82,7 +82,7 @@ def main() -> None:
     # bare dateparser is slow: time it on a slice and report per-second rates
     k = min(len(texts), 3000)
     t_bare, r_bare = run(bare, texts[:k])
-    from archive.dates import _parse_absolute
+    from archive.arabic.dates import _parse_absolute
 
     distinct = list(dict.fromkeys(texts))
     _parse_absolute.cache_clear()

@@ -24,8 +24,6 @@ class WarcCaptureMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if not crawler.settings.getbool("ARSHIF_WARC_ENABLED", True):
-            raise NotConfigured
         mw = cls(ArchiveRun.of(crawler), crawler.stats, crawler.settings.getint("ARSHIF_MAX_RESPONSE_SIZE"))
         if mw.max_size > 0:
             crawler.signals.connect(mw.bytes_received, signal=signals.bytes_received)

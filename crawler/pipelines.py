@@ -12,7 +12,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 
-from archive.extract import extract_article
+from archive.pages.extract import extract_article
 
 from .items import PageItem
 from .run import ArchiveRun

@@ -12,10 +12,19 @@ from urllib.parse import urlsplit
 from scrapy import signals
 
 from archive import __version__
-from archive.db import ArchiveDB
-from archive.reindex import response_from_record
-from archive.warc import (REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, HttpExchange, Original, WarcWriter, payload_digest,
-                          read_record, repair_open_file)
+from archive.store import ArchiveDB
+from archive.warc import (
+    REVISIT_IDENTICAL,
+    REVISIT_NOT_MODIFIED,
+    HttpExchange,
+    Original,
+    WarcWriter,
+    payload_digest,
+    read_record,
+    repair_open_file,
+)
+
+from .responses import response_from_record
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +32,9 @@ logger = logging.getLogger(__name__)
 RECORDED_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "DOWNLOAD_DELAY",
                      "CONCURRENT_REQUESTS_PER_DOMAIN", "ARSHIF_ALLOW_DOMAINS", "ARSHIF_PROFILE",
                      "ARSHIF_WARC_MAX_SIZE", "ARSHIF_WARC_PREFIX", "ARSHIF_CONTACT", "ARSHIF_OPERATOR",
-                     "ARSHIF_DEDUP", "ARSHIF_FULL")
+                     "ARSHIF_DEDUP", "ARSHIF_FULL", "ARSHIF_REPLAY_URL")
+# Besides, the profile's selectors themselves (ARSHIF_PROFILE_SELECTORS): the file may change or go,
+# and `arshif reindex` must extract as the crawl did.
 
 
 def _header_pairs(headers) -> list[tuple[str, str]]:
@@ -57,7 +68,7 @@ class ArchiveRun:
         self.known = {} if full else self.db.known_articles()
         self.validators = {} if full else self.db.validators()
         self.mode = "full" if full else _MODES.get(self.db.last_crawl_state(), "incremental")
-        self.mark_interrupted_crawls()
+        self.db.mark_interrupted_crawls()  # a crawl with no finish time was killed: say so
         self.crawl_id = self.db.start_crawl(start_url, recorded)
         info = {"software": f"Arshif/{__version__} (Scrapy; warcio)", "operator": recorded.get("ARSHIF_OPERATOR"),
                 "http-header-user-agent": recorded.get("USER_AGENT"),
@@ -66,11 +77,6 @@ class ArchiveRun:
                 "arshif-settings": recorded}
         self.warc = WarcWriter(self.out / "warc", prefix=warc_prefix, max_size=warc_max_size, info=info)
         self.closed = False
-
-    def mark_interrupted_crawls(self) -> None:
-        """A crawl with no finish time was killed: say so (its captures and articles stay)."""
-        self.db.db.execute("update crawls set finish_reason = 'interrupted' where finished_at is null")
-        self.db.db.conn.commit()
 
     def repair_leftovers(self) -> None:
         """A crash leaves ``.warc.gz.open`` files: keep their complete records, cut the rest."""
@@ -86,6 +92,8 @@ class ArchiveRun:
             s = crawler.settings
             recorded = {name: s.get(name) for name in RECORDED_SETTINGS}
             recorded["ARSHIF_ALLOW_DOMAINS"] = s.getlist("ARSHIF_ALLOW_DOMAINS")
+            profile = getattr(crawler.spider, "profile", None)
+            recorded["ARSHIF_PROFILE_SELECTORS"] = dict(profile.selectors) if profile else {}
             start_url = getattr(crawler.spider, "start_url", None) or ""
             run = cls(s.get("ARSHIF_OUT"), start_url, recorded, dedup=s.getbool("ARSHIF_DEDUP", True),
                       full=s.getbool("ARSHIF_FULL"), warc_prefix=s.get("ARSHIF_WARC_PREFIX"),

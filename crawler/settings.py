@@ -3,12 +3,14 @@
 Override any of them per run: ``arshif crawl URL -s NAME=VALUE`` or ``scrapy crawl blog -s NAME=VALUE``.
 """
 
+from archive.store import DEFAULT_REPLAY_URL
+
 BOT_NAME = "arshif"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
 # --- Arshif -------------------------------------------------------------------------------------
-ARSHIF_OUT = "arshif-output"  # output folder: archive.db, warc/, job/
+ARSHIF_OUT = ""  # output folder (archive.db, warc/, job/): required, so nothing lands in the working folder
 ARSHIF_CONTACT = "https://github.com/arshif-archive/arshif"  # put your own page or mailto: here
 ARSHIF_OPERATOR = ""  # who runs the crawl; written into every warcinfo record
 ARSHIF_WARC_PREFIX = "ARSHIF"
@@ -21,8 +23,8 @@ ARSHIF_ASSET_HOSTS = []  # hosts of those requisites beside the blog's own (CDNs
 ARSHIF_ALLOW_DOMAINS = []  # hosts in scope beside the start URL's (their subdomains too)
 ARSHIF_PROFILE = ""  # optional per-site profile (TOML) with CSS/XPath overrides
 ARSHIF_EXTRACT_WORKERS = 0  # extraction processes; 0 = one per core, -1 = extract in the crawl process
-ARSHIF_PROGRESS_INTERVAL = 10.0
-ARSHIF_REPLAY_URL = "http://127.0.0.1:8080/arshif/{timestamp}/{url}"  # articles.replay_url; default: arshif replay  # seconds between progress lines
+ARSHIF_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
+ARSHIF_REPLAY_URL = DEFAULT_REPLAY_URL  # pattern of articles.replay_url; default: `arshif replay` (pywb)
 
 # --- politeness ---------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True

@@ -185,8 +185,8 @@ def test_recrawl_duplicates_nothing(tmp_path):
 
 @pytest.mark.parametrize("theme_name", ["classic", "blogger"])
 def test_start_from_a_single_article(theme_name, tmp_path):
-    from archive.demo.server import SiteServer
     from archive.demo.content import articles
+    from archive.demo.server import SiteServer
 
     with SiteServer(theme_name) as server:
         post = articles()[-1]  # the oldest article, far from the home page
@@ -290,8 +290,8 @@ def test_custom_theme_needs_a_profile_and_works_with_one(tmp_path):
     ('<html><body class="page-template-default page"><h1>من نحن</h1><p>نص</p></body></html>', "other"),
 ])
 def test_classification_beyond_wordpress(html, kind):
-    from archive.blocks import html_root
-    from crawler.pages import classify
+    from archive.pages.blocks import html_root
+    from archive.pages.classify import classify
 
     assert classify(html_root(html)) == kind
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from archive.dates import normalize_date
+from archive.arabic.dates import normalize_date
 
 G, H = "gregorian", "hijri"
 BASE = datetime(2025, 12, 25, 12, 0, tzinfo=timezone.utc)

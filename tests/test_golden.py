@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from archive.blocks import html_root
-from archive.extract import extract_article
-from crawler import pages
+from archive.pages.blocks import html_root
+from archive.pages.classify import classify
+from archive.pages.extract import extract_article
+from archive.pages.links import article_links
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -71,7 +72,7 @@ def golden(request):
 
 def test_classified(golden):
     html, want = golden
-    assert pages.classify(html_root(html)) == want["kind"]
+    assert classify(html_root(html)) == want["kind"]
 
 
 def test_metadata(golden):
@@ -101,7 +102,7 @@ def test_related_and_adjacent_links(golden):
     html, want = golden
     got = extract_article(html, want["url"])
     assert got["related"] == want["related"]
-    links = pages.article_links(html_root(html))
+    links = article_links(html_root(html))
     assert [h for h, k in links if k == "adjacent"] == want["adjacent"]
 
 

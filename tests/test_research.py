@@ -19,8 +19,8 @@ from collections import Counter
 import pytest
 import sqlite_utils
 
-from archive.db import ArchiveDB, migrations
 from archive.demo.server import SiteServer
+from archive.store.database import ArchiveDB, migrations
 
 from .conftest import ROOT, crawl, free_port, query, run_arshif
 
@@ -105,7 +105,7 @@ def test_plain_fts5_misses_what_arshif_finds(archive):
     conn.execute("create virtual table plain using fts5(text, tokenize='unicode61 remove_diacritics 2')")
     for row in query(out, "select text from articles"):
         conn.execute("insert into plain values (?)", [row["text"]])
-    from archive.search import query_terms
+    from archive.arabic.search import query_terms
 
     for word in ("تحالف", "ارشيف", "الكتابه", "ملتقي"):  # prefix, alef form, ة as ه, ى as ي
         assert conn.execute("select count(*) from plain where plain match ?", [f'"{word}"']).fetchone()[0] == 0, word
@@ -201,7 +201,7 @@ def test_older_database_upgrades_in_place(tmp_path):
     db.close()
     ArchiveDB(path).close()
     assert query(tmp_path, "select name from _sqlite_migrations order by rowid") != []
-    from archive.search import query_terms
+    from archive.arabic.search import query_terms
 
     assert query(tmp_path, "select rowid from articles_fts where articles_fts match ?", [query_terms("الكتاب")])
     assert query(tmp_path, "select published_month from articles")[0]["published_month"] == "2025-12"

@@ -20,10 +20,9 @@ import json
 import struct
 import zlib
 from dataclasses import dataclass, field
+from datetime import date
 from html import escape
 from xml.sax.saxutils import escape as xml_escape
-
-from datetime import date
 
 from .content import MONTHS_AR, Article, articles, wordpress_date
 

@@ -24,11 +24,18 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 
 from archive import __version__
-from archive.charset import page_text
-from archive.dates import parse_iso
-from archive.profile import Profile
+from archive.arabic.dates import parse_iso
+from archive.pages.charset import page_text
+from archive.pages.classify import classify
+from archive.pages.links import (
+    article_links,
+    css_links,
+    feed_links,
+    listing_links,
+    requisite_links,
+)
+from archive.pages.profile import Profile
 
-from .. import pages
 from ..items import PageItem
 from ..run import ArchiveRun
 
@@ -73,6 +80,8 @@ class BlogSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
+        if not crawler.settings.get("ARSHIF_OUT"):
+            raise ValueError("ARSHIF_OUT is not set: name the output folder, e.g. -s ARSHIF_OUT=example-archive")
         spider = super().from_crawler(crawler, *args, **kwargs)
         extra = crawler.settings.getlist("ARSHIF_ALLOW_DOMAINS")
         spider.extra_domains += [d.lower() for d in extra if d]
@@ -196,16 +205,16 @@ class BlogSpider(scrapy.Spider):
         if not isinstance(response, HtmlResponse):
             return
         root = response.selector.root
-        kind = pages.classify(root, self.profile)
-        requests, extra = self.follow_all(response, pages.feed_links(root), self.parse_feed)
+        kind = classify(root, self.profile)
+        requests, extra = self.follow_all(response, feed_links(root), self.parse_feed)
         yield from requests
         capture = response.meta.get("arshif_capture")
         if kind in ("listing", "article") and self.requisites:
-            requests, assets = self.follow_all(response, pages.requisite_links(root), self.parse_requisite)
+            requests, assets = self.follow_all(response, requisite_links(root), self.parse_requisite)
             yield from requests
             extra = extra + assets
         if kind == "listing":
-            links = pages.listing_links(root, self.profile)
+            links = listing_links(root, self.profile)
             articles = [urldefrag(response.urljoin(h))[0] for h, k in links if k == "article"]
             if self.incremental and articles and all(a in self.known for a in articles):
                 # Incremental: a listing page with nothing new; the pages after it are older still.
@@ -215,7 +224,7 @@ class BlogSpider(scrapy.Spider):
             yield from requests
             yield PageItem(response.url, "listing", rows + extra, capture=capture)
         elif kind == "article":
-            requests, rows = self.follow_all(response, pages.article_links(root, self.profile), self.parse_page)
+            requests, rows = self.follow_all(response, article_links(root, self.profile), self.parse_page)
             yield from requests
             html = page_text(response.body, response.text, response.encoding, response.url)
             yield PageItem(response.url, "article", rows + extra, html=html, capture=capture)
@@ -227,7 +236,7 @@ class BlogSpider(scrapy.Spider):
             return
         if not isinstance(response, TextResponse):
             return
-        links = [(u, "requisite") for u in pages.css_links(response.text)]
+        links = [(u, "requisite") for u in css_links(response.text)]
         requests, _ = self.follow_all(response, links, self.parse_requisite)
         yield from requests
 

@@ -1,31 +1,18 @@
-"""What kind of page is this, and which of its links matter?
+"""Which of a page's links matter, and of what kind.
 
-``classify(root)`` → "article", "listing" or "other", from signals that WordPress (classic and block
-themes), Blogger, Ghost and most custom themes share: body classes, JSON-LD and Open Graph types,
-and how many post containers the page holds. A per-site ``Profile`` overrides the heuristics.
-
-``listing_links``, ``article_links`` and ``feed_links`` return ``(href, kind)`` pairs, hrefs as
-written in the page (the spider resolves and scopes them).
+``listing_links``, ``article_links``, ``feed_links`` and ``requisite_links`` return ``(href, kind)``
+pairs, hrefs as written in the page (the crawler resolves and scopes them).
 """
 
 from __future__ import annotations
 
-import json
 import re
 
-from archive.arabic import fold
-from archive.blocks import related_links
-from archive.profile import Profile
+from ..arabic.text import fold
+from .blocks import related_links
+from .classify import post_containers
+from .profile import Profile
 
-ARTICLE_BODY_CLASSES = {"single-post", "single", "item-view", "post-template", "single-format-standard"}
-LISTING_BODY_CLASSES = {"home", "blog", "archive", "category", "tag", "paged", "search", "index-view",
-                        "home-template", "tag-template", "author-template", "paged-template", "archive-view"}
-ARTICLE_LD_TYPES = {"Article", "BlogPosting", "NewsArticle", "Report", "OpinionNewsArticle", "AnalysisNewsArticle"}
-
-# Post containers on listings: WordPress classic/block, Blogger, Ghost, generic.
-POST_CONTAINERS = ("//article | //li[contains(@class,'wp-block-post ')] | "
-                   "//div[contains(concat(' ',normalize-space(@class),' '),' post ') and contains(@class,'hentry')] | "
-                   "//*[contains(@class,'post-card')]")
 POST_TITLE_LINKS = (".//*[self::h1 or self::h2 or self::h3 or self::h4][.//a]//a[@href] | "
                     ".//*[contains(@class,'entry-title') or contains(@class,'post-title')]//a[@href] | "
                     ".//a[@rel='bookmark'] | .//a[contains(@class,'post-card-content-link')]")
@@ -45,58 +32,6 @@ HOME_LINKS = "//a[@rel='home']/@href | //*[contains(@class,'site-title')]//a/@hr
 FEED_LINKS = ("//link[@rel='alternate'][contains(@type,'rss') or contains(@type,'atom')]/@href")
 
 
-def _body_classes(root) -> set[str]:
-    return set(" ".join(root.xpath("//body/@class")).split())
-
-
-def _ld_types(root) -> set[str]:
-    types: set[str] = set()
-    for text in root.xpath("//script[@type='application/ld+json']/text()"):
-        try:
-            data = json.loads(text)
-        except ValueError:
-            continue
-        stack = [data]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, list):
-                stack.extend(node)
-            elif isinstance(node, dict):
-                t = node.get("@type")
-                types.update(t if isinstance(t, list) else [t] if isinstance(t, str) else [])
-                stack.extend(node[k] for k in ("@graph", "mainEntity") if k in node)
-    return types
-
-
-def post_containers(root) -> list:
-    """Post containers that are not nested in another one (a post's own <article> inside .post)."""
-    found = root.xpath(POST_CONTAINERS)
-    ids = set(map(id, found))
-    return [el for el in found if not any(id(a) in ids for a in el.iterancestors())]
-
-
-def classify(root, profile: Profile | None = None) -> str:
-    profile = profile or Profile()
-    if profile.matches(root, "article"):
-        return "article"
-    if profile.matches(root, "listing"):
-        return "listing"
-    body = _body_classes(root)
-    containers = len(post_containers(root))
-    article_score = 3 * bool(body & ARTICLE_BODY_CLASSES)
-    article_score += 2 * bool(root.xpath("//meta[@property='og:type'][@content='article']"))
-    article_score += 2 * bool(_ld_types(root) & ARTICLE_LD_TYPES)
-    article_score += bool(root.xpath("//h1[contains(@class,'entry-title') or contains(@class,'post-title')"
-                                     " or contains(@class,'wp-block-post-title')]"))
-    article_score += containers == 1
-    listing_score = 3 * bool(body & LISTING_BODY_CLASSES) + 3 * (containers >= 2)
-    if containers >= 2 and listing_score > article_score:
-        return "listing"
-    if article_score >= 2:
-        return "article"
-    if containers >= 2:
-        return "listing"
-    return "other"
 
 
 def listing_links(root, profile: Profile | None = None) -> list[tuple[str, str]]:

@@ -16,16 +16,16 @@ bytes without reading the declared charset, which garbles windows-1256 pages.
 from __future__ import annotations
 
 import copy
-import json
 import re
 from urllib.parse import urljoin
 
 import trafilatura
 from lxml import etree
 
-from .arabic import tidy
+from ..arabic.dates import normalize_date
+from ..arabic.text import tidy
+from . import jsonld
 from .blocks import html_root, related_links, remove_boilerplate
-from .dates import normalize_date
 from .profile import Profile
 
 # Visible date elements of common themes, most specific first.
@@ -45,8 +45,6 @@ CATEGORY_XPATHS = ["//*[contains(@class,'cat-links')]//a", "//a[contains(concat(
                    "//*[contains(@class,'taxonomy-category')]//a"]
 TAG_XPATHS = ["//*[contains(@class,'tags-links')]//a", "//*[contains(@class,'taxonomy-post_tag')]//a",
               "//*[contains(@class,'post-labels')]//a", "//a[@rel='tag']"]
-ARTICLE_TYPES = {"Article", "BlogPosting", "NewsArticle", "Report", "ReportageNewsArticle", "OpinionNewsArticle",
-                 "AnalysisNewsArticle", "TechArticle", "ScholarlyArticle", "LiveBlogPosting"}
 TRAFILATURA_DATE_PARAMS = {"extensive_search": False, "original_date": True}
 _BYLINE_PREFIX = re.compile(r"^\s*(?:بقلم|كتبه|كتب|الكاتب|الكاتبة|كتبت|by|author)\s*[:：]?\s*", re.I)
 
@@ -54,7 +52,7 @@ _BYLINE_PREFIX = re.compile(r"^\s*(?:بقلم|كتبه|كتب|الكاتب|ال�
 def extract_article(html: str, url: str, *, base_date: str | None = None, profile: dict | None = None) -> dict:
     profile = Profile.from_dict(profile)
     root = html_root(html)
-    ld = _json_ld_article(root)
+    ld = jsonld.article(root)
     meta = _meta_tags(root)
     related = [urljoin(url, h) for h in (profile.select_hrefs(root, "related") or related_links(root))]
 
@@ -133,42 +131,6 @@ def _date_fields(name, picked) -> dict:
 
 
 # --- markup helpers ---------------------------------------------------------------------------------
-def _json_ld_article(root) -> dict:
-    """The page's JSON-LD article node, with ``@id`` references (Yoast's author, say) resolved."""
-    nodes = []
-    for script in root.xpath("//script[@type='application/ld+json']"):
-        try:
-            nodes.extend(_walk_ld(json.loads(script.text or "")))
-        except ValueError:
-            continue
-    by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
-    for node in nodes:
-        types = node.get("@type")
-        types = set(types) if isinstance(types, list) else {types}
-        if types & ARTICLE_TYPES:
-            return {key: _resolve(value, by_id) for key, value in node.items()}
-    return {}
-
-
-def _resolve(value, by_id: dict):
-    if isinstance(value, list):
-        return [_resolve(v, by_id) for v in value]
-    if isinstance(value, dict) and set(value) == {"@id"} and value["@id"] in by_id:
-        return by_id[value["@id"]]
-    return value
-
-
-def _walk_ld(data):
-    if isinstance(data, list):
-        for item in data:
-            yield from _walk_ld(item)
-    elif isinstance(data, dict):
-        yield data
-        for key in ("@graph", "mainEntity"):
-            if key in data:
-                yield from _walk_ld(data[key])
-
-
 def _ld_authors(ld) -> list[str]:
     author = ld.get("author")
     items = author if isinstance(author, list) else [author] if author else []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from .arabic import fold
+from ..arabic.text import fold
 
 
 def _class_has(*words: str) -> str:

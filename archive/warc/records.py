@@ -102,6 +102,12 @@ def warc_date(moment: datetime | None = None) -> str:
     return datetime_to_iso_date(moment, use_micros=True)
 
 
+def warc_timestamp(warc_date: str) -> str:
+    """The 14-digit timestamp of a WARC-Date (2025-12-25T09:30:00.123Z → 20251225093000), as replay
+    URLs and CDXJ write it."""
+    return "".join(ch for ch in warc_date if ch.isdigit())[:14]
+
+
 class WarcWriter:
     """Appends records to rotating WARC files in ``folder``."""
 

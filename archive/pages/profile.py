@@ -25,7 +25,7 @@ from functools import lru_cache
 
 from lxml.cssselect import CSSSelector
 
-from .arabic import tidy
+from ..arabic.text import tidy
 
 KEYS = ("article", "listing", "article_links", "pagination", "related", "title", "text", "published", "author")
 

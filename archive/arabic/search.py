@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-from .arabic import clean, fold
+from .text import clean, fold
 
 _WORD = re.compile(r"\w+")
 _PRE_STEM = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي"})

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
-from .arabic import fold
+from .text import fold
 
 __all__ = ["ParsedDate", "normalize_date", "parse_iso"]
 

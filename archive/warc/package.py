@@ -10,15 +10,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import sqlite3
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TextIO
 
 from cdxj_indexer.main import CDXJIndexer
 
-from . import __version__
-from .warc import WarcError, check_warc
+from .. import __version__
+from .records import WarcError, check_warc
 
 INDEXED_RECORDS = "response,revisit,resource"  # not metadata: replay must never serve those as the page
 CHUNK = 1 << 20
@@ -47,17 +47,14 @@ def write_cdxj(out: str | Path, dest: str | Path | None = None) -> Path:
     dest = Path(dest) if dest else Path(out) / "index.cdxj"
     files = warc_files(out, check=True)  # cdxj-indexer would index a damaged file without a word
     with open(dest, "w", encoding="utf-8") as fh:
-        CDXJIndexer(output=fh, inputs=[str(f) for f in files], sort=True, records=INDEXED_RECORDS).process_all()
+        _cdxj(files, fh)
     return dest
 
 
-def pages(out: str | Path) -> list[dict]:
-    """One WACZ page entry per article: URL, Arabic title, capture time."""
-    with sqlite3.connect(Path(out) / "archive.db") as conn:
-        rows = conn.execute(
-            "select a.url, a.title, coalesce(c.warc_date, a.captured_at) from articles a "
-            "left join captures c on c.id = a.capture_id order by a.published desc, a.url").fetchall()
-    return [{"id": f"page-{i}", "url": url, "ts": ts, "title": title} for i, (url, title, ts) in enumerate(rows, 1) if ts]
+def page_entries(pages: list[dict]) -> list[dict]:
+    """WACZ page entries for pages given as {url, title, ts}: those with a capture time, numbered."""
+    return [{"id": f"page-{i}", "url": p["url"], "ts": p["ts"], "title": p["title"]}
+            for i, p in enumerate(pages, 1) if p["ts"]]
 
 
 class _HashingZipEntry:
@@ -80,11 +77,12 @@ class _HashingZipEntry:
                 "bytes": self.size}
 
 
-def write_wacz(out: str | Path, dest: str | Path, *, title: str | None = None) -> dict:
-    """Package ``out`` as a WACZ file at ``dest``; return its datapackage."""
+def write_wacz(out: str | Path, dest: str | Path, *, pages: list[dict], title: str) -> dict:
+    """Package ``out``'s WARC files as a WACZ file at ``dest``, with ``pages`` ({url, title, ts}, the
+    archive's articles) as its pages list; return its datapackage."""
     out, dest = Path(out), Path(dest)
     files = warc_files(out, check=True)
-    page_list = pages(out)
+    page_list = page_entries(pages)
     resources = []
     tmp = dest.with_name(dest.name + ".part")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
@@ -95,14 +93,14 @@ def write_wacz(out: str | Path, dest: str | Path, *, title: str | None = None) -
                     entry.write(chunk)
             resources.append(entry.close())
         index = io.StringIO()
-        CDXJIndexer(output=index, inputs=[str(f) for f in files], sort=True, records=INDEXED_RECORDS).process_all()
+        _cdxj(files, index)
         resources.append(_write_small(zf, "indexes/index.cdxj", index.getvalue().encode("utf-8")))
         lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"})]
         lines += [json.dumps(p, ensure_ascii=False) for p in page_list]
         resources.append(_write_small(zf, "pages/pages.jsonl", ("\n".join(lines) + "\n").encode("utf-8")))
         package = {"profile": "data-package", "wacz_version": "1.1.1", "resources": resources,
                    "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                   "software": f"Arshif {__version__}", "title": title or f"Arshif archive of {_start_url(out)}"}
+                   "software": f"Arshif {__version__}", "title": title}
         if page_list:
             package["mainPageUrl"], package["mainPageDate"] = page_list[0]["url"], page_list[0]["ts"]
         data = json.dumps(package, ensure_ascii=False, indent=2).encode("utf-8")
@@ -119,10 +117,5 @@ def _write_small(zf: zipfile.ZipFile, name: str, data: bytes) -> dict:
     return entry.close()
 
 
-def _start_url(out: Path) -> str:
-    try:
-        with sqlite3.connect(out / "archive.db") as conn:
-            row = conn.execute("select start_url from crawls order by id limit 1").fetchone()
-        return row[0] if row else str(out)
-    except sqlite3.Error:
-        return str(out)
+def _cdxj(files: list[Path], output: TextIO) -> None:
+    CDXJIndexer(output=output, inputs=[str(f) for f in files], sort=True, records=INDEXED_RECORDS).process_all()

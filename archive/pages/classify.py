@@ -1,0 +1,55 @@
+"""What kind of page is this?
+
+``classify(root)`` → "article", "listing" or "other", from signals that WordPress (classic and block
+themes), Blogger, Ghost and most custom themes share: body classes, JSON-LD and Open Graph types,
+and how many post containers the page holds. A per-site ``Profile`` overrides the heuristics.
+"""
+
+from __future__ import annotations
+
+from . import jsonld
+from .profile import Profile
+
+ARTICLE_BODY_CLASSES = {"single-post", "single", "item-view", "post-template", "single-format-standard"}
+LISTING_BODY_CLASSES = {"home", "blog", "archive", "category", "tag", "paged", "search", "index-view",
+                        "home-template", "tag-template", "author-template", "paged-template", "archive-view"}
+
+# Post containers on listings: WordPress classic/block, Blogger, Ghost, generic.
+POST_CONTAINERS = ("//article | //li[contains(@class,'wp-block-post ')] | "
+                   "//div[contains(concat(' ',normalize-space(@class),' '),' post ') and contains(@class,'hentry')] | "
+                   "//*[contains(@class,'post-card')]")
+
+
+def _body_classes(root) -> set[str]:
+    return set(" ".join(root.xpath("//body/@class")).split())
+
+
+def post_containers(root) -> list:
+    """Post containers that are not nested in another one (a post's own <article> inside .post)."""
+    found = root.xpath(POST_CONTAINERS)
+    ids = set(map(id, found))
+    return [el for el in found if not any(id(a) in ids for a in el.iterancestors())]
+
+
+def classify(root, profile: Profile | None = None) -> str:
+    profile = profile or Profile()
+    if profile.matches(root, "article"):
+        return "article"
+    if profile.matches(root, "listing"):
+        return "listing"
+    body = _body_classes(root)
+    containers = len(post_containers(root))
+    article_score = 3 * bool(body & ARTICLE_BODY_CLASSES)
+    article_score += 2 * bool(root.xpath("//meta[@property='og:type'][@content='article']"))
+    article_score += 2 * bool(jsonld.types(root) & jsonld.ARTICLE_TYPES)
+    article_score += bool(root.xpath("//h1[contains(@class,'entry-title') or contains(@class,'post-title')"
+                                     " or contains(@class,'wp-block-post-title')]"))
+    article_score += containers == 1
+    listing_score = 3 * bool(body & LISTING_BODY_CLASSES) + 3 * (containers >= 2)
+    if containers >= 2 and listing_score > article_score:
+        return "listing"
+    if article_score >= 2:
+        return "article"
+    if containers >= 2:
+        return "listing"
+    return "other"

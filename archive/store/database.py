@@ -1,0 +1,285 @@
+"""The research database, ``OUT/archive.db``: ``ArchiveDB`` is the one door to it. Every read and
+write of the archive goes through its methods; no other module opens the file or writes SQL.
+
+Tables
+  crawls           one row per crawl run: start URL, times, settings, final stats
+  captures         one row per fetch, failed ones included; points at its WARC record
+                   (warc_filename, warc_offset, warc_length, warc_record_id, payload_digest)
+  articles         one row per article URL (upserted: a re-crawl updates, never duplicates)
+  authors, categories, tags   and their join tables articles_authors, articles_categories, articles_tags
+  article_versions one row per distinct content of an article (a changed article keeps its history)
+  links            (from_url, to_url, kind): pagination / article / related / adjacent / home /
+                   sitemap / feed / requisite
+  articles_fts     FTS5 over title and text in normalized, stemmed form (see arabic/search.py)
+Views: articles_per_month, articles_per_author, articles_per_category.
+
+Schema changes are the named, frozen migrations of ``migrations.py``: a folder made by an older
+Arshif upgrades in place when opened. WAL mode, so Datasette can read
+while a crawl writes. Everything here can be rebuilt from the WARC files (``arshif reindex``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlite_utils
+
+from ..arabic.search import index_text
+from ..warc.records import warc_timestamp
+from .migrations import migrations
+
+ARTICLE_COLUMNS = {
+    "url": str, "title": str, "author": str, "published": str, "published_raw": str,
+    "published_source": str, "published_calendar": str, "modified": str, "modified_raw": str,
+    "modified_source": str, "modified_calendar": str, "lang": str, "categories": str, "tags": str,
+    "description": str, "text": str, "word_count": int, "related": str, "capture_id": int,
+    "captured_at": str, "extract_error": str,
+}
+LIST_COLUMNS = ("categories", "tags", "related")
+# Where `articles.replay_url` points by default: `arshif replay` (pywb) on its default port.
+DEFAULT_REPLAY_URL = "http://127.0.0.1:8080/arshif/{timestamp}/{url}"
+
+
+class StoreError(Exception):
+    """archive.db is missing or unreadable: the message is meant for the user, on one line."""
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def content_hash(title: str | None, text: str | None) -> str:
+    return hashlib.sha256(f"{title or ''}\n{text or ''}".encode("utf-8")).hexdigest()
+
+
+def replay_url(pattern: str, url: str, warc_date: str | None) -> str | None:
+    return pattern.format(timestamp=warc_timestamp(warc_date), url=url) if warc_date else None
+
+
+def _store_article(db: sqlite_utils.Database, article: dict, *, capture: dict | None = None,
+                   replay_pattern: str = DEFAULT_REPLAY_URL) -> None:
+    """Store an extracted article with everything derived from it: names tables, a new version
+    when its content changed, its search entry."""
+    row = {k: v for k, v in article.items() if k in ARTICLE_COLUMNS}
+    if capture:
+        row["capture_id"], row["captured_at"] = capture["id"], capture.get("warc_date")
+    published = row.get("published") or ""
+    row["published_year"] = int(published[:4]) if published[:4].isdigit() else None
+    row["published_month"] = published[:7] if len(published) >= 7 and published[5:7].isdigit() else None
+    row["content_hash"] = content_hash(row.get("title"), row.get("text"))
+    row["replay_url"] = replay_url(replay_pattern, row["url"], row.get("captured_at"))
+    row.setdefault("status", "live")
+    row.setdefault("gone_at", None)
+    names = {"authors": [a.strip() for a in (row.get("author") or "").split(";") if a.strip()],
+             "categories": list(row.get("categories") or []), "tags": list(row.get("tags") or [])}
+    for key in LIST_COLUMNS:
+        if isinstance(row.get(key), list):
+            row[key] = json.dumps(row[key], ensure_ascii=False)
+    with db.atomic():
+        db["articles"].upsert(row, pk="url", alter=True)
+        for table, values in names.items():
+            db.execute(f"delete from articles_{table} where articles_id = ?", [row["url"]])
+            for value in dict.fromkeys(values):
+                db.execute(f"insert or ignore into {table} (name) values (?)", [value])
+                db.execute(f"insert or ignore into articles_{table} (articles_id, {table}_id) "
+                           f"select ?, id from {table} where name = ?", [row["url"], value])
+        _add_version(db, row)
+        rowid = db.execute("select rowid from articles where url = ?", [row["url"]]).fetchone()[0]
+        db.execute("delete from articles_fts where rowid = ?", [rowid])
+        db.execute("insert into articles_fts (rowid, title, text) values (?, ?, ?)",
+                   [rowid, index_text(row.get("title")), index_text(row.get("text"))])
+
+
+def _add_version(db: sqlite_utils.Database, row: dict) -> None:
+    last = db.execute("select content_hash from article_versions where url = ? order by id desc limit 1",
+                      [row["url"]]).fetchone()
+    if last is None or last[0] != row["content_hash"]:
+        db["article_versions"].insert({"url": row["url"], "capture_id": row.get("capture_id"),
+                                       "captured_at": row.get("captured_at"), "content_hash": row["content_hash"],
+                                       "title": row.get("title"), "text": row.get("text")})
+
+
+class ArchiveDB:
+    """``ArchiveDB(path)`` opens (or creates) an archive.db and brings its schema up to date;
+    ``ArchiveDB.existing(out)`` opens the one in an output folder, or says why it can't."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.db = sqlite_utils.Database(self.path)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read {self.path}: {exc}; `arshif reindex` rebuilds it from the WARC files") from None
+
+    @classmethod
+    def existing(cls, out: str | Path) -> "ArchiveDB":
+        path = Path(out) / "archive.db"
+        if not path.is_file():
+            raise StoreError(f"no archive.db in {out}")
+        return cls(path)
+
+    def __enter__(self) -> "ArchiveDB":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _rows(self, sql: str, params: list | tuple = ()) -> list[dict[str, Any]]:
+        cursor = self.db.execute(sql, list(params))
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    def _row(self, sql: str, params: list | tuple = ()) -> dict[str, Any] | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    # --- crawls -------------------------------------------------------------------------------------
+    def start_crawl(self, start_url: str, settings: dict) -> int:
+        return self.add_crawl({"start_url": start_url, "started_at": utc_now(),
+                               "settings": json.dumps(settings, ensure_ascii=False, sort_keys=True)})
+
+    def add_crawl(self, row: dict) -> int:
+        pk = self.db["crawls"].insert(row).last_pk
+        assert isinstance(pk, int)
+        return pk
+
+    def finish_crawl(self, crawl_id: int, stats: dict, reason: str | None) -> None:
+        self.db["crawls"].update(crawl_id, {"finished_at": utc_now(), "finish_reason": reason,
+                                            "stats": json.dumps(stats, default=str, sort_keys=True)})
+
+    def mark_interrupted_crawls(self) -> None:
+        """A crawl with no finish time was killed: say so (its captures and articles stay)."""
+        self.db.execute("update crawls set finish_reason = 'interrupted' where finished_at is null")
+        self.db.conn.commit()
+
+    def crawl(self, crawl_id: int | None = None) -> dict[str, Any] | None:
+        """The crawls row with this id, or the latest crawl's; None if there is none."""
+        if crawl_id is not None:
+            return self._row("select * from crawls where id = ?", [crawl_id])
+        return self._row("select * from crawls order by id desc limit 1")
+
+    def first_crawl(self) -> dict[str, Any] | None:
+        return self._row("select * from crawls order by id limit 1")
+
+    def last_crawl_state(self) -> str | None:
+        """How the last crawl into this folder ended: None (there was none), "crashed" (it never
+        recorded its end), or its finish reason ("finished", "shutdown" after Ctrl-C, …)."""
+        row = self.crawl()
+        if row is None:
+            return None
+        return "crashed" if row["finished_at"] is None or row["finish_reason"] == "interrupted" else row["finish_reason"]
+
+    # --- captures -----------------------------------------------------------------------------------
+    def add_capture(self, row: dict) -> int:
+        # Plain SQL: this runs once per fetch, and sqlite-utils' insert re-reads the schema each time.
+        columns = ", ".join(row)
+        cursor = self.db.conn.execute(f"insert into captures ({columns}) values ({', '.join('?' * len(row))})",
+                                      list(row.values()))
+        self.db.conn.commit()
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def archived_payloads(self) -> dict[str, tuple[str, str, str]]:
+        """{payload digest: (url, WARC-Date, record id)} of full responses already in the WARCs:
+        the dedup index. A digest archived twice keeps its first capture."""
+        rows = self.db.execute(
+            "select payload_digest, url, warc_date, warc_record_id from captures where record_type = 'response' "
+            "and status = 200 and payload_digest is not null order by id desc").fetchall()
+        return {digest: (url, date, record_id) for digest, url, date, record_id in rows}
+
+    def last_response(self, url: str) -> dict[str, Any] | None:
+        """The captures row of the latest full 200 response for ``url``, or None."""
+        return self._row("select * from captures where url = ? and status = 200 "
+                         "and record_type = 'response' order by id desc limit 1", [url])
+
+    def capture_chain(self, url: str, limit: int = 5) -> list[dict[str, Any]]:
+        """The latest archived capture of ``url`` and, for a revisit, the records it refers to."""
+        capture = self._row("select * from captures where url = ? and warc_filename is not null "
+                            "order by id desc limit 1", [url])
+        chain = [capture] if capture else []
+        while chain and chain[-1]["refers_to"] and len(chain) < limit:
+            original = self._row("select * from captures where warc_record_id = ?", [chain[-1]["refers_to"]])
+            if original is None:
+                break
+            chain.append(original)
+        return chain
+
+    def validators(self) -> dict[str, tuple[str | None, str | None]]:
+        """{URL: (ETag, Last-Modified)} of the latest capture that had them."""
+        rows = self.db.execute("select url, etag, last_modified from captures where status in (200, 304) "
+                               "and (etag is not null or last_modified is not null) order by id")
+        return {url: (etag, modified) for url, etag, modified in rows}
+
+    def captured_urls(self) -> list[str]:
+        """Every URL a response was received for."""
+        return [url for (url,) in self.db.execute("select url from captures where status is not null")]
+
+    # --- articles -----------------------------------------------------------------------------------
+    def upsert_article(self, article: dict, *, capture: dict | None = None,
+                       replay_pattern: str = DEFAULT_REPLAY_URL) -> None:
+        _store_article(self.db, article, capture=capture, replay_pattern=replay_pattern)
+
+    def article(self, url: str) -> dict[str, Any] | None:
+        return self._row("select * from articles where url = ?", [url])
+
+    def known_articles(self) -> dict[str, str]:
+        """{article URL: WARC-Date of its last capture}: what an incremental re-crawl checks again."""
+        return {url: date for url, date in self.db.execute("select url, captured_at from articles")}
+
+    def mark_gone(self, url: str, capture: dict | None) -> bool:
+        """An article that now answers 404/410 is marked, never deleted."""
+        when = (capture or {}).get("warc_date") or utc_now()
+        cursor = self.db.execute("update articles set status = 'gone', gone_at = ? where url = ?", [when, url])
+        self.db.conn.commit()
+        return cursor.rowcount > 0
+
+    def iter_articles(self, columns: list[str]) -> Iterator[dict[str, Any]]:
+        """Articles, newest first, with only ``columns``: streamed, for exports of any size."""
+        cursor = self.db.execute(f"select {', '.join(columns)} from articles order by published desc, url")
+        for row in cursor:
+            yield dict(zip(columns, row))
+
+    def newest_articles(self, limit: int) -> list[dict[str, Any]]:
+        """Title, URL and capture WARC-Date of the newest articles."""
+        return self._rows("select a.title, a.url, c.warc_date from articles a join captures c on c.id = a.capture_id "
+                          "order by a.published desc limit ?", [limit])
+
+    def article_pages(self) -> list[dict[str, Any]]:
+        """URL, title and capture time of every article, newest first: a WACZ pages list."""
+        return self._rows("select a.url, a.title, coalesce(c.warc_date, a.captured_at) as ts from articles a "
+                          "left join captures c on c.id = a.capture_id order by a.published desc, a.url")
+
+    def article_versions(self) -> list[dict[str, Any]]:
+        return self._rows("select * from article_versions order by id")
+
+    def gone_articles(self) -> list[dict[str, Any]]:
+        return self._rows("select url, title, gone_at from articles where status = 'gone'")
+
+    # --- links --------------------------------------------------------------------------------------
+    def upsert_links(self, from_url: str, links: list[tuple[str, str]], crawl_id: int | None = None) -> None:
+        if links:
+            self.db.conn.executemany(
+                "insert into links (from_url, to_url, kind, crawl_id) values (?, ?, ?, ?) "
+                "on conflict (from_url, to_url, kind) do update set crawl_id = excluded.crawl_id",
+                [(from_url, to, kind, crawl_id) for to, kind in links])
+            self.db.conn.commit()
+
+    # --- the file -----------------------------------------------------------------------------------
+    def prepare_for_immutable_readers(self) -> None:
+        """Everything in the main file, no WAL: for a reader that opens it immutable (Datasette -i)."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("PRAGMA journal_mode=DELETE")
+
+    def close(self) -> None:
+        try:  # fold the WAL back into the main file: readers opening it immutable see everything
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
+        self.db.close()

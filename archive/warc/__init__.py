@@ -1,0 +1,23 @@
+"""The WARC files, the archive's source of truth: writing and reading records (``records``), and
+indexing and packaging them as CDXJ and WACZ (``package``)."""
+
+from .package import PackageError, warc_files, write_cdxj, write_wacz
+from .records import (
+                      REVISIT_IDENTICAL,
+                      REVISIT_NOT_MODIFIED,
+                      HttpExchange,
+                      Original,
+                      RecordRef,
+                      WarcError,
+                      WarcWriter,
+                      check_warc,
+                      iter_records,
+                      payload_digest,
+                      read_record,
+                      repair_open_file,
+                      warc_timestamp,
+)
+
+__all__ = ["PackageError", "warc_files", "write_cdxj", "write_wacz", "REVISIT_IDENTICAL", "REVISIT_NOT_MODIFIED",
+           "HttpExchange", "Original", "RecordRef", "WarcError", "WarcWriter", "check_warc", "iter_records",
+           "payload_digest", "read_record", "repair_open_file", "warc_timestamp"]

@@ -1,0 +1,105 @@
+"""Run a crawl in this process with Scrapy's CrawlerProcess: what ``arshif crawl`` runs.
+
+    from crawler.process import crawl
+    summary = crawl("https://example.blog/", "out", settings={"DOWNLOAD_DELAY": 1})
+
+Scrapy's reactor can be started once per process, so ``crawl`` runs once per process too (the CLI
+and the tests start a process per crawl).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.utils.project import get_project_settings
+
+from archive.crawl import (
+    CrawlError,
+    CrawlSummary,
+    check_out,
+    check_url,
+    last_crawl_state,
+    lock_folder,
+    summary,
+)
+from archive.pages.profile import Profile, ProfileError
+
+
+def project_settings(overrides: dict | None = None) -> Settings:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    settings = get_project_settings()
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, allow_domains=(), profile: str | None = None,
+          verbose: bool = False, full: bool = False, resume: bool = True) -> CrawlSummary:
+    """Crawl ``url`` into ``out``. Into a folder that holds earlier crawls the crawl is incremental
+    (conditional requests, paging stops at known articles) unless ``full``. With ``resume`` the
+    frontier lives in ``out/job`` (Scrapy's JOBDIR): a crawl stopped with Ctrl-C continues where it
+    stopped; after a crash (kill -9, power loss) the frontier on disk cannot be trusted, so the next
+    run walks the blog again, incrementally, and so still reaches every URL."""
+    url = check_url(url)
+    out = check_out(out)
+    lock = lock_folder(out)  # held while the crawl runs, released once it has ended
+    overrides = dict(settings or {})
+    overrides["ARSHIF_OUT"] = str(out)
+    if full:
+        overrides["ARSHIF_FULL"] = True
+    jobdir = out / "job"
+    if resume:
+        if last_crawl_state(out) == "crashed" and jobdir.exists():
+            shutil.rmtree(jobdir)
+        overrides.setdefault("JOBDIR", str(jobdir))
+    if allow_domains:
+        overrides["ARSHIF_ALLOW_DOMAINS"] = list(allow_domains)
+    if profile:
+        try:
+            Profile.load(profile)
+        except ProfileError as exc:
+            raise CrawlError(str(exc)) from None
+        overrides["ARSHIF_PROFILE"] = str(profile)
+    if not verbose:  # Scrapy's own INFO lines (settings, middleware lists, stats) only with --verbose
+        overrides.setdefault("LOG_LEVEL", "WARNING")
+    scrapy_settings = project_settings(overrides)
+    _show_progress()
+
+    process = CrawlerProcess(scrapy_settings)
+    process.crawl("blog", url=url)
+    if not verbose:  # after crawl(): Scrapy installs its root handler there
+        for handler in logging.root.handlers:
+            handler.addFilter(_one_line)
+    try:
+        process.start()
+    finally:
+        lock.close()
+    result = summary(out)
+    if resume and result.finish_reason == "finished" and jobdir.exists():
+        shutil.rmtree(jobdir)  # done: the next crawl starts a new frontier
+    return result
+
+
+def _one_line(record: logging.LogRecord) -> bool:
+    """Without --verbose, errors are one line: the traceback stays out of the user's terminal."""
+    record.exc_info = None
+    record.exc_text = None
+    return True
+
+
+def _show_progress() -> None:
+    """Arshif's progress lines go to stderr whatever Scrapy's LOG_LEVEL is."""
+    logger = logging.getLogger("arshif")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s arshif: %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
