@@ -1,12 +1,12 @@
 # The two commands of the README:
 #   make demo   set up .venv and crawl the bundled Arabic demo blog into ./demo-output
 #   make test   set up .venv with the test extras, .venv-replay (pywb, py-wacz) and the Debian
-#               packages the tests need, then run pytest
+#               packages the tests need, then run ruff, mypy and pytest
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test replay-env debian-deps bench clean
+.PHONY: demo test lint install install-test replay-env debian-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,13 @@ debian-deps:
 demo: install
 	$(BIN)/arshif demo
 
-test: install-test
+test: install-test lint
 	$(BIN)/pytest -q
+
+# Static checks (part of `make test`, so of CI): ruff (pyflakes, pycodestyle, bugbear, import order), mypy.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check archive crawler tests benchmarks
+	$(BIN)/mypy
 
 bench: install-test
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -51,7 +51,7 @@ def check_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CrawlError(f"not an http(s) URL: {url!r}")
     try:
-        parts.port
+        _ = parts.port  # raises on a bad port
     except ValueError:
         raise CrawlError(f"bad port in URL: {url!r}") from None
     return url.strip()
@@ -89,7 +89,7 @@ def last_crawl_state(out: Path) -> str | None:
         return db.last_crawl_state()
 
 
-def summary(out: str | os.PathLike, crawl_id: int | None = None) -> CrawlSummary:
+def summary(out: str | Path, crawl_id: int | None = None) -> CrawlSummary:
     """The figures of a crawl (the last one in ``out`` by default), from archive.db."""
     with ArchiveDB.existing(out) as db:
         row = db.crawl(crawl_id)

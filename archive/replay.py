@@ -67,7 +67,8 @@ def start(out: str | Path, port: int = 8080) -> subprocess.Popen:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise ReplayError(f"pywb exited: {proc.stderr.read().decode(errors='replace').strip()[-300:]}")
+            error = proc.stderr.read() if proc.stderr else b""
+            raise ReplayError(f"pywb exited: {error.decode(errors='replace').strip()[-300:]}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return proc

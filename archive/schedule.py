@@ -71,7 +71,7 @@ class Schedule:
     def following(self, after: datetime) -> datetime:
         if self.cron:
             return croniter(self.cron, after).get_next(datetime)
-        return after + timedelta(seconds=self.every_seconds)
+        return after + timedelta(seconds=self.every_seconds or 0)
 
     def describe(self) -> str:
         return f"cron {self.cron}" if self.cron else f"every {self.every_seconds} s"
@@ -82,9 +82,9 @@ class ScheduleStore:
         self.path = Path(path) if path else default_db()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(self.path)
-        self.db["schedules"].create({"id": int, "url": str, "out": str, "every_seconds": int, "cron": str,
+        self.db.table("schedules").create({"id": int, "url": str, "out": str, "every_seconds": int, "cron": str,
                                      "args": str, "created_at": str, "next_run": str}, pk="id", if_not_exists=True)
-        self.db["runs"].create({"id": int, "schedule_id": int, "url": str, "out": str, "started_at": str,
+        self.db.table("runs").create({"id": int, "schedule_id": int, "url": str, "out": str, "started_at": str,
                                 "finished_at": str, "exit_status": int, "stats": str, "pid": int}, pk="id",
                                if_not_exists=True)
 
@@ -99,7 +99,7 @@ class ScheduleStore:
         first = now() if every else croniter(cron, now()).get_next(datetime)
         row = {"url": url, "out": out, "every_seconds": every_seconds, "cron": cron, "args": json.dumps(args or []),
                "created_at": now().isoformat(), "next_run": first.isoformat()}
-        row["id"] = self.db["schedules"].insert(row).last_pk
+        row["id"] = self.db.table("schedules").insert(row).last_pk
         return self._schedule(row)
 
     def remove(self, schedule_id: int) -> bool:
@@ -108,25 +108,27 @@ class ScheduleStore:
         return cursor.rowcount > 0
 
     def all(self) -> list[Schedule]:
-        return [self._schedule(r) for r in self.db["schedules"].rows_where(order_by="id")]
+        return [self._schedule(r) for r in self.db.table("schedules").rows_where(order_by="id")]
 
     def _schedule(self, row: dict) -> Schedule:
         return Schedule(row["id"], row["url"], row["out"], row["every_seconds"], row["cron"], json.loads(row["args"]),
                         row["next_run"])
 
     def set_next(self, schedule: Schedule, when: datetime) -> None:
-        self.db["schedules"].update(schedule.id, {"next_run": when.isoformat()})
+        self.db.table("schedules").update(schedule.id, {"next_run": when.isoformat()})
 
     def start_run(self, schedule: Schedule, pid: int) -> int:
-        return self.db["runs"].insert({"schedule_id": schedule.id, "url": schedule.url, "out": schedule.out,
-                                       "started_at": now().isoformat(), "pid": pid}).last_pk
+        run_id = self.db.table("runs").insert({"schedule_id": schedule.id, "url": schedule.url, "out": schedule.out,
+                                               "started_at": now().isoformat(), "pid": pid}).last_pk
+        assert isinstance(run_id, int)
+        return run_id
 
     def finish_run(self, run_id: int, exit_status: int, stats: dict | None) -> None:
-        self.db["runs"].update(run_id, {"finished_at": now().isoformat(), "exit_status": exit_status,
+        self.db.table("runs").update(run_id, {"finished_at": now().isoformat(), "exit_status": exit_status,
                                         "stats": json.dumps(stats or {}, default=str)})
 
     def runs(self) -> list[dict]:
-        return list(self.db["runs"].rows_where(order_by="id"))
+        return list(self.db.table("runs").rows_where(order_by="id"))
 
 
 def crawl_command(schedule: Schedule) -> list[str]:
@@ -205,7 +207,7 @@ def cron_lines(store: ScheduleStore, arshif: str) -> list[str]:
         if s.cron:
             spec = s.cron
         else:
-            seconds = s.every_seconds
+            seconds = s.every_seconds or 60
             if seconds % 86400 == 0:
                 spec = f"0 0 */{seconds // 86400} * *"
             elif seconds % 3600 == 0:

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .store import ArchiveDB, StoreError
+
 
 class ServeError(Exception):
     pass
@@ -96,14 +98,11 @@ def prepare(out: Path) -> tuple[Path, Path]:
     if not db_path.exists():
         raise ServeError(f"no archive.db in {out}")
     try:
-        from .store import ArchiveDB
-
-        ArchiveDB(db_path).close()  # apply pending migrations to an older folder
-        with sqlite3.connect(db_path) as conn:
-            # Datasette opens it immutable: everything must be in the main file, not the WAL.
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.execute("PRAGMA journal_mode=DELETE")
-    except sqlite3.Error as exc:
+        # Pending migrations applied to an older folder; and since Datasette opens the file
+        # immutable, everything must be in the main file, not the WAL.
+        with ArchiveDB(db_path) as db:
+            db.prepare_for_immutable_readers()
+    except (StoreError, sqlite3.Error) as exc:
         raise ServeError(f"cannot open {db_path}: {exc}") from None
     meta_path = out / "datasette-metadata.json"
     meta_path.write_text(json.dumps(metadata(), ensure_ascii=False, indent=2), encoding="utf-8")

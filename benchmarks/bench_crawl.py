@@ -15,14 +15,15 @@ import os
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from archive.demo.server import free_port
 from archive.demo.site import build_site
+from archive.store import ArchiveDB
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -42,12 +43,6 @@ http {{
   }}
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def write_site(folder: Path, base: str, scale: int) -> int:
@@ -95,8 +90,8 @@ def main() -> None:
             ours_pages = int(re.search(r"pages captured : (\d+)", out).group(1))
             articles = int(re.search(r"articles       : (\d+)", out).group(1))
             # The baseline fetches exactly the URLs Arshif captured, so both do the same HTTP work.
-            with sqlite3.connect(tmp / "out" / "archive.db") as conn:
-                urls = [r[0] for r in conn.execute("select url from captures where status is not null")]
+            with ArchiveDB.existing(tmp / "out") as db:
+                urls = db.captured_urls()
             (tmp / "urls.txt").write_text("\n".join(urls))
             # from the temp folder: bare Scrapy, without this project's settings and components
             t_base, out = timed([str(bindir / "scrapy"), "runspider", str(HERE / "baseline_spider.py"),

@@ -89,9 +89,9 @@ def main() -> None:
     t_cold, _ = run(ours, distinct)  # every string seen for the first time: no cache help
     _parse_absolute.cache_clear()
     t_ours, r_ours = run(ours, texts)
-    ok_ours = sum(r == e for r, (_, e) in zip(r_ours, pairs))
-    ok_ours_slice = sum(r == e for r, (_, e) in zip(r_ours[:k], pairs[:k]))
-    ok_bare = sum(r == e for r, (_, e) in zip(r_bare, pairs[:k]))
+    ok_ours = sum(r == e for r, (_, e) in zip(r_ours, pairs, strict=True))
+    ok_ours_slice = sum(r == e for r, (_, e) in zip(r_ours[:k], pairs[:k], strict=True))
+    ok_bare = sum(r == e for r, (_, e) in zip(r_bare, pairs[:k], strict=True))
     rate_ours, rate_bare = len(texts) / t_ours, k / t_bare
     print(f"inputs: {len(texts)} ({len(set(texts))} distinct strings); dateparser timed on the first {k}")
     print(f"arshif.normalize_date : {rate_ours:10.0f} parses/s, correct {ok_ours}/{len(texts)} "

@@ -182,7 +182,8 @@ class ArchiveRun:
         """A ``metadata`` record beside the page's response: its outlinks and how each was classified."""
         if not capture or not capture.get("warc_record_id"):
             return
-        fields = {"arshif-page-kind": kind, "outlink": [f"{to} {link_kind}" for to, link_kind in links]}
+        fields: dict[str, list[str] | str] = {"arshif-page-kind": kind,
+                                              "outlink": [f"{to} {link_kind}" for to, link_kind in links]}
         self.warc.write_metadata(url, capture["warc_record_id"], fields)
 
     # --- end ------------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ ARSHIF_MAX_RESPONSE_SIZE = 100_000_000  # bytes; a longer body is cut there and 
 ARSHIF_FULL = False  # re-crawl everything whole instead of incrementally (conditional requests, paging stop)
 ARSHIF_DEDUP = True  # a payload already archived in OUT becomes a revisit record
 ARSHIF_REQUISITES = True  # also fetch what article and listing pages need to render (CSS, JS, images, fonts)
-ARSHIF_ASSET_HOSTS = []  # hosts of those requisites beside the blog's own (CDNs), comma-separated
-ARSHIF_ALLOW_DOMAINS = []  # hosts in scope beside the start URL's (their subdomains too)
+ARSHIF_ASSET_HOSTS: list[str] = []  # hosts of those requisites beside the blog's own (CDNs), comma-separated
+ARSHIF_ALLOW_DOMAINS: list[str] = []  # hosts in scope beside the start URL's (their subdomains too)
 ARSHIF_PROFILE = ""  # optional per-site profile (TOML) with CSS/XPath overrides
 ARSHIF_EXTRACT_WORKERS = 0  # extraction processes; 0 = one per core, -1 = extract in the crawl process
 ARSHIF_PROGRESS_INTERVAL = 10.0  # seconds between progress lines

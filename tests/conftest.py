@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -10,18 +9,33 @@ from pathlib import Path
 
 import pytest
 
-from archive.demo.server import SiteServer
+from archive.demo.server import SiteServer, free_port  # noqa: F401 (free_port: for the tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 # A local server needs no politeness delays; everything else stays at its default.
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "ARSHIF_PROGRESS_INTERVAL=0"]
 
 
-def free_port() -> int:
-    """A port nothing listens on right now, for a server a test starts on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def check_warcs(*paths: Path) -> str:
+    """Every WARC file passes `gzip -t` (warcio misses a cut-off last record) and `warcio check -v`
+    (digests verified, none failed); returns warcio's report."""
+    assert paths, "no WARC files to check"
+    report = ""
+    for path in paths:
+        subprocess.run(["gzip", "-t", str(path)], check=True)
+        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+        assert "fail" not in check.stdout, check.stdout
+        report += check.stdout
+    return report
+
+
+def check_warc_folder(out: Path) -> list[Path]:
+    """``check_warcs`` on every WARC of an output folder, and no ``.open`` file left behind."""
+    files = sorted((Path(out) / "warc").glob("*.warc.gz"))
+    check_warcs(*files)
+    assert not list((Path(out) / "warc").glob("*.open"))
+    return files
 
 
 def run_arshif(*args, cwd=None, check=True, timeout=300) -> subprocess.CompletedProcess:

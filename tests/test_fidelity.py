@@ -22,7 +22,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.demo.server import SiteServer
 from archive.warc import HttpExchange, WarcWriter, repair_open_file
 
-from .conftest import FAST, ROOT, crawl, free_port, query, run_arshif
+from .conftest import FAST, ROOT, check_warc_folder, check_warcs, crawl, free_port, query, run_arshif
 
 REPLAY_BIN = ROOT / ".venv-replay" / "bin"
 
@@ -104,11 +104,7 @@ def test_metadata_records_list_outlinks(twice):
 
 def test_all_files_pass_warcio_check_and_cdxj_indexer(twice):
     out, _ = twice
-    files = sorted((out / "warc").glob("*.warc.gz"))
-    for path in files:
-        subprocess.run(["gzip", "-t", str(path)], check=True)
-        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True)
-        assert check.returncode == 0, check.stdout
+    files = check_warc_folder(out)
     indexer = Path(sys.executable).parent / "cdxj-indexer"
     lines = subprocess.run([str(indexer), *map(str, files)], capture_output=True, text=True, check=True).stdout.splitlines()
     records = sum(r["n"] for r in query(out, "select count(*) n from captures where warc_record_id is not null"))
@@ -197,9 +193,7 @@ def test_repair_cuts_a_truncated_tail(tmp_path):
     final, kept, cut = repair_open_file(path)
     assert final.name == writer.filename and not path.exists()
     assert kept == 10 and 0 < cut < 2000  # warcinfo + 4 exchanges + the request of the 5th... minus the cut record
-    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(final)], capture_output=True, text=True)
-    assert check.returncode == 0
-    subprocess.run(["gzip", "-t", str(final)], check=True)
+    check_warcs(final)
 
 
 def test_kill_9_mid_crawl_then_repair_on_next_start(tmp_path):
@@ -221,11 +215,7 @@ def test_kill_9_mid_crawl_then_repair_on_next_start(tmp_path):
             fh.truncate(opened[0].stat().st_size - 100)
         proc = crawl(server.base_url + "/", tmp_path)
     assert "repaired" in proc.stderr
-    assert not list((tmp_path / "warc").glob("*.open"))
-    for path in (tmp_path / "warc").glob("*.warc.gz"):
-        subprocess.run(["gzip", "-t", str(path)], check=True)
-        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True)
-        assert check.returncode == 0, check.stdout
+    check_warc_folder(tmp_path)
     assert query(tmp_path, "select count(*) n from articles")[0]["n"] == 42 * 6
 
 
@@ -259,7 +249,5 @@ def test_response_cut_by_the_size_limit_is_marked_truncated(tmp_path):
         record = next(iter(ArchiveIterator(fh)))
         assert record.rec_headers.get_header("WARC-Truncated") == "length"
         assert record.content_stream().read().startswith(b"%PDF-1.4")
-    for path in (tmp_path / "warc").glob("*.warc.gz"):
-        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True)
-        assert check.returncode == 0, check.stdout
+    check_warc_folder(tmp_path)
     assert query(tmp_path, "select count(*) n from articles")[0]["n"] == 45  # the crawl went on

@@ -17,7 +17,7 @@ import pytest
 from archive.demo.content import Article
 from archive.demo.server import SiteServer
 
-from .conftest import FAST, ROOT, crawl, query, run_arshif
+from .conftest import FAST, ROOT, check_warc_folder, crawl, query, run_arshif
 
 NEW_POST = Article(500, "مقال جديد عن أرشفة الذاكرة الرقمية", "تقنية", "سارة الخطيب", date(2025, 12, 20),
                    ["هذا مقال جديد نُشر بعد الزحف الأول، ويجب أن يظهر في الزحف الثاني وحده.",
@@ -161,11 +161,7 @@ def _captured_urls(out) -> set[str]:
 
 
 def _check_archive(out):
-    for path in (out / "warc").glob("*.warc.gz"):
-        subprocess.run(["gzip", "-t", str(path)], check=True)
-        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True)
-        assert check.returncode == 0, check.stdout
-    assert not list((out / "warc").glob("*.open"))
+    check_warc_folder(out)
     assert query(out, "pragma integrity_check")[0][0] == "ok"
     assert query(out, "select count(*) n from articles")[0]["n"] == query(out, "select count(distinct url) n from articles")[0]["n"]
 

@@ -20,7 +20,8 @@ import pytest
 import sqlite_utils
 
 from archive.demo.server import SiteServer
-from archive.store.database import ArchiveDB, migrations
+from archive.store import ArchiveDB
+from archive.store.migrations import migrations
 
 from .conftest import ROOT, crawl, free_port, query, run_arshif
 

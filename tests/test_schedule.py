@@ -56,6 +56,6 @@ def test_scheduler_runs_crawls_on_its_own(tmp_path):
     assert len(failed) == 1 and failed[0]["exit_status"] != 0  # recorded; the scheduler went on
     assert all('"arshif/articles": 42' in r["stats"] for r in good[:1])
     # never two crawls of the same folder at once
-    for first, second in zip(good, good[1:]):
+    for first, second in zip(good, good[1:], strict=False):
         assert datetime.fromisoformat(second["started_at"]) >= datetime.fromisoformat(first["finished_at"])
     assert len(query(tmp_path / "blog", "select id from crawls")) == len(good)

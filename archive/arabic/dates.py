@@ -186,7 +186,7 @@ def _read_named(tokens: str):
     found = []
     for regex, order in _NAMED_PATTERNS:
         for m in regex.finditer(tokens):
-            parts = dict(zip(order, m.groups()))
+            parts = dict(zip(order, m.groups(), strict=True))
             month_token = parts["m"]
             cal = "hijri" if month_token[0] == "h" else "gregorian"
             if cal == "gregorian" and _HIJRI_MARK_RE.match(tokens[m.end():]):
@@ -207,7 +207,7 @@ def _read_numeric(tokens: str):
     for regex, order in _NUMERIC_PATTERNS:
         for m in regex.finditer(tokens):
             values = [g for i, g in enumerate(m.groups()) if i != 1]  # group 2 is the separator
-            parts = dict(zip(order, values))
+            parts = dict(zip(order, values, strict=True))
             cal = "hijri" if _HIJRI_MARK_RE.match(tokens[m.end():]) else "gregorian"
             result = _make_date(int(parts["y"]), int(parts["m"]), int(parts["d"]), cal)
             if result:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -58,6 +59,13 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # keep the demo's and the tests' output clean
         pass
+
+
+def free_port() -> int:
+    """A port nothing listens on right now on 127.0.0.1 (for servers the tests and benchmarks start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class SiteServer(ThreadingHTTPServer):

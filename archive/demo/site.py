@@ -158,7 +158,7 @@ class Theme:
     def urlset(self, paths: list[str], lastmods: list | None = None) -> bytes:
         lastmods = lastmods or [None] * len(paths)
         items = "".join(f"<url><loc>{xml_escape(self.url(p))}</loc>"
-                        + (f"<lastmod>{m.isoformat()}</lastmod>" if m else "") + "</url>" for p, m in zip(paths, lastmods))
+                        + (f"<lastmod>{m.isoformat()}</lastmod>" if m else "") + "</url>" for p, m in zip(paths, lastmods, strict=True))
         return ('<?xml version="1.0" encoding="UTF-8"?>'
                 f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</urlset>').encode()
 

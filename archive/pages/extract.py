@@ -49,23 +49,26 @@ TRAFILATURA_DATE_PARAMS = {"extensive_search": False, "original_date": True}
 _BYLINE_PREFIX = re.compile(r"^\s*(?:بقلم|كتبه|كتب|الكاتب|الكاتبة|كتبت|by|author)\s*[:：]?\s*", re.I)
 
 
-def extract_article(html: str, url: str, *, base_date: str | None = None, profile: dict | None = None) -> dict:
-    profile = Profile.from_dict(profile)
+def extract_article(html: str, url: str, *, base_date: str | None = None,
+                    profile: dict[str, str] | None = None) -> dict:
+    """The article on ``html`` (already decoded), as a plain dict; ``profile`` holds a per-site
+    profile's selectors (a dict, so the call can cross a process boundary)."""
+    selectors = Profile.from_dict(profile)
     root = html_root(html)
     ld = jsonld.article(root)
     meta = _meta_tags(root)
-    related = [urljoin(url, h) for h in (profile.select_hrefs(root, "related") or related_links(root))]
+    related = [urljoin(url, h) for h in (selectors.select_hrefs(root, "related") or related_links(root))]
 
-    title = (profile.select_text(root, "title") or _first_text(root, TITLE_XPATHS) or _as_text(ld.get("headline"))
+    title = (selectors.select_text(root, "title") or _first_text(root, TITLE_XPATHS) or _as_text(ld.get("headline"))
              or meta.get("og:title"))
     published = _pick_date([("json-ld", ld.get("datePublished")), ("meta", meta.get("article:published_time"))],
-                           root, profile.select_text(root, "published"), PUBLISHED_VISIBLE, base_date)
+                           root, selectors.select_text(root, "published"), PUBLISHED_VISIBLE, base_date)
     modified = _pick_date([("json-ld", ld.get("dateModified")), ("meta", meta.get("article:modified_time"))],
                           root, None, MODIFIED_VISIBLE, base_date)
 
     content_root = copy.deepcopy(root)
     remove_boilerplate(content_root)
-    scope = profile.select_element(content_root, "text")
+    scope = selectors.select_element(content_root, "text")
     # trafilatura takes a string here: it reads lxml.html trees, not the etree one blocks.py builds.
     cleaned = etree.tostring(scope if scope is not None else content_root, encoding="unicode", method="html")
     document = trafilatura.bare_extraction(cleaned, url=url,
@@ -74,10 +77,10 @@ def extract_article(html: str, url: str, *, base_date: str | None = None, profil
                                            # our own date logic is authoritative; htmldate's extensive
                                            # search runs dateparser over the page text (10x the cost)
                                            date_extraction_params=TRAFILATURA_DATE_PARAMS)
-    doc = document.as_dict() if document is not None else {}
+    doc = document if isinstance(document, dict) else document.as_dict() if document is not None else {}
     text = _clean_text(doc.get("text") or "")
 
-    authors = (profile.select_texts(root, "author") or _ld_authors(ld) or _first_texts(root, AUTHOR_XPATHS)
+    authors = (selectors.select_texts(root, "author") or _ld_authors(ld) or _first_texts(root, AUTHOR_XPATHS)
                or ([meta["author"]] if meta.get("author") else []) or _split(doc.get("author")))
     categories = (_first_texts(root, CATEGORY_XPATHS) or _as_list(ld.get("articleSection"))
                   or meta.get("article:section_all") or _split(doc.get("categories"), ","))

@@ -89,7 +89,7 @@ class Profile:
         return texts[0] if texts else None
 
     def select_hrefs(self, root, key: str) -> list[str]:
-        hrefs = []
+        hrefs: list[str] = []
         for el in self.select_elements(root, key):
             hrefs += [el.get("href")] if el.get("href") else el.xpath(".//a/@href")
         return hrefs

@@ -81,7 +81,7 @@ def _store_article(db: sqlite_utils.Database, article: dict, *, capture: dict | 
         if isinstance(row.get(key), list):
             row[key] = json.dumps(row[key], ensure_ascii=False)
     with db.atomic():
-        db["articles"].upsert(row, pk="url", alter=True)
+        db.table("articles").upsert(row, pk="url", alter=True)
         for table, values in names.items():
             db.execute(f"delete from articles_{table} where articles_id = ?", [row["url"]])
             for value in dict.fromkeys(values):
@@ -99,7 +99,7 @@ def _add_version(db: sqlite_utils.Database, row: dict) -> None:
     last = db.execute("select content_hash from article_versions where url = ? order by id desc limit 1",
                       [row["url"]]).fetchone()
     if last is None or last[0] != row["content_hash"]:
-        db["article_versions"].insert({"url": row["url"], "capture_id": row.get("capture_id"),
+        db.table("article_versions").insert({"url": row["url"], "capture_id": row.get("capture_id"),
                                        "captured_at": row.get("captured_at"), "content_hash": row["content_hash"],
                                        "title": row.get("title"), "text": row.get("text")})
 
@@ -134,7 +134,7 @@ class ArchiveDB:
     def _rows(self, sql: str, params: list | tuple = ()) -> list[dict[str, Any]]:
         cursor = self.db.execute(sql, list(params))
         names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def _row(self, sql: str, params: list | tuple = ()) -> dict[str, Any] | None:
         rows = self._rows(sql, params)
@@ -146,12 +146,12 @@ class ArchiveDB:
                                "settings": json.dumps(settings, ensure_ascii=False, sort_keys=True)})
 
     def add_crawl(self, row: dict) -> int:
-        pk = self.db["crawls"].insert(row).last_pk
+        pk = self.db.table("crawls").insert(row).last_pk
         assert isinstance(pk, int)
         return pk
 
     def finish_crawl(self, crawl_id: int, stats: dict, reason: str | None) -> None:
-        self.db["crawls"].update(crawl_id, {"finished_at": utc_now(), "finish_reason": reason,
+        self.db.table("crawls").update(crawl_id, {"finished_at": utc_now(), "finish_reason": reason,
                                             "stats": json.dumps(stats, default=str, sort_keys=True)})
 
     def mark_interrupted_crawls(self) -> None:
@@ -244,7 +244,7 @@ class ArchiveDB:
         """Articles, newest first, with only ``columns``: streamed, for exports of any size."""
         cursor = self.db.execute(f"select {', '.join(columns)} from articles order by published desc, url")
         for row in cursor:
-            yield dict(zip(columns, row))
+            yield dict(zip(columns, row, strict=True))
 
     def newest_articles(self, limit: int) -> list[dict[str, Any]]:
         """Title, URL and capture WARC-Date of the newest articles."""

@@ -22,27 +22,27 @@ migrations = Migrations("arshif")
 
 @migrations()
 def m001_core(db: sqlite_utils.Database) -> None:
-    db["crawls"].create({"id": int, "start_url": str, "started_at": str, "finished_at": str,
+    db.table("crawls").create({"id": int, "start_url": str, "started_at": str, "finished_at": str,
                          "finish_reason": str, "settings": str, "stats": str}, pk="id", if_not_exists=True)
-    db["captures"].create({
+    db.table("captures").create({
         "id": int, "crawl_id": int, "url": str, "method": str, "fetched_at": str, "status": int,
         "content_type": str, "content_length": int, "warc_filename": str, "warc_offset": int,
         "warc_length": int, "warc_record_id": str, "payload_digest": str, "error": str,
         "record_type": str, "warc_date": str, "refers_to": str,
     }, pk="id", foreign_keys=[("crawl_id", "crawls", "id")], if_not_exists=True)
-    db["articles"].create({
+    db.table("articles").create({
         "url": str, "title": str, "author": str, "published": str, "published_raw": str,
         "published_source": str, "published_calendar": str, "modified": str, "modified_raw": str,
         "modified_source": str, "modified_calendar": str, "lang": str, "categories": str, "tags": str,
         "description": str, "text": str, "word_count": int, "related": str, "capture_id": int,
         "captured_at": str, "extract_error": str,
     }, pk="url", foreign_keys=[("capture_id", "captures", "id")], if_not_exists=True)
-    db["links"].create({"from_url": str, "to_url": str, "kind": str, "crawl_id": int},
+    db.table("links").create({"from_url": str, "to_url": str, "kind": str, "crawl_id": int},
                        pk=("from_url", "to_url", "kind"), if_not_exists=True)
-    db["captures"].create_index(["url"], if_not_exists=True)
-    db["captures"].create_index(["payload_digest"], if_not_exists=True)
-    db["links"].create_index(["to_url"], if_not_exists=True)
-    db["articles"].create_index(["published"], if_not_exists=True)
+    db.table("captures").create_index(["url"], if_not_exists=True)
+    db.table("captures").create_index(["payload_digest"], if_not_exists=True)
+    db.table("links").create_index(["to_url"], if_not_exists=True)
+    db.table("articles").create_index(["published"], if_not_exists=True)
 
 
 # m002's replay URL pattern for rows stored before it (pywb's default port, `arshif replay`).
@@ -54,18 +54,18 @@ def m002_research(db: sqlite_utils.Database) -> None:
     """Authors/categories/tags as many-to-many tables, article versions, search, views."""
     derived = {"published_year": int, "published_month": str, "content_hash": str, "replay_url": str, "status": str}
     for name, kind in derived.items():
-        if name not in db["articles"].columns_dict:
-            db["articles"].add_column(name, kind)
+        if name not in db.table("articles").columns_dict:
+            db.table("articles").add_column(name, kind)
     for table in ("authors", "categories", "tags"):
-        db[table].create({"id": int, "name": str}, pk="id", if_not_exists=True)
-        db[table].create_index(["name"], unique=True, if_not_exists=True)
-        db[f"articles_{table}"].create({"articles_id": str, f"{table}_id": int}, pk=("articles_id", f"{table}_id"),
+        db.table(table).create({"id": int, "name": str}, pk="id", if_not_exists=True)
+        db.table(table).create_index(["name"], unique=True, if_not_exists=True)
+        db.table(f"articles_{table}").create({"articles_id": str, f"{table}_id": int}, pk=("articles_id", f"{table}_id"),
                                        foreign_keys=[("articles_id", "articles", "url"), (f"{table}_id", table, "id")],
                                        if_not_exists=True)
-    db["article_versions"].create({"id": int, "url": str, "capture_id": int, "captured_at": str,
+    db.table("article_versions").create({"id": int, "url": str, "capture_id": int, "captured_at": str,
                                    "content_hash": str, "title": str, "text": str}, pk="id",
                                   foreign_keys=[("capture_id", "captures", "id")], if_not_exists=True)
-    db["article_versions"].create_index(["url"], if_not_exists=True)
+    db.table("article_versions").create_index(["url"], if_not_exists=True)
     db.execute("create virtual table if not exists articles_fts using fts5(title, text, tokenize='unicode61')")
     db.create_view("articles_per_month", """
         select published_month as month, count(*) as articles from articles
@@ -75,7 +75,7 @@ def m002_research(db: sqlite_utils.Database) -> None:
             select {table}.name as {single}, count(*) as articles from articles_{table}
             join {table} on {table}.id = articles_{table}.{table}_id group by {table}.name order by articles desc""",
                        replace=True)
-    for row in list(db["articles"].rows):  # articles stored by an older version: derive what they lack
+    for row in list(db.table("articles").rows):  # articles stored by an older version: derive what they lack
         _m002_derive(db, row)
 
 
@@ -86,7 +86,7 @@ def _m002_derive(db: sqlite_utils.Database, row: dict) -> None:
     digest = hashlib.sha256(f"{title or ''}\n{text or ''}".encode("utf-8")).hexdigest()
     captured = row.get("captured_at")
     timestamp = "".join(ch for ch in captured if ch.isdigit())[:14] if captured else None
-    db["articles"].update(url, {
+    db.table("articles").update(url, {
         "published_year": int(published[:4]) if published[:4].isdigit() else None,
         "published_month": published[:7] if len(published) >= 7 and published[5:7].isdigit() else None,
         "content_hash": digest,
@@ -99,7 +99,7 @@ def _m002_derive(db: sqlite_utils.Database, row: dict) -> None:
             db.execute(f"insert or ignore into {table} (name) values (?)", [value])
             db.execute(f"insert or ignore into articles_{table} (articles_id, {table}_id) "
                        f"select ?, id from {table} where name = ?", [url, value])
-    db["article_versions"].insert({"url": url, "capture_id": row.get("capture_id"), "captured_at": captured,
+    db.table("article_versions").insert({"url": url, "capture_id": row.get("capture_id"), "captured_at": captured,
                                    "content_hash": digest, "title": title, "text": text})
     rowid = db.execute("select rowid from articles where url = ?", [url]).fetchone()[0]
     db.execute("insert into articles_fts (rowid, title, text) values (?, ?, ?)",
@@ -118,7 +118,7 @@ def _m002_list(value: str | None) -> list[str]:
 def m003_incremental(db: sqlite_utils.Database) -> None:
     """Validators for conditional re-crawls, and when an article was found gone."""
     for name in ("etag", "last_modified"):
-        if name not in db["captures"].columns_dict:
-            db["captures"].add_column(name, str)
-    if "gone_at" not in db["articles"].columns_dict:
-        db["articles"].add_column("gone_at", str)
+        if name not in db.table("captures").columns_dict:
+            db.table("captures").add_column(name, str)
+    if "gone_at" not in db.table("articles").columns_dict:
+        db.table("articles").add_column("gone_at", str)

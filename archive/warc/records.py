@@ -24,9 +24,10 @@ from datetime import datetime, timezone
 from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
@@ -119,8 +120,8 @@ class WarcWriter:
         self.info = info or {}
         self.hostname = hostname or socket.gethostname()
         self.serial = 0
-        self._file = None
-        self._writer = None
+        self._file: BinaryIO | None = None
+        self._writer: WARCWriter | None = None
         self.filename: str | None = None
         self.bytes_written = 0  # over all files of this writer
 
@@ -130,8 +131,8 @@ class WarcWriter:
         self.filename = f"{self.prefix}-{stamp}-{self.serial:05d}-{self.hostname}.warc.gz"
         self.serial += 1
         self._file = open(self.folder / (self.filename + OPEN_SUFFIX), "xb")
-        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
-        self._write(self._writer.create_warcinfo_record(self.filename, self._warcinfo_fields()))
+        writer = self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        self._write(writer.create_warcinfo_record(self.filename, self._warcinfo_fields()))
 
     def _warcinfo_fields(self) -> dict:
         fields = {"software": self.info.get("software", "Arshif"), "hostname": self.hostname,
@@ -144,7 +145,7 @@ class WarcWriter:
 
     def close(self) -> None:
         """Close the current file and drop its ``.open`` suffix."""
-        if self._file is None:
+        if self._file is None or self.filename is None:
             return
         self._file.close()
         os.replace(self.folder / (self.filename + OPEN_SUFFIX), self.folder / self.filename)
@@ -155,9 +156,11 @@ class WarcWriter:
             self.close()
         if self._file is None:
             self._open_next()
+        assert self._writer is not None
         return self._writer
 
-    def _write(self, record) -> RecordRef:
+    def _write(self, record: ArcWarcRecord) -> RecordRef:
+        assert self._file is not None and self._writer is not None and self.filename is not None
         offset = self._file.tell()
         self._writer.write_record(record)
         self._file.flush()

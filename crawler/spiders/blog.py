@@ -77,6 +77,14 @@ class BlogSpider(scrapy.Spider):
         self.extra_domains = [d.strip().lower() for d in allow_domains.split(",") if d.strip()]
         self.allowed_domains = [parts.hostname] + self.extra_domains  # OffsiteMiddleware: redirects too
         self.profile_path = profile
+        # Set from the crawler's settings in from_crawler:
+        self.requisites = True
+        self.asset_hosts: list[str] = []
+        self.profile = Profile()
+        self.obeys_robots = True
+        self.requested: set[str] = set()  # every URL asked for in this crawl
+        self.lastmod: dict[str, datetime] = {}  # article URL → its sitemap lastmod
+        self.known_checked = False
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -96,9 +104,6 @@ class BlogSpider(scrapy.Spider):
         spider.obeys_robots = crawler.settings.getbool("ROBOTSTXT_OBEY")
         crawler.signals.connect(spider._robots_seen, signal=signals.response_received)
         crawler.signals.connect(spider._check_known_articles, signal=signals.spider_idle)
-        spider.requested: set[str] = set()
-        spider.lastmod: dict[str, datetime] = {}
-        spider.known_checked = False
         return spider
 
     # --- incremental re-crawls ------------------------------------------------------------------------

@@ -1,0 +1,85 @@
+"""The architecture, enforced: ``archive/`` is the Scrapy-free library, ``crawler/`` the Scrapy
+project on top of it, and ``archive.store`` the one door to archive.db."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import ROOT, run_arshif
+
+LIBRARY = ROOT / "archive"
+# The command-line entry point sits above both layers: the one module that may reach into crawler/.
+ENTRY_POINT = LIBRARY / "cli.py"
+
+
+def imported_modules(path: Path) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in a file, relative ones resolved."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                found.append((node.lineno, ".".join(base + ([node.module] if node.module else []))))
+            else:
+                found.append((node.lineno, node.module or ""))
+    return found
+
+
+def library_files() -> list[Path]:
+    return sorted(p for p in LIBRARY.rglob("*.py") if p != ENTRY_POINT)
+
+
+def test_the_library_never_imports_the_crawler_or_scrapy():
+    offending = [f"{path.relative_to(ROOT)}:{line} imports {module}"
+                 for path in library_files() for line, module in imported_modules(path)
+                 if module.split(".")[0] in ("crawler", "scrapy", "twisted")]
+    assert len(library_files()) > 20 and offending == []
+
+
+def test_importing_every_library_module_loads_no_scrapy():
+    modules = [".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__") for p in library_files()]
+    code = ("import importlib, sys\n"
+            f"for name in {modules!r}: importlib.import_module(name)\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scrapy', 'twisted', 'crawler'}))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
+
+
+def test_only_the_store_opens_the_archive_database():
+    """No module outside archive/store/ connects to SQLite (the scheduler's own schedules.db aside)."""
+    allowed = {LIBRARY / "schedule.py"} | set((LIBRARY / "store").glob("*.py"))
+    offending = []
+    for path in [*library_files(), ENTRY_POINT, *sorted((ROOT / "crawler").rglob("*.py"))]:
+        if path in allowed:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and ast.unparse(node.func) in ("sqlite3.connect", "sqlite_utils.Database"):
+                offending.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offending == []
+
+
+def test_scrapy_crawl_without_an_output_folder_writes_nothing(tmp_path):
+    """`scrapy crawl blog` needs ARSHIF_OUT: no archive lands silently in the working folder."""
+    (tmp_path / "scrapy.cfg").write_text("[settings]\ndefault = crawler.settings\n")
+    env = {"PYTHONPATH": str(ROOT), "PATH": str(Path(sys.executable).parent)}
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "blog", "-a", "url=http://127.0.0.1:9/"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0
+    assert "ARSHIF_OUT is not set" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scrapy.cfg"]
+
+
+def test_the_archive_folder_is_out_and_o_is_always_a_file():
+    """--out DIR names the archive beside URLs; -o is never a folder."""
+    for command in ("crawl", "show", "demo"):
+        usage = run_arshif(command, "--help").stdout
+        assert "--out DIR" in usage, command
+        assert "-o," not in usage, command
+    for command in ("index", "wacz", "export"):
+        assert "-o, --output" in run_arshif(command, "--help").stdout, command

@@ -1,0 +1,51 @@
+"""`arshif reindex` rebuilds archive.db from the WARC files with each crawl's own settings."""
+
+from __future__ import annotations
+
+import shutil
+
+from archive.demo.server import SiteServer
+from archive.demo.site import CUSTOM_PROFILE
+
+from .conftest import crawl, query, run_arshif
+
+REPLAY = "http://127.0.0.1:8095/mine/{timestamp}/{url}"
+
+
+def articles(out, columns: str = "*") -> list[dict]:
+    return [dict(r) for r in query(out, f"select {columns} from articles order by url")]
+
+
+def test_reindex_uses_the_profile_and_replay_url_each_crawl_recorded(tmp_path):
+    """A crawl with a per-site profile and its own replay URL pattern; the profile file is gone by
+    the time of the rebuild, so only what the crawl recorded can make the rows come out the same."""
+    profile = tmp_path / "custom.toml"
+    profile.write_text(CUSTOM_PROFILE, encoding="utf-8")
+    out = tmp_path / "out"
+    with SiteServer("custom") as server:
+        crawl(server.base_url + "/", out, "--profile", profile, "-s", f"ARSHIF_REPLAY_URL={REPLAY}")
+    profile.unlink()
+    columns = ", ".join(c for c in articles(out)[0] if c != "capture_id")
+    before = articles(out, columns)
+    assert len(before) == 42 and all(r["replay_url"].startswith("http://127.0.0.1:8095/mine/") for r in before)
+
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    proc = run_arshif("reindex", copy)
+    assert ", 42 articles in " in proc.stdout
+    assert articles(copy, columns) == before
+    settings = query(copy, "select settings from crawls")[0]["settings"]
+    assert '"ARSHIF_PROFILE_SELECTORS": {' in settings and REPLAY in settings
+
+
+def test_explicit_options_override_what_the_crawl_recorded(tmp_path):
+    out = tmp_path / "out"
+    with SiteServer("classic") as server:
+        crawl(server.base_url + "/", out)
+    default = articles(out, "url, replay_url")
+    assert all(r["replay_url"].startswith("http://127.0.0.1:8080/arshif/") for r in default)
+    run_arshif("reindex", out, "--replay-url", "http://127.0.0.1:9000/c/{timestamp}/{url}")
+    rebuilt = articles(out, "url, replay_url")
+    assert [r["url"] for r in rebuilt] == [r["url"] for r in default]
+    assert [r["replay_url"] for r in rebuilt] == [r["replay_url"].replace("127.0.0.1:8080/arshif", "127.0.0.1:9000/c")
+                                                  for r in default]
