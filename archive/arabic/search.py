@@ -43,11 +43,6 @@ def query_terms(query: str | None) -> str:
     return " ".join(f'"{s}"' for s in stems if s)
 
 
-def plain_query(query: str | None) -> str:
-    """The query's stems separated by spaces (for Datasette's own escaping of ``_search``)."""
-    return " ".join(stem(w) for w in _WORD.findall(clean(query or "")))
-
-
 def snippet(text: str | None, query: str | None, words: int = 12) -> str:
     """A few words of the original text around the first match, the match marked with ‹ ›."""
     if not text:
