@@ -18,6 +18,7 @@ from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from warcio.recordloader import ArcWarcRecord
 
@@ -139,7 +140,7 @@ class ReindexError(Exception):
     pass
 
 
-def _records(path: Path):
+def _records(path: Path) -> Iterator[ArcWarcRecord]:
     """The file's records; a damaged file stops the rebuild with its name and the offset."""
     offset = 0
     try:
@@ -175,7 +176,7 @@ def _crawl_for(db: ArchiveDB, crawls: dict[str, tuple[int, CrawlSettings]], reco
     return crawls[key]
 
 
-def _fields(record) -> dict[str, list[str]]:
+def _fields(record: ArcWarcRecord) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for line in record.body.decode("utf-8", "replace").splitlines():
         name, sep, value = line.partition(":")
@@ -188,7 +189,7 @@ def _original_body(where: tuple[Path, int] | None) -> bytes | None:
     return read_record(*where).content if where is not None else None
 
 
-def _capture_row(record, path: Path, crawl_id, body: bytes | None) -> dict:
+def _capture_row(record: ArcWarcRecord, path: Path, crawl_id: int | None, body: bytes | None) -> dict:
     headers, http = record.rec_headers, record.http_headers
     warc_date = headers.get_header("WARC-Date")
     status = int(http.get_statuscode()) if http else 304  # only server-not-modified revisits lack HTTP headers

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from typing import Iterable
 
 from .text import fold
 
@@ -72,7 +73,7 @@ _PREFIXES = ["تاريخ النشر", "تاريخ الاضافه", "تاريخ �
              "updated"]
 
 
-def _alternation(words):
+def _alternation(words: Iterable[str]) -> re.Pattern[str]:
     # Longest first, so "كانون الاول" wins over "اب"; whole words only.
     body = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{body})(?!\w)")
@@ -157,7 +158,7 @@ def _prepare(raw: str) -> str:
 
 
 def _tokenize(text: str) -> str:
-    def month_token(m):
+    def month_token(m: re.Match[str]) -> str:
         word = m.group(0)
         if word in _HIJRI_MONTHS:
             return f" h{_HIJRI_MONTHS[word]:02d} "
@@ -182,8 +183,8 @@ def _read_iso(text: str) -> str | None:
     return value.isoformat()
 
 
-def _read_named(tokens: str):
-    found = []
+def _read_named(tokens: str) -> list[tuple[str, str, str, int, str]]:
+    found: list[tuple[str, str, str, int, str]] = []
     for regex, order in _NAMED_PATTERNS:
         for m in regex.finditer(tokens):
             parts = dict(zip(order, m.groups(), strict=True))
@@ -202,8 +203,8 @@ def _read_named(tokens: str):
     return found
 
 
-def _read_numeric(tokens: str):
-    found = []
+def _read_numeric(tokens: str) -> list[tuple[str, str, str, int, str]]:
+    found: list[tuple[str, str, str, int, str]] = []
     for regex, order in _NUMERIC_PATTERNS:
         for m in regex.finditer(tokens):
             values = [g for i, g in enumerate(m.groups()) if i != 1]  # group 2 is the separator

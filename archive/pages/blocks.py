@@ -8,6 +8,7 @@ trees and share these definitions, so what one finds the other removes.
 from __future__ import annotations
 
 from lxml import etree
+from lxml.etree import _Element as Element
 
 from ..arabic.text import fold
 
@@ -44,11 +45,11 @@ _CANDIDATES = "//*[" + " or ".join(f"self::{t}" for t in _TITLE_TAGS) + "][strin
 _REAL_LINK = ".//a[@href and not(starts-with(@href, '#'))]"
 
 
-def _heading_text(el) -> str:
+def _heading_text(el: Element) -> str:
     return fold(" ".join(el.itertext())).strip(" :：-–»«").lower()
 
 
-def _titled_blocks(root, titles) -> list:
+def _titled_blocks(root: Element, titles: tuple[str, ...]) -> list[Element]:
     """Blocks opened by a short heading such as "مقالات ذات صلة": the heading's container."""
     blocks = []
     for el in root.xpath(_CANDIDATES):
@@ -73,7 +74,7 @@ def _titled_blocks(root, titles) -> list:
     return blocks
 
 
-def _text_outside_links(el) -> str:
+def _text_outside_links(el: Element) -> str:
     parts = []
     for node in el.iter():
         if node.tag == "a" or not isinstance(node.tag, str):
@@ -83,15 +84,15 @@ def _text_outside_links(el) -> str:
     return "".join(parts)
 
 
-def _inside_link(node) -> bool:
+def _inside_link(node: Element) -> bool:
     return any(a.tag == "a" for a in node.iterancestors())
 
 
-def related_blocks(root) -> list:
+def related_blocks(root: Element) -> list:
     return root.xpath(RELATED_XPATH) + _titled_blocks(root, RELATED_TITLES)
 
 
-def related_links(root) -> list[str]:
+def related_links(root: Element) -> list[str]:
     """hrefs inside the page's related-articles blocks, in page order, once each."""
     seen, out = set(), []
     for block in related_blocks(root):
@@ -105,7 +106,7 @@ def related_links(root) -> list[str]:
     return out
 
 
-def remove_boilerplate(root) -> None:
+def remove_boilerplate(root: Element) -> None:
     """Drop share, related, comment and navigation blocks from ``root`` in place."""
     doomed = (related_blocks(root) + root.xpath(SHARE_XPATH) + _titled_blocks(root, SHARE_TITLES)
               + root.xpath(COMMENTS_XPATH) + root.xpath(NAVIGATION_XPATH))
@@ -117,7 +118,7 @@ def remove_boilerplate(root) -> None:
             _remove_keep_tail(el)
 
 
-def _remove_keep_tail(el) -> None:
+def _remove_keep_tail(el: Element) -> None:
     parent = el.getparent()
     if el.tail:
         prev = el.getprevious()
@@ -128,7 +129,7 @@ def _remove_keep_tail(el) -> None:
     parent.remove(el)
 
 
-def html_root(html: str):
+def html_root(html: str) -> Element:
     """Parse already-decoded HTML. The encoding is forced: a page's own <meta charset> (say
     windows-1256) no longer describes the text once it has been decoded."""
     parser = etree.HTMLParser(remove_comments=True, encoding="utf-8")

@@ -7,6 +7,8 @@ and how many post containers the page holds. A per-site ``Profile`` overrides th
 
 from __future__ import annotations
 
+from lxml.etree import _Element as Element
+
 from . import jsonld
 from .profile import Profile
 
@@ -20,18 +22,18 @@ POST_CONTAINERS = ("//article | //li[contains(@class,'wp-block-post ')] | "
                    "//*[contains(@class,'post-card')]")
 
 
-def _body_classes(root) -> set[str]:
+def _body_classes(root: Element) -> set[str]:
     return set(" ".join(root.xpath("//body/@class")).split())
 
 
-def post_containers(root) -> list:
+def post_containers(root: Element) -> list:
     """Post containers that are not nested in another one (a post's own <article> inside .post)."""
     found = root.xpath(POST_CONTAINERS)
     ids = set(map(id, found))
     return [el for el in found if not any(id(a) in ids for a in el.iterancestors())]
 
 
-def classify(root, profile: Profile | None = None) -> str:
+def classify(root: Element, profile: Profile | None = None) -> str:
     profile = profile or Profile()
     if profile.matches(root, "article"):
         return "article"

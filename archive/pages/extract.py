@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any, Iterable
 from urllib.parse import urljoin
 
 import trafilatura
 from lxml import etree
+from lxml.etree import _Element as Element
 
 from ..arabic.dates import normalize_date
 from ..arabic.text import tidy
@@ -107,7 +109,11 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
 
 
 # --- dates ------------------------------------------------------------------------------------------
-def _pick_date(machine, root, profile_text, visible_xpaths, base_date):
+DatePick = tuple[str | None, str | None, str | None, str | None]  # iso, raw, source, calendar
+
+
+def _pick_date(machine: list[tuple[str, Any]], root: Element, profile_text: str | None, visible_xpaths: list[str],
+               base_date: str | None) -> DatePick:
     """(iso, raw, source, calendar): machine-readable first, the visible Arabic string as raw."""
     visible_el = None if profile_text else _first_element(root, visible_xpaths)
     visible = profile_text or (tidy(" ".join(visible_el.itertext())) if visible_el is not None else None)
@@ -128,20 +134,20 @@ def _pick_date(machine, root, profile_text, visible_xpaths, base_date):
     return None, None, None, None
 
 
-def _date_fields(name, picked) -> dict:
+def _date_fields(name: str, picked: DatePick) -> dict[str, str | None]:
     iso, raw, source, calendar = picked
     return {name: iso, f"{name}_raw": raw, f"{name}_source": source, f"{name}_calendar": calendar}
 
 
 # --- markup helpers ---------------------------------------------------------------------------------
-def _ld_authors(ld) -> list[str]:
+def _ld_authors(ld: dict[str, Any]) -> list[str]:
     author = ld.get("author")
     items = author if isinstance(author, list) else [author] if author else []
     names = [a.get("name") if isinstance(a, dict) else str(a) for a in items]
     return [n for n in names if isinstance(n, str) and n.strip()]
 
 
-def _meta_tags(root) -> dict:
+def _meta_tags(root: Element) -> dict:
     out: dict = {}
     for el in root.xpath("//meta[@content]"):
         key = (el.get("property") or el.get("name") or "").lower()
@@ -152,7 +158,7 @@ def _meta_tags(root) -> dict:
     return out
 
 
-def _first_element(root, xpaths):
+def _first_element(root: Element, xpaths: list[str]) -> Element | None:
     for xp in xpaths:
         found = root.xpath(xp)
         if found:
@@ -160,12 +166,12 @@ def _first_element(root, xpaths):
     return None
 
 
-def _first_text(root, xpaths) -> str | None:
+def _first_text(root: Element, xpaths: list[str]) -> str | None:
     el = _first_element(root, xpaths)
     return tidy(" ".join(el.itertext())) if el is not None else None
 
 
-def _first_texts(root, xpaths) -> list[str]:
+def _first_texts(root: Element, xpaths: list[str]) -> list[str]:
     for xp in xpaths:
         values = [v for v in (tidy(" ".join(el.itertext())) for el in root.xpath(xp)) if v]
         if values:
@@ -173,13 +179,13 @@ def _first_texts(root, xpaths) -> list[str]:
     return []
 
 
-def _as_text(value) -> str | None:
+def _as_text(value: Any) -> str | None:
     if isinstance(value, list):
         value = value[0] if value else None
     return str(value).strip() if value else None
 
 
-def _as_list(value) -> list[str]:
+def _as_list(value: Any) -> list[str]:
     if not value:
         return []
     if isinstance(value, list):
@@ -187,7 +193,7 @@ def _as_list(value) -> list[str]:
     return [v.strip() for v in str(value).split(",") if v.strip()]
 
 
-def _split(value, sep=";") -> list[str]:
+def _split(value: str | None, sep: str = ";") -> list[str]:
     return [v.strip() for v in (value or "").split(sep) if v.strip()]
 
 
@@ -195,7 +201,7 @@ def _strip_byline(text: str) -> str:
     return _BYLINE_PREFIX.sub("", tidy(text)).strip()
 
 
-def _dedupe(values) -> list:
+def _dedupe(values: Iterable[str]) -> list[str]:
     seen, out = set(), []
     for v in values:
         if v not in seen:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from lxml.etree import _Element as Element
+
 from ..arabic.text import fold
 from .blocks import related_links
 from .classify import post_containers
@@ -34,7 +36,7 @@ FEED_LINKS = ("//link[@rel='alternate'][contains(@type,'rss') or contains(@type,
 
 
 
-def listing_links(root, profile: Profile | None = None) -> list[tuple[str, str]]:
+def listing_links(root: Element, profile: Profile | None = None) -> list[tuple[str, str]]:
     profile = profile or Profile()
     links = [(h, "article") for h in profile.select_hrefs(root, "article_links")]
     if not links:
@@ -46,7 +48,7 @@ def listing_links(root, profile: Profile | None = None) -> list[tuple[str, str]]
     return links + [(h, "pagination") for h in pages]
 
 
-def _pagination_hrefs(root) -> list[str]:
+def _pagination_hrefs(root: Element) -> list[str]:
     hrefs = list(root.xpath(PAGINATION_LINKS))
     for a in root.xpath("//a[@href]"):
         label = fold(" ".join(a.itertext())).strip().lower()
@@ -56,14 +58,14 @@ def _pagination_hrefs(root) -> list[str]:
     return hrefs
 
 
-def article_links(root, profile: Profile | None = None) -> list[tuple[str, str]]:
+def article_links(root: Element, profile: Profile | None = None) -> list[tuple[str, str]]:
     profile = profile or Profile()
     related = profile.select_hrefs(root, "related") or related_links(root)
     return ([(h, "related") for h in related] + [(h, "adjacent") for h in root.xpath(ADJACENT_LINKS)]
             + [(h, "home") for h in root.xpath(HOME_LINKS)])
 
 
-def feed_links(root) -> list[tuple[str, str]]:
+def feed_links(root: Element) -> list[tuple[str, str]]:
     return [(h, "feed") for h in root.xpath(FEED_LINKS)]
 
 
@@ -75,7 +77,7 @@ SRCSET_ATTRS = "//img/@srcset | //img/@data-srcset | //source/@srcset"
 CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""", re.I)
 
 
-def requisite_links(root) -> list[tuple[str, str]]:
+def requisite_links(root: Element) -> list[tuple[str, str]]:
     hrefs = list(root.xpath(REQUISITE_ATTRS))
     for srcset in root.xpath(SRCSET_ATTRS):
         hrefs += [part.strip().split()[0] for part in srcset.split(",") if part.strip()]

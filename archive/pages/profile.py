@@ -19,11 +19,13 @@ the heuristics.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from lxml.cssselect import CSSSelector
+from lxml.etree import _Element as Element
 
 from ..arabic.text import tidy
 
@@ -46,7 +48,7 @@ class Profile:
     selectors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path) -> "Profile":
+    def load(cls, path: str | os.PathLike) -> "Profile":
         try:
             with open(path, "rb") as fh:
                 data = tomllib.load(fh)
@@ -69,26 +71,26 @@ class Profile:
     def from_dict(cls, data: dict | None) -> "Profile":
         return cls(dict(data or {}))
 
-    def matches(self, root, key: str) -> bool:
+    def matches(self, root: Element, key: str) -> bool:
         return bool(key in self.selectors and root.xpath(_to_xpath(self.selectors[key])))
 
-    def select_elements(self, root, key: str) -> list:
+    def select_elements(self, root: Element, key: str) -> list:
         if key not in self.selectors:
             return []
         return [el for el in root.xpath(_to_xpath(self.selectors[key])) if isinstance(el.tag, str)]
 
-    def select_element(self, root, key: str):
+    def select_element(self, root: Element, key: str) -> Element | None:
         found = self.select_elements(root, key)
         return found[0] if found else None
 
-    def select_texts(self, root, key: str) -> list[str]:
+    def select_texts(self, root: Element, key: str) -> list[str]:
         return [t for t in (tidy(" ".join(el.itertext())) for el in self.select_elements(root, key)) if t]
 
-    def select_text(self, root, key: str) -> str | None:
+    def select_text(self, root: Element, key: str) -> str | None:
         texts = self.select_texts(root, key)
         return texts[0] if texts else None
 
-    def select_hrefs(self, root, key: str) -> list[str]:
+    def select_hrefs(self, root: Element, key: str) -> list[str]:
         hrefs: list[str] = []
         for el in self.select_elements(root, key):
             hrefs += [el.get("href")] if el.get("href") else el.xpath(".//a/@href")

@@ -297,7 +297,7 @@ def _whole_gzip_member(data: bytes) -> bool:
     return inflater.eof
 
 
-def read_record(path: str | os.PathLike, offset: int):
+def read_record(path: str | os.PathLike, offset: int) -> ArcWarcRecord:
     """The record at ``offset`` of a WARC file (content read into memory, for small lookups)."""
     with open(path, "rb") as fh:
         fh.seek(offset)
@@ -307,7 +307,7 @@ def read_record(path: str | os.PathLike, offset: int):
     raise ValueError(f"no WARC record at offset {offset} of {path}")
 
 
-def iter_records(path: str | os.PathLike) -> Iterator:
+def iter_records(path: str | os.PathLike) -> Iterator[ArcWarcRecord]:
     """Stream the records of a WARC file, each with its content read and decoded
     (``record.body``, Content-Encoding undone) and its place (``record.offset``, ``record.length``).
     warcio knows a record's offset only once the record has been read, hence the order here."""
