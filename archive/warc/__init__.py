@@ -1,6 +1,8 @@
-"""The WARC files, the archive's source of truth: writing and reading records (``records``), and
-indexing and packaging them as CDXJ and WACZ (``package``)."""
+"""The WARC files, the archive's source of truth: writing and reading records (``records``), the
+content codings their readers undo (``codings``), and indexing and packaging them as CDXJ and WACZ
+(``package``)."""
 
+from . import codings  # noqa: F401 - registers the br and zstd decoders with warcio
 from .package import PackageError, warc_files, write_cdxj, write_wacz
 from .records import (
                       REVISIT_IDENTICAL,

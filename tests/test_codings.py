@@ -1,0 +1,103 @@
+"""Every content coding we accept, we can read back: crawl → WARC (as received) → reindex → show."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import brotli
+import pytest
+from backports import zstd
+
+from .conftest import check_warc_folder, crawl, query, run_arshif
+
+ENCODERS = {"gzip": lambda b: zlib.compress(b, wbits=31), "deflate": zlib.compress, "br": brotli.compress,
+            "zstd": zstd.compress}
+TITLES = {"gzip": "رحلة في مخطوطات تمبكتو", "deflate": "مكتبات القاهرة القديمة",
+          "br": "حضارات الرافدين وما بقي منها", "zstd": "ذاكرة المدن العربية"}
+PARAGRAPH = "هذه فقرة طويلة عن تاريخ المكتبات العربية وما حفظته من مخطوطات نادرة عبر القرون. "
+
+
+def post_html(coding: str) -> str:
+    return (f'<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>{TITLES[coding]}</title></head>'
+            f'<body class="single single-post"><article class="post hentry"><h1 class="entry-title">{TITLES[coding]}</h1>'
+            f'<div class="entry-content"><p>{PARAGRAPH * 6}</p><p>مرمّزة بـ {coding}.</p></div></article></body></html>')
+
+
+HOME = ('<!doctype html><html lang="ar"><head><meta charset="utf-8"></head><body class="home blog">'
+        + "".join(f'<article class="post hentry"><h2 class="entry-title"><a href="/{c}/">{t}</a></h2></article>'
+                  for c, t in TITLES.items()) + "</body></html>")
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Each post answers in its own coding, asked for or not (as misconfigured servers do)."""
+    protocol_version = "HTTP/1.1"
+    seen_accept_encoding: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        Handler.seen_accept_encoding.append(self.headers.get("Accept-Encoding", ""))
+        coding = self.path.strip("/")
+        if self.path == "/":
+            body, headers = HOME.encode(), {}
+        elif coding in ENCODERS:
+            body, headers = ENCODERS[coding](post_html(coding).encode()), {"Content-Encoding": coding}
+        else:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def coded(tmp_path_factory):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out = tmp_path_factory.mktemp("codings")
+    try:
+        crawl(f"http://127.0.0.1:{server.server_address[1]}/", out, "-s", "ROBOTSTXT_OBEY=False",
+              "-s", "ARSHIF_REQUISITES=False")
+    finally:
+        server.shutdown()
+        server.server_close()
+    return out
+
+
+def articles(out):
+    return {r["title"]: r["text"] for r in query(out, "select title, text from articles")}
+
+
+def test_the_crawler_asks_only_for_codings_we_can_read(coded):
+    assert Handler.seen_accept_encoding and all(value == "gzip, deflate, br" for value in Handler.seen_accept_encoding)
+
+
+def test_every_coding_is_archived_as_received_and_extracted(coded):
+    check_warc_folder(coded)
+    codings = {r["url"].rstrip("/").rsplit("/", 1)[-1] for r in query(coded, "select url from captures where status = 200")}
+    assert set(ENCODERS) <= codings
+    texts = articles(coded)
+    assert set(texts) == set(TITLES.values())
+    assert all(PARAGRAPH.strip().split()[0] in text for text in texts.values())
+
+
+def test_reindex_and_show_read_every_coding_back(coded, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(coded, copy)
+    proc = run_arshif("reindex", copy)
+    assert ", 4 articles in " in proc.stdout
+    assert articles(copy) == articles(coded)
+    for coding in ENCODERS:
+        url = next(r["url"] for r in query(coded, "select url from captures") if r["url"].endswith(f"/{coding}/"))
+        shown = run_arshif("show", url, "--out", coded, "--body").stdout
+        assert f"Content-Encoding: {coding}" in shown and f"مرمّزة بـ {coding}." in shown
