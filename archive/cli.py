@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 
+if TYPE_CHECKING:
+    from .schedule import ScheduleStore
+
 
 @contextmanager
-def _as_user_error(*kinds: type[Exception]):
+def _as_user_error(*kinds: type[Exception]) -> Iterator[None]:
     """Errors the user can act on become one ``Error:`` line and exit status 1, never a traceback."""
     try:
         yield
@@ -29,7 +34,7 @@ def _as_user_error(*kinds: type[Exception]):
         raise click.ClickException(str(exc)) from None
 
 
-def _parse_setting(ctx, param, values):
+def _parse_setting(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for item in values:
         name, sep, value = item.partition("=")
@@ -41,7 +46,7 @@ def _parse_setting(ctx, param, values):
 
 @click.group()
 @click.version_option(__version__, prog_name="arshif")
-def cli():
+def cli() -> None:
     """Arshif (أرشيف): archive Arabic blogs into WARC files and a SQLite database."""
 
 
@@ -62,7 +67,8 @@ _out_option = click.option("--out", "out", required=True, type=click.Path(file_o
               "(default: incremental, with conditional requests).")
 @click.option("--no-resume", is_flag=True, help="Keep no frontier on disk (OUT/job) for pause and resume.")
 @click.option("--verbose", "-v", is_flag=True, help="Show Scrapy's own log lines.")
-def crawl(url, out, settings, allow_domain, profile, contact, operator, full, no_resume, verbose):
+def crawl(url: str, out: str, settings: dict[str, str], allow_domain: tuple[str, ...], profile: str | None,
+          contact: str | None, operator: str | None, full: bool, no_resume: bool, verbose: bool) -> None:
     """Crawl the blog at URL into OUT.
 
     \b
@@ -96,7 +102,7 @@ def crawl(url, out, settings, allow_domain, profile, contact, operator, full, no
               help="Port for the demo blog (a free one if taken). The same port each time makes a second "
                    "`arshif demo` an incremental re-crawl of the same URLs.")
 @click.option("--verbose", "-v", is_flag=True)
-def demo(out, theme, port, verbose):
+def demo(out: str, theme: str, port: int, verbose: bool) -> None:
     """Serve the bundled Arabic demo blog on 127.0.0.1 and crawl it into OUT."""
     from crawler.process import crawl as run_crawl
 
@@ -128,7 +134,7 @@ def demo(out, theme, port, verbose):
 @cli.command("parse-date")
 @click.argument("texts", nargs=-1)
 @click.option("--base", metavar="ISO", help="Resolve relative dates (منذ 3 أيام) against this time; default now.")
-def parse_date(texts, base):
+def parse_date(texts: tuple[str, ...], base: str | None) -> None:
     """Normalize Arabic dates: prints ISO<TAB>calendar per input (empty ISO when there is no date).
 
     With no TEXT, reads one text per line from standard input.
@@ -163,7 +169,7 @@ def _out_folder(out: str) -> Path:
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Index file (default OUT/index.cdxj).")
-def index(out, output):
+def index(out: str, output: str | None) -> None:
     """Write a sorted CDXJ index of all WARC files in OUT.
 
     \b
@@ -183,7 +189,7 @@ def index(out, output):
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .wacz file to write.")
 @click.option("--title", help="Title of the package (default: from the start URL).")
-def wacz(out, output, title):
+def wacz(out: str, output: str, title: str | None) -> None:
     """Package OUT as a WACZ file (WARCs, CDXJ index, pages list with Arabic titles).
 
     \b
@@ -206,7 +212,7 @@ def wacz(out, output, title):
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--port", "-p", default=8080, show_default=True, type=click.IntRange(1, 65535))
-def replay(out, port):
+def replay(out: str, port: int) -> None:
     """Replay OUT's WARC files with pywb on 127.0.0.1 (Ctrl-C to stop).
 
     \b
@@ -242,7 +248,7 @@ def replay(out, port):
 @click.option("--replay-url", metavar="PATTERN",
               help="Pattern of articles.replay_url, e.g. http://127.0.0.1:8095/arshif/{timestamp}/{url} "
                    "(default: the one each crawl recorded).")
-def reindex(out, workers, profile, replay_url):
+def reindex(out: str, workers: int | None, profile: str | None, replay_url: str | None) -> None:
     """Rebuild OUT/archive.db from OUT/warc/ alone (the old database is kept as archive.db.bak).
 
     Each crawl's pages are extracted with the settings that crawl recorded (its profile, its
@@ -268,7 +274,7 @@ def reindex(out, workers, profile, replay_url):
 @click.argument("url")
 @_out_option
 @click.option("--body", is_flag=True, help="Also print the archived body (decoded).")
-def show(url, out, body):
+def show(url: str, out: str, body: bool) -> None:
     """Print the archived record of URL, read from its WARC file by offset, and its extracted text.
 
     \b
@@ -286,7 +292,7 @@ def show(url, out, body):
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
-def export(out, fmt, output):
+def export(out: str, fmt: str, output: str | None) -> None:
     """Export the articles as JSON lines or CSV (UTF-8; CSV with a BOM for spreadsheet tools).
 
     \b
@@ -299,7 +305,8 @@ def export(out, fmt, output):
     with _as_user_error(StoreError):
         ArchiveDB.existing(out).close()
     try:
-        stream = open(output, "w", encoding="utf-8", newline="") if output else click.get_text_stream("stdout")
+        stream = (open(output, "w", encoding="utf-8", newline="") if output
+                  else click.get_text_stream("stdout"))  # type: ignore[operator]
         count = export_articles(Path(out), stream, fmt)
         if output:
             stream.close()
@@ -311,7 +318,7 @@ def export(out, fmt, output):
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--port", "-p", default=8001, show_default=True, type=click.IntRange(1, 65535))
-def serve(out, port):
+def serve(out: str, port: int) -> None:
     """Explore OUT/archive.db in Datasette on 127.0.0.1: Arabic search, facets, canned queries.
 
     \b
@@ -327,7 +334,7 @@ def serve(out, port):
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--since", metavar="DATE", help="ISO date or date-time (default: the start of the latest crawl).")
-def changes(out, since):
+def changes(out: str, since: str | None) -> None:
     """List new, changed and removed articles, with a short word diff of changed texts.
 
     \b
@@ -358,11 +365,11 @@ _db_option = click.option("--db", type=click.Path(dir_okay=False),
 
 
 @cli.group()
-def schedule():
+def schedule() -> None:
     """Recurring crawls: add, list, remove, or print them as crontab lines."""
 
 
-def _store(db):
+def _store(db: str | None) -> ScheduleStore:
     from .schedule import ScheduleStore
 
     try:
@@ -378,7 +385,7 @@ def _store(db):
 @click.option("--cron", metavar="EXPR", help='cron expression, e.g. "0 3 * * *"')
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Setting passed to each crawl.")
 @_db_option
-def schedule_add(url, out, every, cron, settings, db):
+def schedule_add(url: str, out: str, every: str | None, cron: str | None, settings: tuple[str, ...], db: str | None) -> None:
     """Crawl URL into OUT on a schedule.
 
     \b
@@ -398,7 +405,7 @@ def schedule_add(url, out, every, cron, settings, db):
 
 @schedule.command("list")
 @_db_option
-def schedule_list(db):
+def schedule_list(db: str | None) -> None:
     """List schedules and their next run."""
     for s in _store(db).all():
         click.echo(f"{s.id}\t{s.url}\t{s.out}\t{s.describe()}\tnext {s.next_run}")
@@ -407,7 +414,7 @@ def schedule_list(db):
 @schedule.command("remove")
 @click.argument("schedule_id", type=int)
 @_db_option
-def schedule_remove(schedule_id, db):
+def schedule_remove(schedule_id: int, db: str | None) -> None:
     """Remove a schedule (its past runs stay recorded)."""
     if not _store(db).remove(schedule_id):
         raise click.ClickException(f"no schedule {schedule_id}")
@@ -416,7 +423,7 @@ def schedule_remove(schedule_id, db):
 
 @schedule.command("cron")
 @_db_option
-def schedule_cron(db):
+def schedule_cron(db: str | None) -> None:
     """Print crontab lines for the schedules, for use with the system's cron instead of `arshif scheduler`."""
     import shutil as _shutil
 
@@ -431,7 +438,7 @@ def schedule_cron(db):
 @_db_option
 @click.option("--poll", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600), help="Seconds between checks.")
 @click.option("--max-runs", type=click.IntRange(1), help="Stop after this many crawls have run (for testing).")
-def scheduler(db, poll, max_runs):
+def scheduler(db: str | None, poll: float, max_runs: int | None) -> None:
     """Run scheduled crawls in the foreground (Ctrl-C to stop; running crawls stop gracefully)."""
     import logging
 
@@ -443,7 +450,7 @@ def scheduler(db, poll, max_runs):
     Scheduler(store, poll=poll).run(max_runs=max_runs)
 
 
-def main():
+def main() -> None:
     cli()
 
 

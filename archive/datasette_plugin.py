@@ -11,12 +11,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from datasette import Response, hookimpl
 from markupsafe import Markup, escape
 
 from .arabic import fold
 from .arabic.search import query_terms, snippet
+
+if TYPE_CHECKING:
+    import sqlite3
 
 ARABIC = re.compile("[\u0600-\u06ff]")
 CSS_PATH = "/-/arshif/arshif.css"
@@ -28,7 +33,7 @@ td .arshif-rtl { min-width: 10em; max-width: 40em; }
 
 
 @hookimpl(trylast=True)
-def prepare_connection(conn):
+def prepare_connection(conn: sqlite3.Connection) -> None:
     conn.create_function("escape_fts", 1, lambda q: query_terms(q) if q else q)
     conn.create_function("arabic_query", 1, lambda q: query_terms(q) if q else '""')
     conn.create_function("arabic_snippet", 2, snippet)
@@ -36,20 +41,20 @@ def prepare_connection(conn):
 
 
 @hookimpl
-def render_cell(value):
+def render_cell(value: Any) -> Markup | None:
     if isinstance(value, str) and ARABIC.search(value):
         return Markup(f'<div dir="rtl" class="arshif-rtl">{escape(value)}</div>')
     return None
 
 
 @hookimpl
-def extra_css_urls():
+def extra_css_urls() -> list[str]:
     return [CSS_PATH]
 
 
 @hookimpl
-def register_routes():
-    async def stylesheet():
+def register_routes() -> list[tuple[str, Callable[..., Any]]]:
+    async def stylesheet() -> Response:
         return Response(CSS, content_type="text/css; charset=utf-8")
 
     return [(r"^/-/arshif/arshif\.css$", stylesheet)]

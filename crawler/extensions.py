@@ -4,22 +4,28 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
 logger = logging.getLogger("arshif")
 
 
 class CrawlProgress:
-    def __init__(self, stats, interval: float):
+    def __init__(self, stats: StatsCollector, interval: float) -> None:
         self.stats, self.interval = stats, interval
         self.started = time.monotonic()
         self.loop: task.LoopingCall | None = None
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> CrawlProgress:
         interval = crawler.settings.getfloat("ARSHIF_PROGRESS_INTERVAL")
         if interval <= 0:
             raise NotConfigured
@@ -28,12 +34,12 @@ class CrawlProgress:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
-    def spider_opened(self, spider):
+    def spider_opened(self, spider: Spider) -> None:
         self.started = time.monotonic()
         self.loop = task.LoopingCall(self.log)
         self.loop.start(self.interval, now=False)
 
-    def log(self):
+    def log(self) -> None:
         logger.info(self.summary())
 
     def summary(self) -> str:
@@ -43,7 +49,7 @@ class CrawlProgress:
                 f"{self.stats.get_value('arshif/failures', 0)} failed, "
                 f"{self.stats.get_value('arshif/warc_bytes', 0) / 1e6:.2f} MB of WARC")
 
-    def spider_closed(self, spider, reason):
+    def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.loop and self.loop.running:
             self.loop.stop()
         logger.info("finished (%s): %s", reason, self.summary())

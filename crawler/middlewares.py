@@ -9,27 +9,34 @@ that other middlewares added. Cached responses (flag "cached") and requests with
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
 
 from .run import ArchiveRun
 
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.statscollectors import StatsCollector
+
 logger = logging.getLogger(__name__)
 
 
 class WarcCaptureMiddleware:
-    def __init__(self, run: ArchiveRun, stats, max_size: int):
+    def __init__(self, run: ArchiveRun, stats: StatsCollector, max_size: int) -> None:
         self.run, self.stats, self.max_size = run, stats, max_size
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
         mw = cls(ArchiveRun.of(crawler), crawler.stats, crawler.settings.getint("ARSHIF_MAX_RESPONSE_SIZE"))
         if mw.max_size > 0:
             crawler.signals.connect(mw.bytes_received, signal=signals.bytes_received)
         return mw
 
-    def bytes_received(self, data, request, spider):
+    def bytes_received(self, data: bytes, request: Request, spider: Spider) -> None:
         """Stop a response at ARSHIF_MAX_RESPONSE_SIZE but keep what arrived: it is archived with
         ``WARC-Truncated: length`` (Scrapy's DOWNLOAD_MAXSIZE would drop it whole)."""
         received = request.meta.get("arshif_received", 0) + len(data)
@@ -37,11 +44,11 @@ class WarcCaptureMiddleware:
         if received > self.max_size:
             raise StopDownload(fail=False)
 
-    def process_request(self, request):
+    def process_request(self, request: Request) -> None:
         request.meta["arshif_received"] = 0  # a retry starts counting again
         return None
 
-    def process_response(self, request, response):
+    def process_response(self, request: Request, response: Response) -> Response:
         if "cached" in response.flags or request.meta.get("dont_archive"):
             return response
         if "download_stopped" in response.flags and request.meta.get("arshif_received", 0) > self.max_size > 0:
@@ -54,7 +61,7 @@ class WarcCaptureMiddleware:
             self.stats.inc_value("arshif/warc_write_errors")
         return response
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: Request, exception: Exception) -> None:
         if isinstance(exception, IgnoreRequest) or request.meta.get("dont_archive"):
             return None
         self.run.failure(request, exception)
@@ -68,15 +75,15 @@ class ScopeMiddleware:
     only, never pages, and a page's redirect to such a host must not be followed either.
     """
 
-    def __init__(self, crawler):
+    def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> ScopeMiddleware:
         return cls(crawler)
 
-    def process_request(self, request):
-        spider = self.crawler.spider
+    def process_request(self, request: Request) -> None:
+        spider: Any = self.crawler.spider
         if not hasattr(spider, "in_scope") or request.url.endswith("/robots.txt"):
             return None
         if spider.in_scope(request.url):
@@ -92,16 +99,16 @@ class ConditionalRequestMiddleware:
     If-Modified-Since from their last capture). Listing pages, sitemaps and feeds are always
     fetched whole: they are how new articles are found. Off with ARSHIF_FULL."""
 
-    def __init__(self, run: ArchiveRun, stats):
+    def __init__(self, run: ArchiveRun, stats: StatsCollector) -> None:
         self.run, self.stats = run, stats
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
         if crawler.settings.getbool("ARSHIF_FULL"):
             raise NotConfigured
         return cls(ArchiveRun.of(crawler), crawler.stats)
 
-    def process_request(self, request):
+    def process_request(self, request: Request) -> None:
         url = request.url
         if url not in self.run.validators or request.headers.get("If-None-Match"):
             return None
@@ -123,14 +130,14 @@ class ArchivedCopyMiddleware:
     page is left unparsed: that is the saving.) Sits below WarcCaptureMiddleware, so the 304
     itself is archived first."""
 
-    def __init__(self, run: ArchiveRun, stats):
+    def __init__(self, run: ArchiveRun, stats: StatsCollector) -> None:
         self.run, self.stats = run, stats
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> ArchivedCopyMiddleware:
         return cls(ArchiveRun.of(crawler), crawler.stats)
 
-    def process_response(self, request, response):
+    def process_response(self, request: Request, response: Response) -> Response:
         if response.status != 304 or self.run.mode != "after-crash":
             return response
         archived = self.run.archived_copy(request.url)

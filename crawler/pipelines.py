@@ -11,48 +11,55 @@ import logging
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 from archive.pages.extract import extract_article
 
 from .items import PageItem
 from .run import ArchiveRun
 
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
 logger = logging.getLogger(__name__)
 
 
 class ExtractPipeline:
-    def __init__(self, workers: int, profile: dict, stats):
+    def __init__(self, workers: int, profile: dict, stats: StatsCollector) -> None:
         self.workers, self.profile, self.stats = workers, profile, stats
         self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
         workers = crawler.settings.getint("ARSHIF_EXTRACT_WORKERS")
         if workers == 0:
             workers = os.cpu_count() or 1
         profile = getattr(crawler.spider, "profile", None)
         return cls(workers, dict(profile.selectors) if profile else {}, crawler.stats)
 
-    def open_spider(self):
+    def open_spider(self) -> None:
         self.stats.set_value("arshif/extract_processes", max(self.workers, 0))
         if self.workers > 0:
             # spawn: forking a process that runs the reactor and holds open files is asking for trouble
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
-    def close_spider(self):
+    def close_spider(self) -> None:
         if self.pool:
             self.pool.shutdown(wait=True)
 
-    async def process_item(self, item):
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem) or item.kind != "article":
             return item
         base = (item.capture or {}).get("warc_date")  # relative dates resolve against the WARC-Date
         try:
             if self.pool:
-                future = self.pool.submit(extract_article, item.html, item.url, base_date=base, profile=self.profile)
+                future = self.pool.submit(extract_article, item.html, item.url,  # type: ignore[arg-type]
+                                          base_date=base, profile=self.profile)
                 item.article = await asyncio.wrap_future(future)
             else:
-                item.article = extract_article(item.html, item.url, base_date=base, profile=self.profile)
+                item.article = extract_article(item.html, item.url,  # type: ignore[arg-type]
+                                               base_date=base, profile=self.profile)
         except Exception as exc:  # a page that breaks the extractor is kept, with the error
             logger.warning("extraction failed for %s: %s", item.url, exc)
             self.stats.inc_value("arshif/extract_errors")
@@ -62,14 +69,14 @@ class ExtractPipeline:
 
 
 class StorePipeline:
-    def __init__(self, run: ArchiveRun, stats, replay_pattern: str):
+    def __init__(self, run: ArchiveRun, stats: StatsCollector, replay_pattern: str) -> None:
         self.run, self.stats, self.replay_pattern = run, stats, replay_pattern
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         return cls(ArchiveRun.of(crawler), crawler.stats, crawler.settings.get("ARSHIF_REPLAY_URL"))
 
-    def process_item(self, item):
+    def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
             return item
         db = self.run.db

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import sys
+from collections.abc import Iterable
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -38,8 +39,8 @@ def project_settings(overrides: dict | None = None) -> Settings:
     return settings
 
 
-def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, allow_domains=(), profile: str | None = None,
-          verbose: bool = False, full: bool = False, resume: bool = True) -> CrawlSummary:
+def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, allow_domains: Iterable[str] = (),
+          profile: str | None = None, verbose: bool = False, full: bool = False, resume: bool = True) -> CrawlSummary:
     """Crawl ``url`` into ``out``. Into a folder that holds earlier crawls the crawl is incremental
     (conditional requests, paging stops at known articles) unless ``full``. With ``resume`` the
     frontier lives in ``out/job`` (Scrapy's JOBDIR): a crawl stopped with Ctrl-C continues where it

@@ -7,6 +7,7 @@ import json
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy import signals
@@ -26,6 +27,13 @@ from archive.warc import (
 
 from .responses import response_from_record
 
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.http.headers import Headers
+    from scrapy.statscollectors import StatsCollector
+
 logger = logging.getLogger(__name__)
 
 # Settings worth recording with each crawl (in the crawls table and every warcinfo record).
@@ -37,7 +45,7 @@ RECORDED_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "DO
 # and `arshif reindex` must extract as the crawl did.
 
 
-def _header_pairs(headers) -> list[tuple[str, str]]:
+def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
     """Every value of every header (repeated Set-Cookie included), as text."""
     return [(name.decode("latin-1"), value.decode("latin-1"))
             for name, values in headers.items() for value in values]
@@ -50,14 +58,14 @@ def _header_pairs(headers) -> list[tuple[str, str]]:
 _MODES = {None: "first", "crashed": "after-crash", "shutdown": "after-pause"}
 
 
-def _header(response, name: bytes) -> str | None:
+def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
 
 
 class ArchiveRun:
     def __init__(self, out: str, start_url: str, recorded: dict, *, dedup: bool = True, full: bool = False,
-                 warc_prefix: str = "ARSHIF", warc_max_size: int = 10**9, stats=None):
+                 warc_prefix: str = "ARSHIF", warc_max_size: int = 10**9, stats: StatsCollector | None = None) -> None:
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
         self.stats, self.dedup = stats, dedup
@@ -86,7 +94,7 @@ class ArchiveRun:
                            final.name, kept, cut)
 
     @classmethod
-    def of(cls, crawler) -> "ArchiveRun":
+    def of(cls, crawler: Crawler) -> "ArchiveRun":
         run = getattr(crawler, "_arshif_run", None)
         if run is None:
             s = crawler.settings
@@ -98,12 +106,12 @@ class ArchiveRun:
             run = cls(s.get("ARSHIF_OUT"), start_url, recorded, dedup=s.getbool("ARSHIF_DEDUP", True),
                       full=s.getbool("ARSHIF_FULL"), warc_prefix=s.get("ARSHIF_WARC_PREFIX"),
                       warc_max_size=s.getint("ARSHIF_WARC_MAX_SIZE"), stats=crawler.stats)
-            crawler._arshif_run = run
+            crawler._arshif_run = run  # type: ignore[attr-defined]
             crawler.signals.connect(run._spider_closed, signal=signals.spider_closed)
         return run
 
     # --- captures -----------------------------------------------------------------------------------
-    def capture(self, request, response) -> dict:
+    def capture(self, request: Request, response: Response) -> dict:
         """Write the exchange to the WARC and its row to ``captures``; return the row."""
         parts = urlsplit(request.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -140,7 +148,7 @@ class ArchiveRun:
             self.stats.set_value("arshif/warc_bytes", self.warc.bytes_written)
         return row
 
-    def _original_of(self, url: str, response, digest: str):
+    def _original_of(self, url: str, response: Response, digest: str) -> tuple[Original | None, str]:
         """The earlier capture this response repeats, if any, and the revisit profile to use."""
         if not self.dedup:
             return None, REVISIT_IDENTICAL
@@ -157,7 +165,7 @@ class ArchiveRun:
             return Original(uri, date, record_id, digest), REVISIT_IDENTICAL
         return None, REVISIT_IDENTICAL
 
-    def archived_copy(self, url: str):
+    def archived_copy(self, url: str) -> Response | None:
         """The last full response archived for ``url``, rebuilt as the Scrapy response it was, or None."""
         last = self.db.last_response(url)
         if last is None:
@@ -168,7 +176,7 @@ class ArchiveRun:
             return None
         return response_from_record(record, record.content, flags=["archived-copy"])
 
-    def failure(self, request, exception) -> dict:
+    def failure(self, request: Request, exception: BaseException) -> dict:
         """A fetch that got no response: recorded with its error, the crawl goes on."""
         row = {"crawl_id": self.crawl_id, "url": request.url, "method": request.method,
                "fetched_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
@@ -187,7 +195,7 @@ class ArchiveRun:
         self.warc.write_metadata(url, capture["warc_record_id"], fields)
 
     # --- end ------------------------------------------------------------------------------------
-    def _spider_closed(self, spider, reason):
+    def _spider_closed(self, spider: Spider, reason: str) -> None:
         self.close(reason)
 
     def close(self, reason: str | None = None) -> None:

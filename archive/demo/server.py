@@ -12,6 +12,7 @@ import hashlib
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
 
 from .site import Resource, make_theme
 
@@ -21,8 +22,9 @@ NOT_FOUND = Resource("<html><body><h1>الصفحة غير موجودة</h1></bod
 class SiteHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ArshifDemo/1.0"
+    server: SiteServer
 
-    def do_GET(self):  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         resource = self.server.site.get(self.path, NOT_FOUND)
         body = resource.body
         etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
@@ -57,7 +59,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format, *args):  # keep the demo's and the tests' output clean
+    def log_message(self, format: str, *args: Any) -> None:  # keep the demo's and the tests' output clean
         pass
 
 
@@ -73,7 +75,7 @@ class SiteServer(ThreadingHTTPServer):
     request_queue_size = 128  # the default 5 overflows under a crawler's concurrency
 
     def __init__(self, theme: str = "classic", *, traps: bool = False, port: int = 0, scale: int = 1,
-                 conditional: bool = True):
+                 conditional: bool = True) -> None:
         super().__init__(("127.0.0.1", port), SiteHandler)
         self.conditional = conditional  # ETag and 304 answers to If-None-Match, as many blogs do
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
@@ -85,11 +87,11 @@ class SiteServer(ThreadingHTTPServer):
         """Serve the theme's current posts: tests add, edit and delete posts between crawls."""
         self.site = self.theme.build()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.shutdown()
         self.server_close()
 

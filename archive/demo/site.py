@@ -219,10 +219,10 @@ class Theme:
         """The publication date as the theme prints it (classic WordPress: "ديسمبر 25, 2025")."""
         return wordpress_date(post.published)
 
-    def listing(self, chunk, number, total) -> str:  # pragma: no cover - themes override
+    def listing(self, chunk: list[Article], number: int, total: int) -> str:  # pragma: no cover - themes override
         raise NotImplementedError
 
-    def article(self, post, newer, older) -> str:  # pragma: no cover - themes override
+    def article(self, post: Article, newer: Article | None, older: Article | None) -> str:  # pragma: no cover - themes override
         raise NotImplementedError
 
 
@@ -247,7 +247,7 @@ class ClassicTheme(Theme):
                 '<nav class="main-navigation"><ul class="menu"><li><a href="/">الرئيسية</a></li>'
                 '<li><a href="/about/">من نحن</a></li></ul></nav></header>')
 
-    def listing(self, chunk, number, total) -> str:
+    def listing(self, chunk: list[Article], number: int, total: int) -> str:
         entries = "".join(
             f'<article class="post type-post status-publish hentry"><header class="entry-header">'
             f'<h2 class="entry-title"><a href="{self.post_path(p)}" rel="bookmark">{escape(p.title)}</a></h2>'
@@ -272,7 +272,7 @@ class ClassicTheme(Theme):
         recent = "".join(f'<li><a href="{self.post_path(p)}">{escape(p.title)}</a></li>' for p in self.posts[:5])
         return f'<aside class="widget-area"><section class="widget widget_recent_entries"><h2>أحدث المقالات</h2><ul>{recent}</ul></section></aside>'
 
-    def article(self, post, newer, older) -> str:
+    def article(self, post: Article, newer: Article | None, older: Article | None) -> str:
         related = "".join(f'<p class="jp-relatedposts-post"><a class="jp-relatedposts-post-a" href="{self.post_path(r)}">'
                           f"{escape(r.title)}</a></p>" for r in related_of(self.posts, post))
         paragraphs = "".join(f"<p>{escape(t)}</p>" for t in post.paragraphs)
@@ -329,7 +329,7 @@ class BlockTheme(Theme):
         return (f'<header class="wp-block-template-part"><p class="wp-block-site-title"><a href="/" rel="home">'
                 f"{BLOG_NAME}</a></p></header>")
 
-    def listing(self, chunk, number, total) -> str:
+    def listing(self, chunk: list[Article], number: int, total: int) -> str:
         items = "".join(
             f'<li class="wp-block-post post type-post"><h2 class="wp-block-post-title"><a href="{self.post_path(p)}">'
             f'{escape(p.title)}</a></h2><div class="wp-block-post-date"><time datetime="{p.published.isoformat()}">'
@@ -344,7 +344,7 @@ class BlockTheme(Theme):
                 + self.header() + f'<main class="wp-block-group"><div class="wp-block-query"><ul class="wp-block-post-template">{items}</ul>'
                 + f'<nav class="wp-block-query-pagination">{paging}</nav></div></main></div></body></html>')
 
-    def article(self, post, newer, older) -> str:
+    def article(self, post: Article, newer: Article | None, older: Article | None) -> str:
         ld = {"@context": "https://schema.org", "@type": "BlogPosting", "headline": post.title,
               "datePublished": f"{post.published.isoformat()}T09:30:00+03:00",
               "author": {"@type": "Person", "name": post.author}}
@@ -408,7 +408,7 @@ class BloggerTheme(Theme):
         day = post.published
         return f"{weekdays[day.weekday()]}، {day.day} {MONTHS_AR[day.month - 1]} {day.year}"
 
-    def listing(self, chunk, number, total) -> str:
+    def listing(self, chunk: list[Article], number: int, total: int) -> str:
         posts = "".join(
             f'<div class="post-outer"><div class="post hentry"><h3 class="post-title entry-title">'
             f'<a href="{self.url(self.post_path(p))}">{escape(p.title)}</a></h3>'
@@ -424,7 +424,7 @@ class BloggerTheme(Theme):
         return (self.head(BLOG_NAME) + '<body class="index-view"><div class="header"><h1><a href="/">' + BLOG_NAME
                 + f'</a></h1></div><div class="blog-posts hfeed">{posts}</div><div class="blog-pager" id="blog-pager">{pager}</div></body></html>')
 
-    def article(self, post, newer, older) -> str:
+    def article(self, post: Article, newer: Article | None, older: Article | None) -> str:
         related = "".join(f'<li><a href="{self.url(self.post_path(r))}">{escape(r.title)}</a></li>' for r in related_of(self.posts, post))
         pager = ""
         if newer:
@@ -467,14 +467,14 @@ class CustomTheme(Theme):
         day = post.published
         return f"{day.day} {MONTHS_AR[day.month - 1]} {day.year}"
 
-    def listing(self, chunk, number, total) -> str:
+    def listing(self, chunk: list[Article], number: int, total: int) -> str:
         teasers = "".join(f'<div class="teaser"><a class="go" href="{self.post_path(p)}">{escape(p.title)}</a>'
                           f"<div>{escape(p.paragraphs[0])}</div></div>" for p in chunk)
         more = f'<a class="more-stories" href="{self.listing_path(number + 1)}">صفحة أخرى</a>' if number < total else ""
         return (self.head(BLOG_NAME) + f'<body><div class="masthead">{BLOG_NAME}</div>'
                 + f'<div class="teasers">{teasers}</div><div class="pager">{more}</div></body></html>')
 
-    def article(self, post, newer, older) -> str:
+    def article(self, post: Article, newer: Article | None, older: Article | None) -> str:
         see_also = "".join(f'<a class="also" href="{self.post_path(r)}">{escape(r.title)}</a>'
                            for r in related_of(self.posts, post))
         paragraphs = "".join(f"<div class='para'>{escape(t)}</div>" for t in post.paragraphs)

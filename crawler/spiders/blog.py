@@ -13,7 +13,9 @@ from __future__ import annotations
 import gzip
 import io
 import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urldefrag, urlsplit
 
 import scrapy
@@ -38,6 +40,11 @@ from archive.pages.profile import Profile
 
 from ..items import PageItem
 from ..run import ArchiveRun
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.settings import BaseSettings
 
 progress_log = logging.getLogger("arshif")
 SITEMAP_PATHS = ("/wp-sitemap.xml", "/sitemap.xml", "/sitemap_index.xml")
@@ -64,7 +71,7 @@ def _bare_host(host: str) -> str:
 class BlogSpider(scrapy.Spider):
     name = "blog"
 
-    def __init__(self, url: str | None = None, allow_domains: str = "", profile: str = "", *args, **kwargs):
+    def __init__(self, url: str | None = None, allow_domains: str = "", profile: str = "", *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not url:
             raise ValueError("the blog spider needs a start URL: -a url=https://…")
@@ -87,7 +94,7 @@ class BlogSpider(scrapy.Spider):
         self.known_checked = False
 
     @classmethod
-    def from_crawler(cls, crawler, *args, **kwargs):
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         if not crawler.settings.get("ARSHIF_OUT"):
             raise ValueError("ARSHIF_OUT is not set: name the output folder, e.g. -s ARSHIF_OUT=example-archive")
         spider = super().from_crawler(crawler, *args, **kwargs)
@@ -123,7 +130,7 @@ class BlogSpider(scrapy.Spider):
             return False
         return self.lastmod[url] < parse_iso(self.known[url])
 
-    def _check_known_articles(self, spider):
+    def _check_known_articles(self, spider: scrapy.Spider) -> None:
         """Once the blog has been walked, check the known articles nothing linked to this time
         (a deleted post answers 404 and is marked gone), unless their sitemap lastmod says unchanged."""
         if self.known_checked or not self.incremental:
@@ -144,10 +151,10 @@ class BlogSpider(scrapy.Spider):
             raise DontCloseSpider
 
     @classmethod
-    def update_settings(cls, settings):
+    def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
         # An honest User-Agent naming Arshif and a contact, unless the user set one.
-        if settings.getpriority("USER_AGENT") <= settings.getpriority("BOT_NAME"):
+        if settings.getpriority("USER_AGENT") <= settings.getpriority("BOT_NAME"):  # type: ignore[operator]
             contact = settings.get("ARSHIF_CONTACT")
             settings.set("USER_AGENT", f"Arshif/{__version__} (archival crawler; +{contact})", priority="spider")
 
@@ -165,7 +172,8 @@ class BlogSpider(scrapy.Spider):
         host = (urlsplit(url).hostname or "").lower()
         return any(host == h or host.endswith("." + h) for h in self.asset_hosts)
 
-    def follow_all(self, response, links, callback):
+    def follow_all(self, response: Response, links: Iterable[tuple[str, str]], callback: Callable[..., Any]
+                   ) -> tuple[list[scrapy.Request], list[tuple[str, str]]]:
         """Resolve, de-fragment and scope links; return (requests, link rows)."""
         requests, rows, seen = [], [], set()
         for href, kind in links:
@@ -184,7 +192,7 @@ class BlogSpider(scrapy.Spider):
         return requests, rows
 
     # --- callbacks ----------------------------------------------------------------------------------
-    async def start(self):
+    async def start(self) -> AsyncIterator[Any]:
         self.requested.add(self.start_url)
         yield scrapy.Request(self.start_url, callback=self.parse_page, errback=self.fetch_failed)
         if not self.obeys_robots:
@@ -192,7 +200,7 @@ class BlogSpider(scrapy.Spider):
         for path in SITEMAP_PATHS:
             yield scrapy.Request(self.root_url + path, callback=self.parse_sitemap, errback=self.fetch_failed)
 
-    def fetch_failed(self, failure):
+    def fetch_failed(self, failure: Any) -> Any:
         """One line per failed fetch; the captures table already holds it (status or error)."""
         if failure.check(HttpError):
             # 304: unchanged since the last capture (archived as a revisit). 404/410 on a known
@@ -206,7 +214,7 @@ class BlogSpider(scrapy.Spider):
             return
         progress_log.warning("could not fetch %s: %s", failure.request.url, failure.getErrorMessage())
 
-    def parse_page(self, response):
+    def parse_page(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, HtmlResponse):
             return
         root = response.selector.root
@@ -234,7 +242,7 @@ class BlogSpider(scrapy.Spider):
             html = page_text(response.body, response.text, response.encoding, response.url)
             yield PageItem(response.url, "article", rows + extra, html=html, capture=capture)
 
-    def parse_requisite(self, response):
+    def parse_requisite(self, response: Response) -> Iterator[Any]:
         """Stylesheets pull in more: @import-ed sheets, fonts and background images."""
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         if "css" not in content_type and not urlsplit(response.url).path.endswith(".css"):
@@ -245,12 +253,12 @@ class BlogSpider(scrapy.Spider):
         requests, _ = self.follow_all(response, links, self.parse_requisite)
         yield from requests
 
-    def _robots_seen(self, response, request, spider):
+    def _robots_seen(self, response: Response, request: scrapy.Request, spider: scrapy.Spider) -> None:
         if urlsplit(response.url).path == "/robots.txt" and request.callback is None and response.status == 200:
             for req in self.parse_robots(response):
                 self.crawler.engine.crawl(req)
 
-    def parse_robots(self, response):
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         if not isinstance(response, TextResponse):
             return
         links = [(line.split(":", 1)[1].strip(), "sitemap") for line in response.text.splitlines()
@@ -258,7 +266,7 @@ class BlogSpider(scrapy.Spider):
         requests, _ = self.follow_all(response, links, self.parse_sitemap)
         yield from requests
 
-    def parse_sitemap(self, response):
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
         body = response.body
         if body[:2] == b"\x1f\x8b":  # a .xml.gz sitemap, not decoded by HttpCompression
             body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(MAX_SITEMAP_BYTES)
@@ -282,7 +290,7 @@ class BlogSpider(scrapy.Spider):
         yield from requests
         yield PageItem(response.url, "sitemap", rows, capture=response.meta.get("arshif_capture"))
 
-    def parse_feed(self, response):
+    def parse_feed(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
             return
         selector = response.selector
