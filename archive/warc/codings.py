@@ -11,8 +11,9 @@ any other is still stored as received, and reading it raises instead of returnin
 
 from __future__ import annotations
 
+import sys
 import zlib
-from typing import Callable
+from typing import Any, Callable
 
 from warcio.bufferedreaders import BufferedReader
 
@@ -33,10 +34,10 @@ class _BrotliDecompressor:
 
 
 def _zstd_decompressor() -> object:
-    try:
-        from compression import zstd  # type: ignore[import-not-found]  # Python 3.14+
-    except ImportError:
-        from backports import zstd  # type: ignore[no-redef]
+    if sys.version_info >= (3, 14):
+        from compression import zstd
+    else:
+        from backports import zstd
     return zstd.ZstdDecompressor()
 
 
@@ -55,8 +56,8 @@ def decode(body: bytes, coding: str) -> bytes:
             return zlib.decompress(body)
         except zlib.error:
             return zlib.decompress(body, wbits=-15)  # raw deflate, as some servers send it
-    decompressor = BufferedReader.DECOMPRESSORS[coding]()
-    return decompressor.decompress(body)  # type: ignore[attr-defined]
+    decompressor: Any = BufferedReader.DECOMPRESSORS[coding]()
+    return decompressor.decompress(body)
 
 
 _register()
