@@ -166,6 +166,21 @@ def _out_folder(out: str) -> Path:
     return path
 
 
+def _whole_folder(out: str) -> Path:
+    """An output folder none of whose WARC files that archive.db refers to is missing."""
+    from .store import ArchiveDB, StoreError
+
+    path = _out_folder(out)
+    if (path / "archive.db").exists():
+        with _as_user_error(StoreError), ArchiveDB.existing(path) as db:
+            referred = db.warc_filenames()
+        missing = sorted(referred - {p.name for p in (path / "warc").glob("*.warc.gz")})
+        if missing:
+            raise click.ClickException(f"{len(missing)} WARC file(s) that archive.db refers to are missing from "
+                                       f"{path / 'warc'}: {', '.join(missing[:3])}{', …' if len(missing) > 3 else ''}")
+    return path
+
+
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Index file (default OUT/index.cdxj).")
@@ -179,7 +194,7 @@ def index(out: str, output: str | None) -> None:
     from .warc import PackageError, write_cdxj
 
     with _as_user_error(PackageError, OSError):
-        dest = write_cdxj(_out_folder(out), output)
+        dest = write_cdxj(_whole_folder(out), output)
     with open(dest, encoding="utf-8") as fh:
         lines = sum(1 for _ in fh)
     click.echo(f"{dest}: {lines} records indexed")
@@ -200,7 +215,7 @@ def wacz(out: str, output: str, title: str | None) -> None:
     from .warc import PackageError, write_wacz
 
     with _as_user_error(PackageError, StoreError, OSError):
-        folder = _out_folder(out)
+        folder = _whole_folder(out)
         with ArchiveDB.existing(folder) as db:
             pages, first = db.article_pages(), db.first_crawl()
         title = title or f"Arshif archive of {first['start_url'] if first else out}"
@@ -248,11 +263,15 @@ def replay(out: str, port: int) -> None:
 @click.option("--replay-url", metavar="PATTERN",
               help="Pattern of articles.replay_url, e.g. http://127.0.0.1:8095/arshif/{timestamp}/{url} "
                    "(default: the one each crawl recorded).")
-def reindex(out: str, workers: int | None, profile: str | None, replay_url: str | None) -> None:
-    """Rebuild OUT/archive.db from OUT/warc/ alone (the old database is kept as archive.db.bak).
+@click.option("--allow-missing", is_flag=True,
+              help="Rebuild even when WARC files are missing or the result holds fewer captures or articles.")
+def reindex(out: str, workers: int | None, profile: str | None, replay_url: str | None, allow_missing: bool) -> None:
+    """Rebuild OUT/archive.db from OUT/warc/ alone (the old database is kept as archive.db.bak.N).
 
     Each crawl's pages are extracted with the settings that crawl recorded (its profile, its
-    replay URL pattern); --profile and --replay-url override them.
+    replay URL pattern); --profile and --replay-url override them. Refused while a crawl writes to
+    OUT, when a WARC file archive.db refers to is missing, or when the result would hold fewer
+    captures or articles than archive.db (unless --allow-missing).
 
     \b
     Example:
@@ -265,9 +284,14 @@ def reindex(out: str, workers: int | None, profile: str | None, replay_url: str 
 
     with _as_user_error(PackageError, ProfileError, ReindexError, OSError):
         selectors = Profile.load(profile).selectors if profile else None
-        summary = run_reindex(_out_folder(out), workers=workers, profile=selectors, replay_pattern=replay_url)
+        summary = run_reindex(_out_folder(out), workers=workers, profile=selectors, replay_pattern=replay_url,
+                              allow_missing=allow_missing)
     click.echo(f"{summary.records} WARC records read, {summary.captures} captures, {summary.articles} articles "
-               f"in {summary.seconds:.1f} s")
+               f"in {summary.seconds:.1f} s" + (f"; the old database is {summary.backup}" if summary.backup else ""))
+    if summary.missing:
+        click.echo(f"rebuilt without {len(summary.missing)} missing WARC file(s): {', '.join(summary.missing)}", err=True)
+    for kind, count in summary.lost.items():
+        click.echo(f"the rebuilt database holds {count} {kind} fewer than the old one", err=True)
 
 
 @cli.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sqlite3
 import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
@@ -23,12 +24,13 @@ from typing import Iterator
 from warcio.recordloader import ArcWarcRecord
 
 from .arabic.dates import parse_iso
+from .crawl import CrawlError, lock_folder
 from .pages.blocks import html_root
 from .pages.charset import decode_html, is_html
 from .pages.classify import classify
 from .pages.extract import extract_article
 from .pages.profile import Profile
-from .store import DEFAULT_REPLAY_URL, ArchiveDB
+from .store import DEFAULT_REPLAY_URL, ArchiveDB, StoreError
 from .warc import iter_records, read_record, warc_files
 
 WINDOW = 64  # extractions in flight: results are stored in record order, as the crawl stored them
@@ -37,9 +39,12 @@ WINDOW = 64  # extractions in flight: results are stored in record order, as the
 @dataclass
 class ReindexSummary:
     records: int
-    captures: int
+    captures: int  # archived captures in the rebuilt database
     articles: int
     seconds: float
+    backup: Path | None = None  # where the old archive.db went
+    missing: list[str] = field(default_factory=list)  # WARC files referred to but absent (--allow-missing)
+    lost: dict[str, int] = field(default_factory=dict)  # how many captures/articles fewer than before
 
 
 def _iso(warc_date: str) -> str:
@@ -61,14 +66,60 @@ class CrawlSettings:
 
 
 def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str | None = None,
-            profile: dict[str, str] | None = None) -> ReindexSummary:
+            profile: dict[str, str] | None = None, allow_missing: bool = False) -> ReindexSummary:
     """Rebuild ``out/archive.db`` from ``out/warc``. Each crawl's articles are extracted with that
     crawl's recorded profile and replay URL pattern; ``replay_pattern`` or ``profile`` override them
-    for every crawl."""
+    for every crawl.
+
+    Nothing archived is lost: the rebuild holds the folder's lock (no crawl writes meanwhile), stops
+    before it starts when a WARC file the database refers to is missing, and never replaces the
+    database with one holding fewer archived captures or articles, unless ``allow_missing``. The old
+    database is kept as a numbered backup (``archive.db.bak.N``), never overwritten."""
     out = Path(out)
-    files = warc_files(out)
-    started = time.monotonic()
-    target = out / "archive.db.reindex"
+    try:
+        lock = lock_folder(out)
+    except CrawlError:
+        raise ReindexError(f"a crawl is writing to {out}: reindex once it has finished; archive.db left as it was") from None
+    try:
+        started = time.monotonic()
+        files = warc_files(out)
+        before = _live_counts(out)
+        missing = sorted(set(before.get("warc_files", ())) - {f.name for f in files})
+        if missing and not allow_missing:
+            raise ReindexError(f"{len(missing)} WARC file(s) that archive.db refers to are missing from {out / 'warc'} "
+                               f"({', '.join(missing[:3])}{', …' if len(missing) > 3 else ''}); archive.db left as it was "
+                               "(--allow-missing rebuilds from what remains)")
+        target = out / "archive.db.reindex"
+        counts = _rebuild(files, target, workers=workers, replay_pattern=replay_pattern, profile=profile)
+        with ArchiveDB(target) as db:
+            after = db.counts()
+        lost = {k: before[k] - after[k] for k in ("captures", "articles") if k in before and after[k] < before[k]}
+        if lost and not allow_missing:
+            raise ReindexError(f"the rebuilt database would hold fewer {' and '.join(lost)} than archive.db "
+                               f"({', '.join(f'{after[k]} < {before[k]}' for k in lost)}); archive.db left as it was, "
+                               f"the rebuild is in {target.name} (--allow-missing replaces it anyway)")
+        backup = _swap_in(out, target)
+    finally:
+        lock.close()
+    return ReindexSummary(counts["records"], after["captures"], after["articles"], time.monotonic() - started,
+                          backup=backup, missing=missing, lost=lost)
+
+
+def _live_counts(out: Path) -> dict:
+    """What the live archive.db holds (archived captures, articles, WARC files referred to); {} if it
+    is absent or too damaged to read."""
+    if not (out / "archive.db").exists():
+        return {}
+    try:
+        with ArchiveDB(out / "archive.db") as db:
+            return {**db.counts(), "warc_files": db.warc_filenames()}
+    except (StoreError, sqlite3.Error):
+        return {}
+
+
+def _rebuild(files: list[Path], target: Path, *, workers: int | None, replay_pattern: str | None,
+             profile: dict[str, str] | None) -> dict[str, int]:
+    """Write a new database at ``target`` from the WARC ``files``; return what was read."""
     for suffix in ("", "-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     db = ArchiveDB(target)
@@ -132,8 +183,7 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     db.close()
-    _swap_in(out, target)
-    return ReindexSummary(counts["records"], counts["captures"], counts["articles"], time.monotonic() - started)
+    return counts
 
 
 class ReindexError(Exception):
@@ -202,12 +252,20 @@ def _capture_row(record: ArcWarcRecord, path: Path, crawl_id: int | None, body: 
             "warc_date": warc_date, "refers_to": headers.get_header("WARC-Refers-To")}
 
 
-def _swap_in(out: Path, target: Path) -> None:
-    live = out / "archive.db"
+def _swap_in(out: Path, target: Path) -> Path | None:
+    """Put the rebuilt database in place; the live one becomes the next numbered backup."""
+    live, backup = out / "archive.db", None
     if live.exists():
-        os.replace(live, out / "archive.db.bak")
+        backup = _next_backup(out)
+        os.replace(live, backup)
     for suffix in ("-wal", "-shm"):
         Path(str(live) + suffix).unlink(missing_ok=True)
     os.replace(target, live)
     for suffix in ("-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
+    return backup
+
+
+def _next_backup(out: Path) -> Path:
+    numbers = [int(p.name.rsplit(".", 1)[1]) for p in out.glob("archive.db.bak.*") if p.name.rsplit(".", 1)[1].isdigit()]
+    return out / f"archive.db.bak.{max(numbers, default=0) + 1}"

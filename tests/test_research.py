@@ -189,7 +189,7 @@ def test_reindex_rebuilds_the_same_articles(archive, tmp_path):
     assert ", 42 articles in " in proc.stdout
     after = [dict(r) for r in query(copy, f"select {', '.join(columns)} from articles order by url")]
     assert len(after) == 42 and after == before
-    assert (copy / "archive.db.bak").exists()
+    assert (copy / "archive.db.bak.1").exists()
     assert query(copy, "select count(*) n from links")[0]["n"] == query(out, "select count(*) n from links")[0]["n"]
 
 

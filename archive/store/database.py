@@ -262,6 +262,16 @@ class ArchiveDB:
     def gone_articles(self) -> list[dict[str, Any]]:
         return self._rows("select url, title, gone_at from articles where status = 'gone'")
 
+    def counts(self) -> dict[str, int]:
+        """Archived captures (those with a WARC record) and articles: what a rebuild must keep."""
+        captures = self.db.execute("select count(*) from captures where warc_filename is not null").fetchone()[0]
+        return {"captures": captures, "articles": self.db.execute("select count(*) from articles").fetchone()[0]}
+
+    def warc_filenames(self) -> set[str]:
+        """The WARC files the captures point into."""
+        return {name for (name,) in self.db.execute("select distinct warc_filename from captures "
+                                                      "where warc_filename is not null")}
+
     # --- links --------------------------------------------------------------------------------------
     def upsert_links(self, from_url: str, links: list[tuple[str, str]], crawl_id: int | None = None) -> None:
         if links:

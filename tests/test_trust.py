@@ -1,0 +1,89 @@
+"""No command loses archived data: a missing WARC file, a crawl writing meanwhile, or a rebuild that
+would shrink the database each stop the command with one line, and archive.db stays as it was."""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+
+import pytest
+
+from archive.demo.server import SiteServer
+
+from .conftest import crawl, query, run_arshif
+
+
+@pytest.fixture(scope="module")
+def two_crawls(tmp_path_factory):
+    """A folder with two crawls, so two WARC files (each crawl writes its own)."""
+    out = tmp_path_factory.mktemp("trust")
+    with SiteServer("classic") as server:
+        crawl(server.base_url + "/", out)
+        server.theme.posts[0].paragraphs.append("فقرة أضيفت بعد النشر الأول.")  # a changed article
+        server.rebuild()
+        crawl(server.base_url + "/", out)
+    assert len(list((out / "warc").glob("*.warc.gz"))) == 2
+    return out
+
+
+@pytest.fixture
+def folder(two_crawls, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(two_crawls, copy)
+    return copy
+
+
+def one_line_error(proc) -> str:
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in proc.stderr, proc.stderr
+    return lines[0]
+
+
+def snapshot(out) -> tuple:
+    return (query(out, "select count(*) n from captures")[0]["n"],
+            [tuple(r) for r in query(out, "select url, title, text from articles order by url")])
+
+
+def test_a_missing_warc_stops_reindex_index_and_wacz(folder, tmp_path):
+    before = snapshot(folder)
+    first = sorted((folder / "warc").glob("*.warc.gz"))[0]
+    first.unlink()
+    for args in (["reindex", folder], ["index", folder], ["wacz", folder, "-o", tmp_path / "x.wacz"]):
+        line = one_line_error(run_arshif(*args, check=False))
+        assert first.name in line and "missing" in line, line
+    assert snapshot(folder) == before and not list(folder.glob("archive.db.bak*"))
+    assert not (tmp_path / "x.wacz").exists()
+
+
+def test_allow_missing_rebuilds_what_remains_and_says_what_was_lost(folder):
+    articles_before = len(snapshot(folder)[1])
+    sorted((folder / "warc").glob("*.warc.gz"))[0].unlink()
+    proc = run_arshif("reindex", folder, "--allow-missing")
+    assert "rebuilt without 1 missing WARC file(s)" in proc.stderr and "fewer than the old one" in proc.stderr
+    assert (folder / "archive.db.bak.1").exists()
+    assert len(snapshot(folder)[1]) < articles_before
+    # backups are numbered: a second rebuild never overwrites the first one's
+    backup = (folder / "archive.db.bak.1").read_bytes()
+    run_arshif("reindex", folder, "--allow-missing")
+    assert (folder / "archive.db.bak.1").read_bytes() == backup and (folder / "archive.db.bak.2").exists()
+
+
+def test_reindex_is_refused_while_a_crawl_writes(folder):
+    before = snapshot(folder)
+    with open(folder / ".crawl.lock", "w") as lock:  # what a running crawl holds
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        line = one_line_error(run_arshif("reindex", folder, check=False))
+    assert "a crawl is writing" in line
+    assert snapshot(folder) == before and not list(folder.glob("archive.db.bak*"))
+
+
+def test_a_rebuild_that_would_lose_articles_is_refused(folder, tmp_path):
+    """A profile that matches nothing here makes every page 'other': the rebuild would hold no
+    articles, so it does not replace the database."""
+    profile = tmp_path / "wrong.toml"
+    profile.write_text('article = "div.nothing-like-this"\nlisting = "body"\n', encoding="utf-8")
+    before = snapshot(folder)
+    line = one_line_error(run_arshif("reindex", folder, "--profile", profile, check=False))
+    assert "fewer articles" in line and "archive.db left as it was" in line
+    assert snapshot(folder) == before
