@@ -79,12 +79,13 @@ def crawl(url: str, out: str, settings: dict[str, str], allow_domain: tuple[str,
     from crawler.process import crawl as run_crawl
 
     from .crawl import CrawlError
+    from .store import StoreError
 
     if contact:
         settings["ARSHIF_CONTACT"] = contact
     if operator:
         settings["ARSHIF_OPERATOR"] = operator
-    with _as_user_error(CrawlError):
+    with _as_user_error(CrawlError, StoreError):
         summary = run_crawl(url, out, settings=settings, allow_domains=allow_domain, profile=profile, verbose=verbose,
                             full=full, resume=not no_resume)
     for line in summary.lines():
@@ -108,6 +109,7 @@ def demo(out: str, theme: str, port: int, verbose: bool) -> None:
 
     from .crawl import CrawlError
     from .demo.server import SiteServer
+    from .store import StoreError
 
     try:
         server = SiteServer(theme, port=port)
@@ -117,7 +119,7 @@ def demo(out: str, theme: str, port: int, verbose: bool) -> None:
         click.echo(f"Serving the demo blog ({theme} theme) at {server.base_url}/")
         # A local server needs no throttling; on the real web keep the polite defaults.
         local = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
-        with _as_user_error(CrawlError):
+        with _as_user_error(CrawlError, StoreError):
             summary = run_crawl(server.base_url + "/", out, settings=local, verbose=verbose)
     for line in summary.lines():
         click.echo(line)

@@ -87,3 +87,17 @@ def test_a_rebuild_that_would_lose_articles_is_refused(folder, tmp_path):
     line = one_line_error(run_arshif("reindex", folder, "--profile", profile, check=False))
     assert "fewer articles" in line and "archive.db left as it was" in line
     assert snapshot(folder) == before
+
+
+@pytest.mark.parametrize("args", [["show", "{url}", "--out", "{out}"], ["export", "{out}"], ["changes", "{out}"],
+                                  ["wacz", "{out}", "-o", "{out}/x.wacz"], ["index", "{out}"], ["serve", "{out}"],
+                                  ["crawl", "{url}", "--out", "{out}"], ["replay", "{out}"]])
+def test_a_damaged_database_is_one_line_that_names_reindex(two_crawls, tmp_path, args):
+    folder = tmp_path / "damaged"
+    shutil.copytree(two_crawls, folder)
+    url = query(folder, "select url from articles limit 1")[0]["url"]
+    (folder / "archive.db").write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        (folder / f"archive.db{suffix}").unlink(missing_ok=True)
+    line = one_line_error(run_arshif(*[a.format(url=url, out=folder) for a in args], check=False))
+    assert "is damaged" in line and f"arshif reindex {folder}" in line, line

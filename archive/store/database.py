@@ -116,7 +116,8 @@ class ArchiveDB:
             self.db.execute("PRAGMA synchronous=NORMAL")
             migrations.apply(self.db)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read {self.path}: {exc}; `arshif reindex` rebuilds it from the WARC files") from None
+            raise StoreError(f"{self.path} is damaged ({exc}): `arshif reindex {self.path.parent}` rebuilds it "
+                             "from the WARC files") from None
 
     @classmethod
     def existing(cls, out: str | Path) -> "ArchiveDB":
