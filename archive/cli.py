@@ -22,6 +22,7 @@ import click
 from . import __version__
 
 if TYPE_CHECKING:
+    from .crawl import CrawlSummary
     from .schedule import ScheduleStore
 
 
@@ -88,10 +89,25 @@ def crawl(url: str, out: str, settings: dict[str, str], allow_domain: tuple[str,
     with _as_user_error(CrawlError, StoreError):
         summary = run_crawl(url, out, settings=settings, allow_domains=allow_domain, profile=profile, verbose=verbose,
                             full=full, resume=not no_resume)
+    _print_summary(summary)
+    _fail_unless_understood(summary, url)
+
+
+def _print_summary(summary: CrawlSummary) -> None:
     for line in summary.lines():
         click.echo(line)
+    for line in summary.health_lines():
+        click.echo(f"warning: {line}", err=True)
+
+
+def _fail_unless_understood(summary: CrawlSummary, url: str) -> None:
+    """A crawl that fetched nothing, or captured the blog's posts without understanding them, is
+    not a success."""
     if summary.responses == 0:
         raise click.ClickException(f"nothing could be fetched from {url} (see the captures table for the errors)")
+    if not summary.understood:
+        raise click.ClickException(f"{summary.health['unstored_posts']} of the blog's posts were archived in the WARC "
+                                   "files but not understood as articles (see the warning above)")
 
 
 @cli.command()
@@ -121,8 +137,7 @@ def demo(out: str, theme: str, port: int, verbose: bool) -> None:
         local = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
         with _as_user_error(CrawlError, StoreError):
             summary = run_crawl(server.base_url + "/", out, settings=local, verbose=verbose)
-    for line in summary.lines():
-        click.echo(line)
+    _print_summary(summary)
     out_path = Path(out)
     click.echo(f"\nOutput in {out_path.resolve()}/ : archive.db and warc/")
     click.echo("Next steps:")
@@ -131,6 +146,7 @@ def demo(out: str, theme: str, port: int, verbose: bool) -> None:
     click.echo(f"  package it for ReplayWeb.page:   .venv/bin/arshif wacz {out_path} -o demo.wacz")
     click.echo(f"  check the WARC files:            .venv/bin/warcio check {out_path / 'warc'}/*.warc.gz")
     click.echo("  crawl again (incremental):       make demo")
+    _fail_unless_understood(summary, server.base_url + "/")
 
 
 @cli.command("parse-date")

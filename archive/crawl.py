@@ -8,7 +8,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
@@ -32,6 +32,27 @@ class CrawlSummary:
     seconds: float
     responses: int = 0  # responses received, cached ones included
     revisits: int = 0  # captures that repeat an earlier one (unchanged payload or 304)
+    health: dict[str, int] = field(default_factory=dict)  # ArchiveDB.health of this crawl
+
+    @property
+    def understood(self) -> bool:
+        """False when most of the posts the crawl was pointed at were captured but not stored as
+        articles: the WARC holds the blog, the database does not."""
+        unstored = self.health.get("unstored_posts", 0)
+        return unstored == 0 or unstored < self.health.get("stored", 0)
+
+    def health_lines(self) -> list[str]:
+        """One plain line per problem, each with the next step."""
+        h, lines = self.health, []
+        if h.get("unstored_posts"):
+            lines.append(f"{h['unstored_posts']} pages linked as posts (listing permalinks, feed items, related links) "
+                         "were captured but not stored as articles: the theme was not understood; write a profile "
+                         "(README, Per-site profiles) and run `arshif reindex OUT --profile FILE`")
+        for key, what in (("no_date", "a date"), ("no_author", "an author"), ("no_text", "any text")):
+            if h.get(key):
+                lines.append(f"{h[key]} of {h.get('stored', 0)} articles stored without {what} "
+                             "(see the articles table; a profile can name where it is)")
+        return lines
 
     @property
     def pages_per_second(self) -> float:
@@ -40,7 +61,9 @@ class CrawlSummary:
     def lines(self) -> list[str]:
         return [f"pages captured : {self.pages}" + (f" ({self.revisits} unchanged since an earlier capture)"
                                                     if self.revisits else ""),
-                f"articles       : {self.articles}",
+                f"articles       : {self.articles}" + (f" ({self.health['archive_articles']} in the archive)"
+                                                         if self.health.get("archive_articles", self.articles)
+                                                         != self.articles else ""),
                 f"failed fetches : {self.failures}",
                 f"WARC bytes     : {self.warc_bytes:,}",
                 f"time           : {self.seconds:.1f} s ({self.pages_per_second:.1f} pages/s)"]
@@ -100,4 +123,5 @@ def summary(out: str | Path, crawl_id: int | None = None) -> CrawlSummary:
                         stats.get("arshif/articles", 0),
                         stats.get("arshif/failures", 0), stats.get("arshif/warc_bytes", 0),
                         float(stats.get("elapsed_time_seconds", 0.0)), stats.get("response_received_count", 0),
-                        stats.get("arshif/revisits", 0))
+                        stats.get("arshif/revisits", 0),
+                        {k.removeprefix("arshif/health/"): v for k, v in stats.items() if k.startswith("arshif/health/")})

@@ -205,5 +205,6 @@ class ArchiveRun:
         self.warc.close()
         stats = dict(self.stats.get_stats()) if self.stats else {}
         stats["arshif/warc_bytes"] = self.warc.bytes_written
+        stats.update({f"arshif/health/{name}": value for name, value in self.db.health(self.crawl_id).items()})
         self.db.finish_crawl(self.crawl_id, json.loads(json.dumps(stats, default=str)), reason)
         self.db.close()

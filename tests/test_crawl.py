@@ -15,7 +15,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.demo.site import related_of
 from archive.warc import read_record
 
-from .conftest import ROOT, check_warcs, crawl, query
+from .conftest import FAST, ROOT, check_warcs, crawl, query, run_arshif
 
 BOILERPLATE = ["مقالات ذات صلة", "اقرأ أيضا", "مواضيع ذات صلة", "شارك:", "شارك المقال", "أضف تعليقاً",
                "اترك تعليقاً", "إرسال تعليق", "أحدث المقالات", "رسالة أقدم", "التالي"]
@@ -259,10 +259,14 @@ def test_custom_theme_needs_a_profile_and_works_with_one(tmp_path):
     profile = tmp_path / "custom.toml"
     profile.write_text(CUSTOM_PROFILE, encoding="utf-8")
     with SiteServer("custom") as server:
-        crawl(server.base_url + "/", tmp_path / "plain")
+        plain = run_arshif("crawl", server.base_url + "/", "--out", tmp_path / "plain", *FAST, check=False)
         crawl(server.base_url + "/", tmp_path / "profiled", "--profile", profile)
         expected = server.theme.article_urls()
     assert query(tmp_path / "plain", "select count(*) n from articles")[0]["n"] == 0
+    # ... and the crawl says so: the feed's posts were captured, not understood; not a success
+    assert plain.returncode == 1
+    assert "10 pages linked as posts" in plain.stderr and "write a profile" in plain.stderr
+    assert plain.stderr.strip().splitlines()[-1].startswith("Error: 10 of the blog's posts were archived")
     rows = {r["url"]: r for r in query(tmp_path / "profiled", "select * from articles")}
     assert set(rows) == set(expected)
     for url, post in expected.items():
@@ -315,3 +319,13 @@ def test_extraction_runs_in_worker_processes_unless_told_otherwise(crawled, tmp_
     stats = json.loads(query(tmp_path, "select stats from crawls")[0]["stats"])
     assert stats["arshif/extract_processes"] == 0  # -1: in the crawl process itself
     assert query(tmp_path, "select count(*) n from articles where text != ''")[0]["n"] == 42
+
+
+def test_the_crawl_records_its_health(crawled):
+    """Every post the blog pointed at was understood: nothing unstored, every article dated,
+    signed and with text; the figures are kept with the crawl."""
+    out, _, proc = crawled
+    stats = json.loads(query(out, "select stats from crawls order by id desc limit 1")[0]["stats"])
+    assert stats["arshif/health/unstored_posts"] == 0 and stats["arshif/health/stored"] == 45
+    assert stats["arshif/health/no_date"] == stats["arshif/health/no_author"] == stats["arshif/health/no_text"] == 0
+    assert "warning" not in proc.stderr

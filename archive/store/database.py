@@ -263,6 +263,23 @@ class ArchiveDB:
     def gone_articles(self) -> list[dict[str, Any]]:
         return self._rows("select url, title, gone_at from articles where status = 'gone'")
 
+    def health(self, crawl_id: int) -> dict[str, int]:
+        """How well a crawl understood the blog: posts it was pointed at (teaser permalinks on
+        listings, feed items, related links) and fetched as HTML but did not store as articles, and
+        the articles it stored without a date, an author or any text."""
+        unstored = self.db.execute(
+            "select count(distinct l.to_url) from links l join captures c on c.url = l.to_url and c.crawl_id = ? "
+            "and c.status = 200 and c.content_type like 'text/html%' where l.crawl_id = ? "
+            "and l.kind in ('article', 'feed', 'related') and l.to_url not in (select url from articles)",
+            [crawl_id, crawl_id]).fetchone()[0]
+        stored, no_date, no_author, no_text = self.db.execute(
+            "select count(*), coalesce(sum(a.published is null), 0), coalesce(sum(coalesce(a.author, '') = ''), 0), "
+            "coalesce(sum(coalesce(a.word_count, 0) = 0), 0) from articles a join captures c on c.id = a.capture_id "
+            "where c.crawl_id = ?", [crawl_id]).fetchone()
+        total = self.db.execute("select count(*) from articles").fetchone()[0]
+        return {"unstored_posts": unstored, "stored": stored, "no_date": no_date, "no_author": no_author,
+                "no_text": no_text, "archive_articles": total}
+
     def counts(self) -> dict[str, int]:
         """Archived captures (those with a WARC record) and articles: what a rebuild must keep."""
         captures = self.db.execute("select count(*) from captures where warc_filename is not null").fetchone()[0]
