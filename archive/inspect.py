@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from warcio.recordloader import ArcWarcRecord
 
+from .pages.urls import url_forms
 from .store import ArchiveDB
 from .warc import read_record
 
@@ -24,7 +25,12 @@ class ShowError(Exception):
 def show_capture(out: Path, url: str, *, with_body: bool = False) -> str:
     with ArchiveDB.existing(out) as db:
         # A revisit holds headers only: show the record it refers to as well, where the body is.
-        chain = db.capture_chain(url)
+        chain = []
+        for form in url_forms(url):  # as pasted: Arabic (IRI) form, lower-case %xx, no trailing slash …
+            chain = db.capture_chain(form)
+            if chain:
+                url = form
+                break
         if not chain:
             raise ShowError(f"{url} is not in this archive")
         article = db.article(url)

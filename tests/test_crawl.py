@@ -329,3 +329,28 @@ def test_the_crawl_records_its_health(crawled):
     assert stats["arshif/health/unstored_posts"] == 0 and stats["arshif/health/stored"] == 45
     assert stats["arshif/health/no_date"] == stats["arshif/health/no_author"] == stats["arshif/health/no_text"] == 0
     assert "warning" not in proc.stderr
+
+
+def test_tracking_and_reply_parameters_make_no_second_copy(crawled):
+    """Links with ?utm_…, ?replytocom=… lead to the article already archived: never fetched again."""
+    out, _, _ = crawled
+    urls = [r["url"] for r in query(out, "select url from captures")]
+    assert not [u for u in urls if "utm_" in u or "replytocom" in u]
+    assert sum(u.endswith("/streamed/chunked/") for u in urls) == 1
+
+
+def test_show_finds_an_article_under_other_forms_of_its_url(crawled):
+    out, _, _ = crawled
+    url = query(out, "select url from articles where url like '%article-01%'")[0]["url"]
+    for form in (url.rstrip("/"), url + "?utm_source=newsletter", url + "#comments"):
+        shown = run_arshif("show", form, "--out", out).stdout
+        assert f"WARC-Target-URI: {url}" in shown and "# article: " in shown, form
+
+
+def test_url_forms_cover_iri_and_escapes():
+    from archive.pages.urls import url_forms, without_tracking
+
+    iri = "https://blog.example/2025/12/ما-بعد-تدمر/"
+    uri = "https://blog.example/2025/12/%D9%85%D8%A7-%D8%A8%D8%B9%D8%AF-%D8%AA%D8%AF%D9%85%D8%B1/"
+    assert uri in url_forms(iri) and iri in url_forms(uri) and uri in url_forms(uri.replace("%D8", "%d8"))
+    assert without_tracking("https://b.example/p/?id=3&utm_source=x&fbclid=y#top") == "https://b.example/p/?id=3"

@@ -25,7 +25,8 @@ class SiteHandler(BaseHTTPRequestHandler):
     server: SiteServer
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        resource = self.server.site.get(self.path, NOT_FOUND)
+        # Like a real blog, a page answers whatever parameters a link adds (?utm_source=…).
+        resource = self.server.site.get(self.path) or self.server.site.get(self.path.split("?")[0], NOT_FOUND)
         body = resource.body
         etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
         if resource.status == 200 and self.server.conditional:

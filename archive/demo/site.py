@@ -194,7 +194,10 @@ class Theme:
                 '<li><a href="/missing/page/">مفقود</a></li>'
                 '<li><a href="/legacy/windows-1256/">ترميز قديم</a></li><li><a href="/streamed/chunked/">مجزأ</a></li>'
                 '<li><a href="/wp-content/uploads/archive-scan.pdf">نسخة ممسوحة</a></li>'
-                '<li><a href="/legacy/mislabelled/">ترميز معلن خطأ</a></li>')
+                '<li><a href="/legacy/mislabelled/">ترميز معلن خطأ</a></li>'
+                # the same articles again with tracking and comment-reply parameters: one row each
+                '<li><a href="/streamed/chunked/?utm_source=facebook&amp;utm_medium=social">مجزأ</a></li>'
+                '<li><a href="/legacy/windows-1256/?replytocom=12#respond">رد</a></li>')
 
     def article_urls(self) -> dict[str, Article]:
         """{absolute URL: Article} of every article page the site serves: the tests' truth."""

@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -37,6 +37,7 @@ from archive.pages.links import (
     requisite_links,
 )
 from archive.pages.profile import Profile
+from archive.pages.urls import without_tracking
 
 from ..items import PageItem
 from ..run import ArchiveRun
@@ -179,7 +180,7 @@ class BlogSpider(scrapy.Spider):
         for href, kind in links:
             if not href or href.startswith(("mailto:", "javascript:", "tel:", "#")):
                 continue
-            url = urldefrag(response.urljoin(href.strip()))[0]
+            url = without_tracking(response.urljoin(href.strip()))
             in_scope = self.in_scope(url) or (kind == "requisite" and self.is_asset_host(url))
             if (url, kind) in seen or not in_scope or url == response.url and kind != "sitemap":
                 continue
@@ -228,7 +229,7 @@ class BlogSpider(scrapy.Spider):
             extra = extra + assets
         if kind == "listing":
             links = listing_links(root, self.profile)
-            articles = [urldefrag(response.urljoin(h))[0] for h, k in links if k == "article"]
+            articles = [without_tracking(response.urljoin(h)) for h, k in links if k == "article"]
             if self.incremental and articles and all(a in self.known for a in articles):
                 # Incremental: a listing page with nothing new; the pages after it are older still.
                 links = [(h, k) for h, k in links if k != "pagination"]

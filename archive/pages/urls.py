@@ -1,0 +1,50 @@
+"""URL forms: one article, one URL.
+
+Links carry tracking parameters (``?utm_source=…``, ``fbclid``), WordPress adds ``?replytocom=`` to
+every comment's reply link, and users paste URLs in their Arabic (IRI) form or with lower-case
+``%d8``. ``without_tracking`` is the form the crawler requests and stores; ``url_forms`` lists the
+forms under which a pasted URL may have been stored.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import safe_url_string
+
+# Query parameters that never change what a page shows: campaign tracking, click ids, comment-reply
+# links, AMP switches.
+TRACKING_PARAMS = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|igshid|twclid|mc_cid|mc_eid|"
+                             r"_ga|_gl|ref|ref_src|replytocom|amp)$", re.I)
+
+
+def without_tracking(url: str) -> str:
+    """``url`` without its fragment and its tracking parameters, the others kept in order."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return urlunsplit(parts._replace(fragment=""))
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
+    query = urlencode(kept, safe="/:@!$'()*,;") if len(kept) != len(parse_qsl(parts.query, keep_blank_values=True)) \
+        else parts.query
+    return urlunsplit(parts._replace(query=query, fragment=""))
+
+
+def url_forms(url: str) -> list[str]:
+    """The forms a URL given by a user may have been archived under, most likely first: as given,
+    percent-encoded (URI) with upper-case escapes as the crawler stores it, decoded (IRI), without
+    tracking parameters, with and without a trailing slash."""
+    url = url.strip()
+    base = [url, safe_url_string(url), _upper_escapes(url), unquote(url)]
+    base += [without_tracking(u) for u in base]
+    forms = []
+    for form in base:
+        path = urlsplit(form).path
+        toggled = form.replace(path, path[:-1], 1) if path.endswith("/") and path != "/" else \
+            urlunsplit(urlsplit(form)._replace(path=path + "/")) if path and not urlsplit(form).query else form
+        forms += [form, toggled]
+    return list(dict.fromkeys(f for f in forms if f))
+
+
+def _upper_escapes(url: str) -> str:
+    return re.sub(r"%[0-9a-fA-F]{2}", lambda m: m.group(0).upper(), url)
