@@ -121,3 +121,25 @@ def test_a_one_line_post_keeps_its_line_and_not_its_title():
             '<div class="entry-content"><p>المطر يعرف أسماءنا.</p></div></article></body></html>')
     got = extract_article(html, "http://x/a")
     assert got["text"] == "المطر يعرف أسماءنا." and got["title"] == "خاطرة قصيرة" and got["word_count"] == 3
+
+
+UPDATED_PAGE = ('<html lang="ar"><head><meta property="og:type" content="article"></head><body class="single single-post">'
+                '<main><article><h1 class="wp-block-post-title">ما بعد تدمر.. اختبار الشراكة الدولية</h1>'
+                '<div class="wp-block-post-date"><time datetime="2025-12-25T09:00:00+03:00">ديسمبر 25, 2025</time></div>'
+                '<div class="entry-content wp-block-post-content">'
+                + "<p>" + "هذه فقرة من المقال عن الشراكة الدولية وما بعدها في المدينة. " * 12 + "</p>" * 1
+                + "<p>فقرة ثانية تكمل الحديث عن المدينة وتاريخها العريق وأسواقها القديمة.</p>"
+                + "{line}</div></article></main></body></html>")
+
+
+@pytest.mark.parametrize("line, iso, raw, source", [
+    ('<p class="has-small-font-size">آخر تحديث: <time datetime="2025-12-27T08:00:00+03:00">ديسمبر 27, 2025</time></p>',
+     "2025-12-27T08:00:00+03:00", "ديسمبر 27, 2025", "<time datetime>"),
+    ("<p>آخر تحديث: 27 ديسمبر 2025</p>", "2025-12-27", "آخر تحديث: 27 ديسمبر 2025", "text"),
+    ("<div><span>تاريخ التحديث: 27/12/2025</span></div>", "2025-12-27", "تاريخ التحديث: 27/12/2025", "text"),
+])
+def test_last_updated_line_is_the_modified_date_and_not_text(line, iso, raw, source):
+    article = extract_article(UPDATED_PAGE.format(line=line), "https://blog.example/2025/12/post/")
+    assert (article["modified"], article["modified_raw"], article["modified_source"]) == (iso, raw, source)
+    assert article["published"] == "2025-12-25T09:00:00+03:00"
+    assert "تحديث" not in article["text"] and article["text"].endswith("وأسواقها القديمة.")

@@ -67,7 +67,8 @@ _HIJRI_MONTHS = {
 _WEEKDAYS = ["السبت", "الاحد", "الاثنين", "الثلاثاء", "الاربعاء", "الخميس", "الجمعه",
              "saturday", "sunday", "monday", "tuesday", "wednesday", "thursday", "friday"]
 # Words that introduce a date on a page; removed before parsing (folded form).
-_PREFIXES = ["تاريخ النشر", "تاريخ الاضافه", "تاريخ التحديث", "اخر تحديث", "تم التحديث في",
+_PREFIXES = ["تاريخ النشر", "تاريخ الاضافه", "تاريخ التحديث", "اخر تحديث", "تم التحديث في", "تم التحديث",
+             "اخر تعديل", "تم التعديل", "حدث", "عدل",
              "تم النشر في", "تم النشر", "نشر بتاريخ", "نشر في", "نشرت في", "نشر", "منشور في",
              "بتاريخ", "تحديث", "محدث", "التاريخ", "تاريخ", "في", "يوم", "posted on", "published",
              "updated"]
@@ -93,9 +94,12 @@ _NAMED_PATTERNS = [  # (regex, group order)
     (re.compile(rf"(?<!\d)(\d{{4}}){_SEP}([gh]\d\d){_SEP}(\d{{1,2}})(?!\d)"), "ymd"),
     (re.compile(r"([gh]\d\d)[\s,]*(\d{4})(?!\d)"), "my"),
 ]
+# Separators may have spaces around them ("25 / 12 / 2025"); a two-digit year is day/month/year, as
+# Arabic sites print it ("25/12/25").
 _NUMERIC_PATTERNS = [
-    (re.compile(r"(?<![\d/.\-])(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})(?![\d/.\-])"), "ymd"),
-    (re.compile(r"(?<![\d/.\-])(\d{1,2})([/.\-])(\d{1,2})\2(\d{4})(?![\d/.\-])"), "dmy"),
+    (re.compile(r"(?<![\d/.\-])(\d{4})\s?([/.\-])\s?(\d{1,2})\s?\2\s?(\d{1,2})(?![\d/.\-])"), "ymd"),
+    (re.compile(r"(?<![\d/.\-])(\d{1,2})\s?([/.\-])\s?(\d{1,2})\s?\2\s?(\d{4})(?![\d/.\-])"), "dmy"),
+    (re.compile(r"(?<![\d/.\-:])(\d{1,2})([/\-])(\d{1,2})\2(\d{2})(?![\d/.\-:])"), "dmy"),  # not "1.2.25"
 ]
 _HIJRI_MARK_RE = re.compile(r"^\s*(?:ه|هجري|هجريه)(?!\w)")
 _TIME_RE = re.compile(
@@ -115,11 +119,15 @@ _UNITS = {  # folded word → (unit, count implied by the word itself)
     "شهران": ("months", 2), "سنه": ("years", 1), "سنوات": ("years", None), "سنين": ("years", None),
     "سنتين": ("years", 2), "سنتان": ("years", 2), "عام": ("years", 1), "اعوام": ("years", None),
     "عامين": ("years", 2), "عامان": ("years", 2),
+    # accusative after numbers from 11 on ("منذ 11 يوماً": harakat folded away, the alef stays)
+    "يوما": ("days", None), "اسبوعا": ("weeks", None), "شهرا": ("months", None), "عاما": ("years", None),
 }
 _NUMBER_WORDS = {"واحد": 1, "واحده": 1, "اثنين": 2, "ثلاث": 3, "ثلاثه": 3, "اربع": 4, "اربعه": 4,
                  "خمس": 5, "خمسه": 5, "ست": 6, "سته": 6, "سبع": 7, "سبعه": 7, "ثماني": 8, "ثمانيه": 8,
                  "تسع": 9, "تسعه": 9, "عشر": 10, "عشره": 10}
-_RELATIVE_RE = re.compile(rf"^(?:منذ|قبل)\s+(?:(\d+|{'|'.join(_NUMBER_WORDS)})\s+)?({'|'.join(_UNITS)})$")
+_RELATIVE_RE = re.compile(rf"^(?:منذ|قبل)\s+(?:(\d+|{'|'.join(_NUMBER_WORDS)})\s+)?({'|'.join(_UNITS)})"
+                          r"(?:\s+(?:واحد|واحده))?$")  # "منذ دقيقة واحدة"
+_CLOCK_WORD_RE = re.compile(r"(?<!\w)(?:الساعه|في تمام|عند)(?!\w)")
 _DAY_WORDS = {"اليوم": 0, "امس": 1, "البارحه": 1, "اول امس": 2, "اول من امس": 2, "امس الاول": 2}
 
 
@@ -210,10 +218,20 @@ def _read_numeric(tokens: str) -> list[tuple[str, str, str, int, str]]:
             values = [g for i, g in enumerate(m.groups()) if i != 1]  # group 2 is the separator
             parts = dict(zip(order, values, strict=True))
             cal = "hijri" if _HIJRI_MARK_RE.match(tokens[m.end():]) else "gregorian"
-            result = _make_date(int(parts["y"]), int(parts["m"]), int(parts["d"]), cal)
+            result = _make_date(_full_year(parts["y"], cal), int(parts["m"]), int(parts["d"]), cal)
             if result:
                 found.append((result, cal, "numeric", m.start(), _read_time(tokens, m)))
     return found
+
+
+def _full_year(digits: str, cal: str) -> int:
+    """A two-digit year in its century: 25 → 2025 (1925 when 2025 is still to come), 47 هـ → 1447."""
+    year = int(digits)
+    if len(digits) > 2:
+        return year
+    if cal == "hijri":
+        return 1400 + year
+    return 2000 + year if 2000 + year <= datetime.now().year + 1 else 1900 + year
 
 
 def _make_date(year: int, month: int, day: int | None, cal: str) -> str | None:
@@ -239,8 +257,11 @@ def _read_time(tokens: str, date_match: re.Match) -> str:
     """The time printed beside the date, as 'THH:MM:SS[+HH:MM]', or ''."""
     rest = tokens[: date_match.start()] + " | " + tokens[date_match.end():]
     m = _TIME_RE.search(rest)
-    if not m:
-        return ""
+    return _clock(m, with_offset=True) if m else ""
+
+
+def _clock(m: re.Match[str], *, with_offset: bool) -> str:
+    """'THH:MM:SS[+HH:MM]' from a _TIME_RE match (12-hour times with ص/م or am/pm), or ''."""
     hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
     marker = (m.group(4) or "").replace(".", "")
     if marker in ("م", "مساء", "مساءا", "pm") and hour < 12:
@@ -250,7 +271,7 @@ def _read_time(tokens: str, date_match: re.Match) -> str:
     if hour > 23 or minute > 59 or second > 59:
         return ""
     out = f"T{hour:02d}:{minute:02d}:{second:02d}"
-    if m.group(5):
+    if with_offset and m.group(5):
         out += _format_offset(m.group(5))
     return out
 
@@ -279,6 +300,15 @@ def _read_with_dateparser(raw: str, text: str) -> ParsedDate | None:
 
 def _parse_relative(raw: str, base: datetime) -> ParsedDate | None:
     text = _prepare(raw)
+    clock = _TIME_RE.search(text)
+    if clock:  # "أمس الساعة 10:30 م": the day from the word, the time as printed (its offset unknown)
+        words = _CLOCK_WORD_RE.sub(" ", text[: clock.start()] + " " + text[clock.end():])
+        day_word = " ".join(words.replace(",", " ").split())
+        time_part = _clock(clock, with_offset=True)
+        if day_word in _DAY_WORDS and time_part:
+            day = base.date() - timedelta(days=_DAY_WORDS[day_word])
+            return ParsedDate(day.isoformat() + time_part, "gregorian", "relative", raw)
+        return None
     if text in _DAY_WORDS:
         return ParsedDate((base.date() - timedelta(days=_DAY_WORDS[text])).isoformat(), "gregorian", "relative", raw)
     m = _RELATIVE_RE.match(text)

@@ -36,6 +36,11 @@ NAVIGATION_XPATH = ("//nav | //aside | //*[" + _class_has('post-navigation', 'na
 RELATED_TITLES = ("مقالات ذات صله", "مواضيع ذات صله", "اخبار ذات صله", "مقالات مشابهه", "مواضيع مشابهه",
                   "اقرا ايضا", "اقرا ايضاً", "اقرا كذلك", "قد يعجبك ايضا", "قد يهمك ايضا", "ذات صله",
                   "related posts", "related articles", "you may also like", "read also")
+UPDATED_LABELS = ("آخر تحديث", "اخر تحديث", "أخر تحديث", "آخر تعديل", "اخر تعديل", "تاريخ التحديث", "تم التحديث",
+                  "Last updated", "Updated on")
+UPDATED_XPATH = ("//*[self::p or self::span or self::div or self::li or self::small or self::em or self::time]["
+                 + " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in UPDATED_LABELS)
+                 + "][string-length(normalize-space(.)) <= 80]")
 SHARE_TITLES = ("شارك", "شارك المقال", "شارك هذا", "شارك هذه المقاله", "مشاركه", "انشر", "share", "share this")
 _TITLE_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "strong", "em", "span", "div")
 # Short elements only: lxml filters in C what would otherwise be a Python loop over every element.
@@ -106,10 +111,19 @@ def related_links(root: Element) -> list[str]:
     return out
 
 
+def updated_lines(root: Element) -> list[Element]:
+    """Short "last updated: <date>" lines (آخر تحديث: …), innermost elements only: their date is the
+    article's modified date, and they are not part of its text."""
+    found = root.xpath(UPDATED_XPATH)
+    inside = {id(a) for el in found for a in el.iterancestors()}
+    return [el for el in found if id(el) not in inside]
+
+
 def remove_boilerplate(root: Element) -> None:
-    """Drop share, related, comment and navigation blocks from ``root`` in place."""
+    """Drop share, related, comment and navigation blocks, and "last updated" lines, from ``root``
+    in place."""
     doomed = (related_blocks(root) + root.xpath(SHARE_XPATH) + _titled_blocks(root, SHARE_TITLES)
-              + root.xpath(COMMENTS_XPATH) + root.xpath(NAVIGATION_XPATH))
+              + root.xpath(COMMENTS_XPATH) + root.xpath(NAVIGATION_XPATH) + updated_lines(root))
     for el in doomed:
         if el.tag in ("html", "body", "article", "main"):
             continue  # a class such as "related-to-x" on the page container must not erase the page

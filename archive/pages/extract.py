@@ -27,7 +27,7 @@ from lxml.etree import _Element as Element
 from ..arabic.dates import normalize_date
 from ..arabic.text import tidy
 from . import jsonld
-from .blocks import html_root, related_links, remove_boilerplate
+from .blocks import UPDATED_XPATH, html_root, related_links, remove_boilerplate
 from .profile import Profile
 
 # Visible date elements of common themes, most specific first.
@@ -37,7 +37,9 @@ PUBLISHED_VISIBLE = ["//time[contains(@class,'published')]", "//*[contains(@clas
                      "//*[contains(@class,'post-meta') or contains(@class,'entry-meta')]"
                      "//*[contains(concat(' ',normalize-space(@class),' '),' date ')]",
                      "//*[contains(@class,'date-header')]", "//article//time", "//time"]
-MODIFIED_VISIBLE = ["//time[contains(@class,'updated')]", "//*[contains(@class,'modified-date')]//time"]
+# ... and a visible "آخر تحديث: …" line, its <time> first (blocks.UPDATED_XPATH)
+MODIFIED_VISIBLE = ["//time[contains(@class,'updated')]", "//*[contains(@class,'modified-date')]//time",
+                    f"({UPDATED_XPATH})//time", UPDATED_XPATH]
 TITLE_XPATHS = ["//h1[contains(@class,'entry-title') or contains(@class,'post-title') or contains(@class,'wp-block-post-title')]",
                 "//*[self::h1 or self::h2 or self::h3][contains(@class,'entry-title') or contains(@class,'post-title')]",
                 "//article//h1", "//h1"]
