@@ -72,8 +72,9 @@ class ArchiveRun:
         self.repair_leftovers()
         self.db = ArchiveDB(self.out / "archive.db")
         self.payloads = self.db.archived_payloads() if dedup else {}
-        # What earlier crawls into this folder left: a re-crawl is incremental unless ARSHIF_FULL.
-        self.known = {} if full else self.db.known_articles()
+        # What earlier crawls into this folder left: a re-crawl is incremental unless ARSHIF_FULL;
+        # either way the known articles are checked at the end, so deleted ones are found.
+        self.known = self.db.known_articles()
         self.validators = {} if full else self.db.validators()
         self.mode = "full" if full else _MODES.get(self.db.last_crawl_state(), "incremental")
         self.db.mark_interrupted_crawls()  # a crawl with no finish time was killed: say so

@@ -252,3 +252,19 @@ def test_not_modified_revisits_keep_the_304_and_reindex(recrawled, tmp_path):
     run_arshif("reindex", copy)
     after = {r["status"]: r["n"] for r in query(copy, "select status, count(*) n from captures group by 1")}
     assert after == before
+
+
+def test_full_recrawl_also_finds_deleted_articles(tmp_path):
+    """--full re-fetches everything whole, and, like an incremental crawl, checks the known
+    articles nothing links to any more: a deleted post is marked gone."""
+    with SiteServer("classic") as server:
+        crawl(server.base_url + "/", tmp_path)
+        deleted = server.theme.posts.pop(20)
+        server.rebuild()
+        crawl(server.base_url + "/", tmp_path, "--full")
+        url = server.theme.url(server.theme.post_path(deleted))
+    gone = query(tmp_path, "select status, gone_at from articles where url = ?", [url])[0]
+    assert gone["status"] == "gone" and gone["gone_at"]
+    second = query(tmp_path, "select status, count(*) n from captures where crawl_id = 2 group by status")
+    assert {r["status"]: r["n"] for r in second}.get(304) is None  # full: nothing asked conditionally
+    assert query(tmp_path, "select count(*) n from articles where status = 'live'")[0]["n"] == 41

@@ -117,7 +117,7 @@ class BlogSpider(scrapy.Spider):
     # --- incremental re-crawls ------------------------------------------------------------------------
     @property
     def known(self) -> dict[str, str]:
-        """Articles archived by earlier crawls into this folder (empty on a first or --full crawl)."""
+        """Articles archived by earlier crawls into this folder (empty on a first crawl)."""
         return ArchiveRun.of(self.crawler).known
 
     @property
@@ -125,16 +125,22 @@ class BlogSpider(scrapy.Spider):
         """A re-crawl after a finished crawl: stop paging at known articles, re-check the rest."""
         return ArchiveRun.of(self.crawler).mode == "incremental" and bool(self.known)
 
+    @property
+    def checks_known(self) -> bool:
+        """A re-crawl, incremental or --full: known articles nothing linked to are fetched at the end."""
+        return ArchiveRun.of(self.crawler).mode in ("incremental", "full") and bool(self.known)
+
     def unchanged_per_sitemap(self, url: str) -> bool:
-        """The sitemap's lastmod says the article has not changed since its last capture."""
-        if url not in self.lastmod or url not in self.known or not self.known[url]:
+        """The sitemap's lastmod says the article has not changed since its last capture (not
+        trusted by a --full crawl, which fetches everything)."""
+        if not self.incremental or url not in self.lastmod or url not in self.known or not self.known[url]:
             return False
         return self.lastmod[url] < parse_iso(self.known[url])
 
     def _check_known_articles(self, spider: scrapy.Spider) -> None:
         """Once the blog has been walked, check the known articles nothing linked to this time
         (a deleted post answers 404 and is marked gone), unless their sitemap lastmod says unchanged."""
-        if self.known_checked or not self.incremental:
+        if self.known_checked or not self.checks_known:
             return
         self.known_checked = True
         scheduled = 0
