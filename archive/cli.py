@@ -90,6 +90,9 @@ def crawl(url: str, out: str, settings: dict[str, str], allow_domain: tuple[str,
         summary = run_crawl(url, out, settings=settings, allow_domains=allow_domain, profile=profile, verbose=verbose,
                             full=full, resume=not no_resume)
     _print_summary(summary)
+    if summary.finish_reason == "shutdown":  # Ctrl-C or SIGTERM: stopped gracefully, resumable
+        click.echo("interrupted — run the same command again to resume", err=True)
+        sys.exit(130)
     _fail_unless_understood(summary, url)
 
 

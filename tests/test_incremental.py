@@ -199,14 +199,16 @@ def test_kill_9_then_resume_reaches_every_url(reference, tmp_path):
     assert not (tmp_path / "job").exists()
 
 
-def test_ctrl_c_stops_gracefully_and_resumes(reference, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_gracefully_and_resumes(reference, tmp_path, stop):
     server, expected = reference
     with SiteServer("classic", scale=3) as site:
         proc = _start(site.base_url + "/", tmp_path)
         _wait_for_captures(tmp_path, 60, proc)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         _, err = proc.communicate(timeout=120)
         assert "Traceback" not in err
+        assert proc.returncode == 130 and err.strip().endswith("interrupted — run the same command again to resume")
         assert not list((tmp_path / "warc").glob("*.open"))  # WARC closed
         assert query(tmp_path, "select finish_reason from crawls")[0]["finish_reason"] == "shutdown"
         assert (tmp_path / "job" / "requests.seen").exists()  # the frontier, for the next run
