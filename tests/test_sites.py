@@ -145,9 +145,14 @@ def articles(out: Path) -> dict[str, object]:
 def test_site_is_built_and_served(generated_site):
     """Never xfail: a generator that is missing or broken fails here (`make site-tools` installs them)."""
     site = generated_site
+    unseen = set(site.chrome)
     for url in [site.base_url, *site.truth]:
         with urlopen(url, timeout=10) as response:
             assert response.status == 200 and response.headers["Content-Type"].startswith("text/html"), url
+            page = response.read().decode("utf-8")
+        if url != site.base_url:
+            unseen -= {c for c in site.chrome if c in page}
+    assert not unseen, f"{site.name}: chrome that no post page prints (no_chrome would test nothing): {unseen}"
     feeds = [p for p in site.folder.rglob("*.xml") if b"<rss" in p.read_bytes()[:2000] or b"<feed" in p.read_bytes()[:2000]]
     assert feeds, f"{site.name}: no RSS/Atom feed generated"
     with urlopen(site.base_url + feeds[0].relative_to(site.folder).as_posix(), timeout=10) as response:
