@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install install-test replay-env debian-deps bench clean
+.PHONY: demo test lint install install-test replay-env debian-deps site-tools bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ $(REPLAY_VENV)/.installed:
 
 install: $(VENV)/.installed
 replay-env: $(REPLAY_VENV)/.installed
-install-test: $(VENV)/.installed-test $(REPLAY_VENV)/.installed debian-deps
+install-test: $(VENV)/.installed-test $(REPLAY_VENV)/.installed debian-deps site-tools
 
 # Debian packages the tests use: gzip (gzip -t on WARC files), chromium (renders Datasette pages).
 DEBIAN_PACKAGES := gzip chromium
@@ -39,6 +39,36 @@ debian-deps:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+
+# Real blog software for tests/test_sites.py (sites generated from our own posts, served on 127.0.0.1):
+# Jekyll with minima and jekyll-feed (Debian), Hexo with landscape (npm, into .sites/), Nikola and
+# MkDocs Material (PyPI, into .venv-sites: their pins must not touch .venv). Each is installed only
+# when missing.
+SITE_DEBIAN_PACKAGES := jekyll ruby-jekyll-feed jekyll-theme-minima
+SITES_NPM := hexo@8 hexo-theme-landscape@1 hexo-generator-feed@3 hexo-renderer-ejs@2 hexo-renderer-stylus@3 \
+	hexo-renderer-marked@7 hexo-generator-index@4 hexo-generator-archive@2 hexo-generator-category@2 \
+	hexo-generator-tag@2
+SITES_VENV ?= .venv-sites
+SITES_PYPI := 'nikola>=8.3,<8.4' 'markdown>=3.4' 'ruamel.yaml>=0.17' 'pyyaml>=6' 'mkdocs-material>=9.6,<10' 'mkdocs-rss-plugin>=1.15,<2'
+
+site-tools: $(SITES_VENV)/.installed .sites/.installed
+	@missing=""; for p in $(SITE_DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(SITES_VENV)/.installed:
+	$(PYTHON) -m venv $(SITES_VENV)
+	$(SITES_VENV)/bin/pip install --quiet $(SITES_PYPI)
+	touch $@
+
+.sites/.installed:
+	@command -v npm >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
+	mkdir -p .sites
+	npm install --prefix .sites --no-audit --no-fund --loglevel=error $(SITES_NPM)
+	touch $@
 
 demo: install
 	$(BIN)/arshif demo
@@ -58,4 +88,4 @@ bench: install-test
 	$(BIN)/python benchmarks/bench_dates.py
 
 clean:
-	rm -rf $(VENV) $(REPLAY_VENV) demo-output .pytest_cache
+	rm -rf $(VENV) $(REPLAY_VENV) $(SITES_VENV) .sites demo-output .pytest_cache

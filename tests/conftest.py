@@ -82,3 +82,27 @@ def crawled(site_server, tmp_path_factory):
     out = tmp_path_factory.mktemp("crawl")
     proc = crawl(site_server.base_url + "/", out)
     return out, site_server, proc
+
+
+@pytest.fixture(scope="session")
+def generated_site(request, tmp_path_factory):
+    """A site built by real blog software (tests/sites/, parametrized over ``GENERATORS`` by the
+    tests, indirectly), served on 127.0.0.1: yields a ``tests.sites.serve.Site`` (base_url, truth).
+    A generator that is not installed fails (``make site-tools`` installs them all)."""
+    from tests.sites.serve import Site, StaticServer, generator, truth_for
+
+    name = request.param
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}/"
+    work = tmp_path_factory.mktemp(f"site-{name}")
+    folder = generator(name).build(work / "src", work / "out", base_url)
+    with StaticServer(folder, port):
+        yield Site(name, base_url, folder, truth_for(name, base_url, folder), generator(name).CHROME)
+
+
+@pytest.fixture(scope="session")
+def site_crawl(generated_site, tmp_path_factory):
+    """One crawl of a generated site from its home page: (site, OUT)."""
+    out = tmp_path_factory.mktemp(f"crawl-{generated_site.name}")
+    crawl(generated_site.base_url, out)
+    return generated_site, out
