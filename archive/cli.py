@@ -109,8 +109,8 @@ def _fail_unless_understood(summary: CrawlSummary, url: str) -> None:
     if summary.responses == 0:
         raise click.ClickException(f"nothing could be fetched from {url} (see the captures table for the errors)")
     if not summary.understood:
-        raise click.ClickException(f"{summary.health['unstored_posts']} of the blog's posts were archived in the WARC "
-                                   "files but not understood as articles (see the warning above)")
+        raise click.ClickException("the blog was archived in the WARC files but its posts were not understood as "
+                                   "articles (see the warning above)")
 
 
 @cli.command()

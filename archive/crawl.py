@@ -38,12 +38,18 @@ class CrawlSummary:
     def understood(self) -> bool:
         """False when most of the posts the crawl was pointed at were captured but not stored as
         articles: the WARC holds the blog, the database does not."""
-        unstored = self.health.get("unstored_posts", 0)
-        return unstored == 0 or unstored < self.health.get("stored", 0)
+        h = self.health
+        if h.get("archive_articles", 1) == 0 and h.get("html_pages", 0) > 0:
+            return False  # pages captured, not one understood as an article
+        return h.get("unstored_posts", 0) == 0 or h.get("unstored_posts", 0) < h.get("stored", 0)
 
     def health_lines(self) -> list[str]:
         """One plain line per problem, each with the next step."""
         h, lines = self.health, []
+        if h.get("archive_articles", 1) == 0 and h.get("html_pages", 0) > 0 and not h.get("unstored_posts"):
+            lines.append(f"{h['html_pages']} HTML page(s) captured but none was understood as an article, nor led to "
+                         "one: if this is a blog, write a profile (README, Per-site profiles) and crawl again with "
+                         "--profile FILE")
         if h.get("unstored_posts"):
             lines.append(f"{h['unstored_posts']} pages linked as posts (listing permalinks, feed items, related links) "
                          "were captured but not stored as articles: the theme was not understood; write a profile "

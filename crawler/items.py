@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from archive.pages.feeds import FeedEntry
+
 
 @dataclass
 class PageItem:
@@ -13,3 +15,4 @@ class PageItem:
     html: str | None = None  # decoded page, articles only; dropped after extraction
     capture: dict | None = None  # the captures row of the response (see run.ArchiveRun.capture)
     article: dict | None = None  # filled by ExtractPipeline
+    feed_entries: list[FeedEntry] | None = None  # a feed's items (archive.pages.feeds)

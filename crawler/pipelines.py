@@ -91,5 +91,5 @@ class StorePipeline:
             return item
         db.upsert_links(item.url, item.links, self.run.crawl_id)
         if item.kind in ("article", "listing", "sitemap", "feed"):
-            self.run.write_outlinks(item.url, item.kind, item.capture, item.links)
+            self.run.write_outlinks(item.url, item.kind, item.capture, item.links, item.feed_entries)
         return item

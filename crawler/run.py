@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 
 from archive import __version__
+from archive.pages.feeds import FeedEntry
 from archive.store import ArchiveDB
 from archive.warc import (
     REVISIT_IDENTICAL,
@@ -86,6 +87,7 @@ class ArchiveRun:
                 "arshif-settings": recorded}
         self.warc = WarcWriter(self.out / "warc", prefix=warc_prefix, max_size=warc_max_size, info=info)
         self.closed = False
+        self.feed_entries: dict[str, FeedEntry] = {}  # the blog's feed items, by resolved URL
 
     def repair_leftovers(self) -> None:
         """A crash leaves ``.warc.gz.open`` files: keep their complete records, cut the rest."""
@@ -187,12 +189,16 @@ class ArchiveRun:
             self.stats.inc_value("arshif/failures")
         return row
 
-    def write_outlinks(self, url: str, kind: str, capture: dict | None, links: list[tuple[str, str]]) -> None:
-        """A ``metadata`` record beside the page's response: its outlinks and how each was classified."""
+    def write_outlinks(self, url: str, kind: str, capture: dict | None, links: list[tuple[str, str]],
+                       feed_entries: list[FeedEntry] | None = None) -> None:
+        """A ``metadata`` record beside the page's response: its outlinks and how each was classified,
+        and for a feed its items (what ``reindex`` needs to fill in what pages lack, as the crawl did)."""
         if not capture or not capture.get("warc_record_id"):
             return
         fields: dict[str, list[str] | str] = {"arshif-page-kind": kind,
                                               "outlink": [f"{to} {link_kind}" for to, link_kind in links]}
+        if feed_entries:
+            fields["arshif-feed-entry"] = [json.dumps(e.as_dict(), ensure_ascii=False) for e in feed_entries]
         self.warc.write_metadata(url, capture["warc_record_id"], fields)
 
     # --- end ------------------------------------------------------------------------------------
@@ -206,6 +212,8 @@ class ArchiveRun:
         self.warc.close()
         stats = dict(self.stats.get_stats()) if self.stats else {}
         stats["arshif/warc_bytes"] = self.warc.bytes_written
-        stats.update({f"arshif/health/{name}": value for name, value in self.db.health(self.crawl_id).items()})
+        fed = self.db.fill_from_feed(list(self.feed_entries.values()), self.crawl_id)
+        health = {**self.db.health(self.crawl_id), **fed}
+        stats.update({f"arshif/health/{name}": value for name, value in health.items()})
         self.db.finish_crawl(self.crawl_id, json.loads(json.dumps(stats, default=str)), reason)
         self.db.close()

@@ -251,22 +251,31 @@ def test_asset_hosts_and_requisites_switch(tmp_path):
 
 
 def test_custom_theme_needs_a_profile_and_works_with_one(tmp_path):
-    """Heuristics first: on a theme with no usual markers they find nothing (and say so by finding
-    no articles, not by inventing some); a per-site profile then finds every article."""
+    """Heuristics first: on a theme with no usual markers they read what the blog's feed vouches
+    for (its 10 newest posts are posts: title, byline, date and text read right); with no feed they
+    find nothing, invent nothing, and the crawl is no success. A per-site profile then finds every
+    article."""
     from archive.demo.server import SiteServer
     from archive.demo.site import CUSTOM_PROFILE
 
     profile = tmp_path / "custom.toml"
     profile.write_text(CUSTOM_PROFILE, encoding="utf-8")
     with SiteServer("custom") as server:
-        plain = run_arshif("crawl", server.base_url + "/", "--out", tmp_path / "plain", *FAST, check=False)
+        feed = run_arshif("crawl", server.base_url + "/", "--out", tmp_path / "feed", *FAST, check=False)
         crawl(server.base_url + "/", tmp_path / "profiled", "--profile", profile)
         expected = server.theme.article_urls()
+        del server.site["/feed/"]
+        plain = run_arshif("crawl", server.base_url + "/", "--out", tmp_path / "plain", *FAST, check=False)
+    from_feed = {r["url"]: r for r in query(tmp_path / "feed", "select * from articles")}
+    assert len(from_feed) == 10 and set(from_feed) <= set(expected) and feed.returncode == 0
+    for url, row in from_feed.items():
+        assert row["title"] == expected[url].title and row["author"] == expected[url].author
+        assert row["text"].splitlines() == expected[url].paragraphs
+        assert row["published"] == expected[url].published.isoformat()
+    assert "warning" not in feed.stderr
     assert query(tmp_path / "plain", "select count(*) n from articles")[0]["n"] == 0
-    # ... and the crawl says so: the feed's posts were captured, not understood; not a success
-    assert plain.returncode == 1
-    assert "10 pages linked as posts" in plain.stderr and "write a profile" in plain.stderr
-    assert plain.stderr.strip().splitlines()[-1].startswith("Error: 10 of the blog's posts were archived")
+    assert plain.returncode == 1 and "none was understood as an article" in plain.stderr
+    assert plain.stderr.strip().splitlines()[-1].startswith("Error: the blog was archived in the WARC files")
     rows = {r["url"]: r for r in query(tmp_path / "profiled", "select * from articles")}
     assert set(rows) == set(expected)
     for url, post in expected.items():

@@ -41,22 +41,10 @@ KNOWN: dict[tuple[str, str], str] = {
     ("hexo", "author"):
         "landscape prints no author; the only one is <meta property=article:author> with the site's `author` "
         "(فريق المدونة), which we store instead of the post's",
-    ("hexo", "categories"):
-        "landscape prints the category as <div class=article-category><a class=article-category-link>; "
-        "we store []",
-    ("hexo", "tags"):
-        "landscape's post tags are <ul class=article-tag-list> links with rel=tag, but the sidebar's tag widget "
-        "links (every tag of the blog, <ul class=tag-list>) also carry rel=tag: we store the post's tags plus "
-        "every tag of the blog",
     ("nikola", "categories"):
         "bootblog4 prints no category on a post page (only tags, as <a class='tag p-category' rel=tag>); "
         "the category is only on /categories/ pages and in rss.xml; we store []",
-    ("mkdocs_material", "urls"):
-        "Material blog posts have no og:type, no JSON-LD, no body class and an <h1> with no class, and a single "
-        "<article class=md-content__inner>: classify() scores 1 (< 2) and calls them 'other', so no post is stored",
 }
-for _field in FIELDS[1:]:
-    KNOWN[("mkdocs_material", _field)] = "no Material blog post is stored as an article (see urls)"
 
 
 def squash(text: str | None) -> str:

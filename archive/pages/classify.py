@@ -1,8 +1,10 @@
 """What kind of page is this?
 
-``classify(root)`` → "article", "listing" or "other", from signals that WordPress (classic and block
-themes), Blogger, Ghost and most custom themes share: body classes, JSON-LD and Open Graph types,
-and how many post containers the page holds. A per-site ``Profile`` overrides the heuristics.
+``classify(root)`` → "article", "listing" or "other", weighing evidence: how the crawl reached the
+page (an item of the blog's own feed is a post), machine-readable types (JSON-LD, Open Graph), the
+page's structure (one post container, or many), and theme markers (body classes, title classes).
+Static pages say so (a page template, ``og:type=website``) and are not posts. A per-site
+``Profile`` overrides the heuristics.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from . import jsonld
 from .profile import Profile
 
 ARTICLE_BODY_CLASSES = {"single-post", "single", "item-view", "post-template", "single-format-standard"}
+STATIC_PAGE_BODY_CLASSES = {"page", "page-template", "page-template-default", "static-page"}
 LISTING_BODY_CLASSES = {"home", "blog", "archive", "category", "tag", "paged", "search", "index-view",
                         "home-template", "tag-template", "author-template", "paged-template", "archive-view"}
 
@@ -33,7 +36,9 @@ def post_containers(root: Element) -> list:
     return [el for el in found if not any(id(a) in ids for a in el.iterancestors())]
 
 
-def classify(root: Element, profile: Profile | None = None) -> str:
+def classify(root: Element, profile: Profile | None = None, *, reached: str | None = None) -> str:
+    """``reached``: how the crawl came to the page, a link kind ("feed" for an item of the blog's
+    feed, "article" for a teaser's permalink on a listing, …), or None."""
     profile = profile or Profile()
     if profile.matches(root, "article"):
         return "article"
@@ -47,6 +52,9 @@ def classify(root: Element, profile: Profile | None = None) -> str:
     article_score += bool(root.xpath("//h1[contains(@class,'entry-title') or contains(@class,'post-title')"
                                      " or contains(@class,'wp-block-post-title')]"))
     article_score += containers == 1
+    article_score += 3 * (reached == "feed")  # the blog's own feed lists its posts
+    article_score -= 2 * bool(body & STATIC_PAGE_BODY_CLASSES)  # About, Contact: pages, not posts
+    article_score -= 2 * bool(root.xpath("//meta[@property='og:type'][@content='website']"))
     listing_score = 3 * bool(body & LISTING_BODY_CLASSES) + 3 * (containers >= 2)
     if containers >= 2 and listing_score > article_score:
         return "listing"

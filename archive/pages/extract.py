@@ -36,19 +36,43 @@ PUBLISHED_VISIBLE = ["//time[contains(@class,'published')]", "//*[contains(@clas
                      "//*[contains(@class,'post-date') or contains(@class,'posted-on')]",
                      "//*[contains(@class,'post-meta') or contains(@class,'entry-meta')]"
                      "//*[contains(concat(' ',normalize-space(@class),' '),' date ')]",
-                     "//*[contains(@class,'date-header')]", "//article//time", "//time"]
+                     "//*[contains(@class,'date-header')]", "//article//time", "//time",
+                     # any element whose class names a date (story-date, article_date), not a modified one
+                     "//*[contains(@class,'-date') or contains(@class,'date-') or contains(@class,'_date')]"
+                     "[not(contains(@class,'updat') or contains(@class,'modif'))]"]
 # ... and a visible "آخر تحديث: …" line, its <time> first (blocks.UPDATED_XPATH)
 MODIFIED_VISIBLE = ["//time[contains(@class,'updated')]", "//*[contains(@class,'modified-date')]//time",
                     f"({UPDATED_XPATH})//time", UPDATED_XPATH]
 TITLE_XPATHS = ["//h1[contains(@class,'entry-title') or contains(@class,'post-title') or contains(@class,'wp-block-post-title')]",
                 "//*[self::h1 or self::h2 or self::h3][contains(@class,'entry-title') or contains(@class,'post-title')]",
                 "//article//h1", "//h1"]
-AUTHOR_XPATHS = ["//*[contains(@class,'author')]//*[contains(@class,'fn')]", "//*[contains(@class,'wp-block-post-author-name')]",
-                 "//a[@rel='author']", "//*[contains(@class,'byline')]//a", "//*[contains(@class,'post-author')]"]
+# Outside sidebars and their widgets (tag clouds list every tag of the blog) and comments (whose
+# authors are not the article's). Not every "widget": Blogger wraps the post itself in div.widget.Blog;
+# not every sidebar: MkDocs Material prints a post's author and category in its post sidebar.
+_NOT_CHROME = ("[not(ancestor::aside or ancestor::*[(contains(@class,'sidebar') and not(ancestor-or-self::*[contains(@class,'sidebar--post')])) "
+               "or contains(@class,'widget_') "
+               "or contains(@class,'widget-area') or contains(@class,'comment') or contains(@class,'tagcloud') "
+               "or contains(@class,'tag-cloud')])]")
+AUTHOR_XPATHS = [f"//*[contains(@class,'author')]{_NOT_CHROME}//*[contains(@class,'fn')]",
+                 "//*[contains(@class,'wp-block-post-author-name')]", f"//a[@rel='author']{_NOT_CHROME}",
+                 "//*[contains(@class,'byline')]//a", f"//*[contains(@class,'post-author')]{_NOT_CHROME}",
+                 f"//*[contains(@class,'p-author')]{_NOT_CHROME}",  # microformats2 (h-entry)
+                 f"//*[contains(@class,'author')]{_NOT_CHROME}//strong"]  # a profile card: MkDocs Material
 CATEGORY_XPATHS = ["//*[contains(@class,'cat-links')]//a", "//a[contains(concat(' ',@rel,' '),' category ')]",
-                   "//*[contains(@class,'taxonomy-category')]//a"]
+                   "//*[contains(@class,'taxonomy-category')]//a",
+                   "//*[contains(@class,'article-category') or contains(@class,'post-categor') "
+                   "or contains(@class,'entry-categor')]//a"]
 TAG_XPATHS = ["//*[contains(@class,'tags-links')]//a", "//*[contains(@class,'taxonomy-post_tag')]//a",
-              "//*[contains(@class,'post-labels')]//a", "//a[@rel='tag']"]
+              "//*[contains(@class,'post-labels')]//a", f"//a[@rel='tag']{_NOT_CHROME}",
+              f"//*[contains(@class,'post-tags') or contains(@class,'entry-tags')]{_NOT_CHROME}//a", "//*[contains(@class,'md-tags')]//*[contains(@class,'md-tag')]"]
+# "التصنيف: <a>…</a>", "الوسوم: <a>…</a>": labelled lines of links, whatever their markup.
+CATEGORY_LABELS = ("التصنيفات", "التصنيف", "تحت تصنيف", "تصنيف", "الأقسام", "القسم", "في قسم", "ضمن",
+                   "Categories", "Category", "Posted in", "Filed under")
+TAG_LABELS = ("الوسوم", "وسوم", "الكلمات المفتاحية", "كلمات مفتاحية", "الكلمات الدلالية", "الكلمات الدليلية",
+              "Tags", "Tagged")
+# Taxonomy archives by their paths (Arabic slugs too), for links inside the article itself.
+CATEGORY_PATHS = ("/category/", "/categories/", "/topics/", "/section/")
+TAG_PATHS = ("/tag/", "/tags/", "/label/", "/search/label/", "/hashtag/")
 TRAFILATURA_DATE_PARAMS = {"extensive_search": False, "original_date": True}
 _BYLINE_PREFIX = re.compile(r"^\s*(?:بقلم|كتبه|كتب|الكاتب|الكاتبة|كتبت|by|author)\s*[:：]?\s*", re.I)
 
@@ -86,14 +110,22 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
 
     authors = (selectors.select_texts(root, "author") or _ld_authors(ld) or _first_texts(root, AUTHOR_XPATHS)
                or ([meta["author"]] if meta.get("author") else []) or _split(doc.get("author")))
+    # Theme markup and machine-readable lists first; then labelled lines ("التصنيف: …") and links to
+    # taxonomy archives. A value the page already gave as one kind is not taken as the other.
+    theme_tags = _first_texts(root, TAG_XPATHS)
     categories = (_first_texts(root, CATEGORY_XPATHS) or _as_list(ld.get("articleSection"))
-                  or meta.get("article:section_all") or _split(doc.get("categories"), ","))
-    tags = (_first_texts(root, TAG_XPATHS) or _as_list(ld.get("keywords"))
-            or meta.get("article:tag_all") or _split(doc.get("tags"), ","))
+                  or meta.get("article:section_all") or _without(_labelled_links(root, CATEGORY_LABELS), theme_tags)
+                  or _without(_taxonomy_links(root, CATEGORY_PATHS), theme_tags)
+                  or _split(doc.get("categories"), ","))
+    tags = (theme_tags or _as_list(ld.get("keywords")) or meta.get("article:tag_all")
+            or _without(_labelled_links(root, TAG_LABELS), categories)
+            or _without(_taxonomy_links(root, TAG_PATHS), categories)
+            or _without(_split(doc.get("tags"), ","), categories))  # trafilatura's guess mixes both
     lang = (root.get("lang") or root.get("xml:lang") or meta.get("og:locale") or doc.get("language") or "")
     title = tidy(title) if title else doc.get("title")
     if title and text.split("\n", 1)[0] == title:  # trafilatura's fallback on short pages keeps the heading
         text = text.split("\n", 1)[1] if "\n" in text else ""
+    text = _without_byline(text, authors, published[1])
     return {
         "url": url,
         "title": title,
@@ -179,6 +211,51 @@ def _first_texts(root: Element, xpaths: list[str]) -> list[str]:
         if values:
             return values
     return []
+
+
+def _labelled_links(root: Element, labels: tuple[str, ...]) -> list[str]:
+    """The links of the innermost short line that starts with one of ``labels``."""
+    starts = " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in labels)
+    lines = root.xpath(f"//*[self::p or self::div or self::span or self::li or self::footer or self::section "
+                       f"or self::dd or self::dl][{starts}][string-length(normalize-space(.)) <= 300][.//a[@href]]"
+                       f"{_NOT_CHROME}")
+    inside = {id(a) for el in lines for a in el.iterancestors()}
+    for line in (el for el in lines if id(el) not in inside):
+        links = line.xpath(".//a[@href]")
+        texts = [t for t in (tidy(" ".join(a.itertext())) for a in links) if t]
+        # the label is the line's own text, not a link's ("الوسوم" as a menu item is no label)
+        own = tidy(" ".join(t for t in line.xpath(".//text()[not(ancestor::a)]")))
+        if texts and any(own.startswith(label) for label in labels):
+            return texts
+    return []
+
+
+def _taxonomy_links(root: Element, paths: tuple[str, ...]) -> list[str]:
+    """Links to taxonomy archives (…/category/…, …/tag/…) inside the article itself."""
+    wanted = " or ".join(f"contains(@href, '{path}')" for path in paths)
+    scope = root.xpath("//article") or root.xpath("//main") or root.xpath("//*[@role='main']")
+    if not scope:
+        return []
+    links = scope[0].xpath(f".//a[{wanted}][not(ancestor::nav)]{_NOT_CHROME}")
+    return [t for t in (tidy(" ".join(a.itertext())) for a in links) if t]
+
+
+def _without_byline(text: str, authors: list[str], published_raw: str | None) -> str:
+    """The text without a leading byline ("سارة الخطيب · 15 سبتمبر 2025"): a short first line made
+    of nothing but the author's name and the printed date."""
+    first, _, rest = text.partition("\n")
+    if not rest or len(first) > 100:
+        return text
+    leftover = first
+    for known in [*authors, published_raw or ""]:
+        if known:
+            leftover = leftover.replace(tidy(known), "")
+    leftover = _BYLINE_PREFIX.sub("", leftover)
+    return rest if leftover != first and not re.sub(r"[\W_]+", "", leftover) else text
+
+
+def _without(values: list[str], taken: list[str]) -> list[str]:
+    return [v for v in values if v not in taken]
 
 
 def _as_text(value: Any) -> str | None:

@@ -23,13 +23,15 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Iterator
 
 import sqlite_utils
 
 from ..arabic.search import index_text
+from ..pages.feeds import FeedEntry
 from ..warc.records import warc_timestamp
 from .migrations import migrations
 
@@ -47,6 +49,20 @@ DEFAULT_REPLAY_URL = "http://127.0.0.1:8080/arshif/{timestamp}/{url}"
 
 class StoreError(Exception):
     """archive.db is missing or unreadable: the message is meant for the user, on one line."""
+
+
+def _feed_date(text: str | None) -> datetime | None:
+    """A feed's date: RFC 822 in RSS, ISO 8601 in Atom."""
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def utc_now() -> str:
@@ -277,8 +293,46 @@ class ArchiveDB:
             "coalesce(sum(coalesce(a.word_count, 0) = 0), 0) from articles a join captures c on c.id = a.capture_id "
             "where c.crawl_id = ?", [crawl_id]).fetchone()
         total = self.db.execute("select count(*) from articles").fetchone()[0]
+        html_pages = self.db.execute("select count(distinct url) from captures where crawl_id = ? and status = 200 "
+                                     "and content_type like 'text/html%'", [crawl_id]).fetchone()[0]
         return {"unstored_posts": unstored, "stored": stored, "no_date": no_date, "no_author": no_author,
-                "no_text": no_text, "archive_articles": total}
+                "no_text": no_text, "archive_articles": total, "html_pages": html_pages}
+
+    def fill_from_feed(self, entries: list[FeedEntry], crawl_id: int | None = None) -> dict[str, int]:
+        """The blog's feed is ground truth for its newest posts: an article whose page printed no
+        date (or no author) gets the feed's, marked ``published_source = 'feed'``; categories the
+        page did not show come from the feed when the page showed its tags (so the feed's terms
+        can be told apart from them). Returns how many were filled, and how many titles and dates
+        the page and the feed disagree on."""
+        counts = {"filled_from_feed": 0, "feed_disagreements": 0}
+        scope = "" if crawl_id is None else " and capture_id in (select id from captures where crawl_id = ?)"
+        for entry in entries:
+            row = self._row("select url, title, published, author, categories, tags from articles where url = ?"
+                            + scope, [entry.url] + ([] if crawl_id is None else [crawl_id]))
+            if row is None:
+                continue
+            update: dict[str, Any] = {}
+            published = _feed_date(entry.published)
+            if not row["published"] and published:
+                update.update(published=published.isoformat(), published_raw=entry.published,
+                              published_source="feed", published_calendar="gregorian")
+                update["published_year"], update["published_month"] = published.year, published.strftime("%Y-%m")
+            if not row["author"] and entry.author:
+                update["author"] = entry.author
+            tags = json.loads(row["tags"] or "[]")
+            categories = [c for c in entry.categories if c not in tags]
+            if not json.loads(row["categories"] or "[]") and tags and categories:
+                update["categories"] = json.dumps(categories, ensure_ascii=False)
+            if update:
+                self.db.table("articles").update(entry.url, update)
+                counts["filled_from_feed"] += 1
+            page_day = (row["published"] or "")[:10]
+            if (entry.title and row["title"] and " ".join(entry.title.split()) != " ".join(row["title"].split())) or \
+                    (published and page_day and page_day != published.date().isoformat()
+                     and abs((date.fromisoformat(page_day) - published.date()).days) > 1):  # a day: time zones
+                counts["feed_disagreements"] += 1
+        self.db.conn.commit()
+        return counts
 
     def counts(self) -> dict[str, int]:
         """Archived captures (those with a WARC record) and articles: what a rebuild must keep."""

@@ -307,13 +307,16 @@ def read_record(path: str | os.PathLike, offset: int) -> ArcWarcRecord:
     raise ValueError(f"no WARC record at offset {offset} of {path}")
 
 
-def iter_records(path: str | os.PathLike) -> Iterator[ArcWarcRecord]:
-    """Stream the records of a WARC file, each with its content read and decoded
-    (``record.body``, Content-Encoding undone) and its place (``record.offset``, ``record.length``).
-    warcio knows a record's offset only once the record has been read, hence the order here."""
+def iter_records(path: str | os.PathLike, kinds: tuple[str, ...] | None = None) -> Iterator[ArcWarcRecord]:
+    """Stream the records of a WARC file (only those of the WARC-Types ``kinds``, if given), each
+    with its content read and decoded (``record.body``, Content-Encoding undone) and its place
+    (``record.offset``, ``record.length``). warcio knows a record's offset only once the record has
+    been read, hence the order here."""
     with open(path, "rb") as fh:
         iterator = ArchiveIterator(fh)
         for record in iterator:
+            if kinds is not None and record.rec_type not in kinds:
+                continue
             record.body = record.content_stream().read()
             record.offset = iterator.get_record_offset()
             record.length = iterator.get_record_length()

@@ -14,6 +14,7 @@ import gzip
 import io
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ from archive import __version__
 from archive.arabic.dates import parse_iso
 from archive.pages.charset import page_text
 from archive.pages.classify import classify
+from archive.pages.feeds import feed_entries
 from archive.pages.links import (
     article_links,
     css_links,
@@ -93,6 +95,8 @@ class BlogSpider(scrapy.Spider):
         self.requested: set[str] = set()  # every URL asked for in this crawl
         self.lastmod: dict[str, datetime] = {}  # article URL → its sitemap lastmod
         self.known_checked = False
+        self.feed_items: set[str] = set()  # the blog's feed lists its posts: evidence for classify
+        self.parsed_other: set[str] = set()  # pages classified "other", in case the feed names them later
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -225,7 +229,10 @@ class BlogSpider(scrapy.Spider):
         if not isinstance(response, HtmlResponse):
             return
         root = response.selector.root
-        kind = classify(root, self.profile)
+        reached = "feed" if response.url in self.feed_items else response.meta.get("link_kind")
+        kind = classify(root, self.profile, reached=reached)
+        if kind == "other":
+            self.parsed_other.add(response.url)
         requests, extra = self.follow_all(response, feed_links(root), self.parse_feed)
         yield from requests
         capture = response.meta.get("arshif_capture")
@@ -305,4 +312,12 @@ class BlogSpider(scrapy.Spider):
         hrefs = selector.xpath("//item/link/text() | //entry/link[not(@rel) or @rel='alternate']/@href").getall()
         requests, rows = self.follow_all(response, [(h, "feed") for h in hrefs], self.parse_page)
         yield from requests
-        yield PageItem(response.url, "feed", rows, capture=response.meta.get("arshif_capture"))
+        entries = [replace(e, url=without_tracking(response.urljoin(e.url))) for e in feed_entries(response.body)]
+        ArchiveRun.of(self.crawler).feed_entries.update((e.url, e) for e in entries)
+        for url, _ in rows:
+            self.feed_items.add(url)
+            if url in self.parsed_other:  # reached another way first and taken for "other": look again
+                self.parsed_other.discard(url)
+                yield scrapy.Request(url, callback=self.parse_page, errback=self.fetch_failed, dont_filter=True,
+                                     meta={"link_kind": "feed"})
+        yield PageItem(response.url, "feed", rows, capture=response.meta.get("arshif_capture"), feed_entries=entries)
