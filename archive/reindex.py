@@ -194,11 +194,12 @@ class ReindexError(Exception):
     pass
 
 
-def _records(path: Path) -> Iterator[ArcWarcRecord]:
-    """The file's records; a damaged file stops the rebuild with its name and the offset."""
+def _records(path: Path, kinds: tuple[str, ...] | None = None) -> Iterator[ArcWarcRecord]:
+    """The file's records (of WARC-Types ``kinds``); a damaged file stops the rebuild with its name
+    and the offset."""
     offset = 0
     try:
-        for record in iter_records(path):
+        for record in iter_records(path, kinds):
             offset = record.offset
             yield record
     except Exception as exc:  # warcio and zlib raise several kinds on damaged input
@@ -236,7 +237,7 @@ def _feeds(files: list[Path]) -> tuple[set[str], dict[str, FeedEntry]]:
     items: set[str] = set()
     entries: dict[str, FeedEntry] = {}
     for path in files:
-        for record in iter_records(path, kinds=("metadata",)):
+        for record in _records(path, kinds=("metadata",)):
             fields = _fields(record)
             if fields.get("arshif-page-kind") == ["feed"]:
                 items.update(line.split(" ", 1)[0] for line in fields.get("outlink", []))
