@@ -1,4 +1,5 @@
-"""``arshif serve``: Datasette over ``OUT/archive.db``, read-only, with Arshif's metadata.
+"""``arshif serve``: Datasette over ``OUT/archive.db``, read-only, with Arshif's metadata. It reads
+the live database, so a crawl into the same folder shows up without a restart.
 
 The metadata (titles in Arabic and English, column descriptions, facets, canned queries) is
 written next to the database as ``datasette-metadata.json`` so that a plain ``datasette`` command
@@ -98,10 +99,7 @@ def prepare(out: Path) -> tuple[Path, Path]:
     if not db_path.exists():
         raise ServeError(f"no archive.db in {out}")
     try:
-        # Pending migrations applied to an older folder; and since Datasette opens the file
-        # immutable, everything must be in the main file, not the WAL.
-        with ArchiveDB(db_path) as db:
-            db.prepare_for_immutable_readers()
+        ArchiveDB(db_path).close()  # pending migrations applied to an older folder
     except (StoreError, sqlite3.Error) as exc:
         raise ServeError(f"cannot open {db_path}: {exc}") from None
     meta_path = out / "datasette-metadata.json"
@@ -111,7 +109,9 @@ def prepare(out: Path) -> tuple[Path, Path]:
 
 def datasette_command(out: Path, port: int) -> list[str]:
     db_path, meta_path = prepare(out)
-    return [sys.executable, "-m", "datasette", "serve", "-i", str(db_path), "-h", "127.0.0.1", "-p", str(port),
+    # Not immutable (-i): Datasette reads the WAL database like any reader, so a crawl into the same
+    # folder shows up without a restart (an immutable open gives stale counts, then "malformed").
+    return [sys.executable, "-m", "datasette", "serve", str(db_path), "-h", "127.0.0.1", "-p", str(port),
             "--metadata", str(meta_path), "--setting", "truncate_cells_html", "400"]
 
 

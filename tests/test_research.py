@@ -249,3 +249,39 @@ def test_damaged_warc_gives_one_line_errors_and_loses_nothing(archive, tmp_path)
         assert path.name in proc.stderr
     assert (copy / "archive.db").read_bytes() == before  # the database was not touched
     assert not (tmp_path / "x.wacz").exists()
+
+
+def test_serve_shows_a_new_crawl_without_a_restart(tmp_path):
+    """serve + scheduled crawls into the same folder: Datasette reads the live database (WAL), so
+    the counts follow the crawl, and never 'database disk image is malformed'."""
+    from archive.demo.content import articles as demo_articles
+
+    out, port = tmp_path / "live", free_port()
+    with SiteServer("classic") as site:
+        crawl(site.base_url + "/", out)
+        proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "serve", str(out), "--port", str(port)], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            base = f"http://127.0.0.1:{port}/archive.json?_shape=array&sql="
+            count = base + urllib.parse.quote("select count(*) as n from articles")
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    assert get_json(count)[0]["n"] == 42
+                    break
+                except OSError:
+                    assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
+                    time.sleep(0.3)
+            new = demo_articles()[0]
+            site.theme.posts.insert(0, type(new)(900, "مقال نُشر بعد التشغيل", new.category, new.author, new.published,
+                                                 ["فقرة أولى من مقال جديد.", "وفقرة ثانية منه."], new.tags))
+            site.rebuild()
+            crawl(site.base_url + "/", out)
+            assert get_json(count)[0]["n"] == 43
+            table = get_json(f"http://127.0.0.1:{port}/archive/articles.json?_size=1")
+            assert table["filtered_table_rows_count"] == 43  # the table view's count too
+            titles = get_json(base + urllib.parse.quote("select title from articles where title like '%بعد التشغيل%'"))
+            assert titles == [{"title": "مقال نُشر بعد التشغيل"}]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)

@@ -354,13 +354,8 @@ class ArchiveDB:
             self.db.conn.commit()
 
     # --- the file -----------------------------------------------------------------------------------
-    def prepare_for_immutable_readers(self) -> None:
-        """Everything in the main file, no WAL: for a reader that opens it immutable (Datasette -i)."""
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.db.execute("PRAGMA journal_mode=DELETE")
-
     def close(self) -> None:
-        try:  # fold the WAL back into the main file: readers opening it immutable see everything
+        try:  # fold the WAL back into the main file: a copy of archive.db alone is then whole
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error:
             pass
