@@ -9,6 +9,7 @@ command's only argument, ``--out DIR`` beside URLs), and ``-o FILE`` is always a
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -350,12 +351,16 @@ def export(out: str, fmt: str, output: str | None) -> None:
     with _as_user_error(StoreError):
         ArchiveDB.existing(out).close()
     try:
-        stream = (open(output, "w", encoding="utf-8", newline="") if output
-                  else click.get_text_stream("stdout"))  # type: ignore[operator]
+        stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
         count = export_articles(Path(out), stream, fmt)
         if output:
             stream.close()
             click.echo(f"{output}: {count} articles", err=True)
+        else:
+            stream.flush()
+    except BrokenPipeError:  # `arshif export OUT | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        sys.exit(0)
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
 

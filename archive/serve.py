@@ -10,6 +10,7 @@ registered through the package's ``datasette`` entry point.
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -115,10 +116,22 @@ def datasette_command(out: Path, port: int) -> list[str]:
             "--metadata", str(meta_path), "--setting", "truncate_cells_html", "400"]
 
 
+def check_port(port: int, what: str) -> None:
+    """Fail with one line, before anything starts, when ``port`` is taken on 127.0.0.1."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            raise ServeError(f"port {port} is already in use on 127.0.0.1: start {what} on another with --port") from None
+
+
 def run_datasette(out: Path, port: int) -> None:
     command = datasette_command(out, port)
+    check_port(port, "serve")
     print(f"Datasette: http://127.0.0.1:{port}/archive/articles", flush=True)
     try:
-        subprocess.run(command, check=False)
+        status = subprocess.run(command, check=False).returncode
     except KeyboardInterrupt:
-        pass
+        return
+    if status not in (0, -2, 130):  # Ctrl-C ends it too
+        raise ServeError(f"Datasette exited with status {status}")

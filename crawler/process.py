@@ -9,11 +9,13 @@ and the tests start a process per crawl).
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import shutil
 import sys
 from collections.abc import Iterable
+from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -29,6 +31,40 @@ from archive.crawl import (
     summary,
 )
 from archive.pages.profile import Profile, ProfileError
+
+# Settings that are counts or sizes: never negative (ARSHIF_EXTRACT_WORKERS has -1: in-process).
+_AT_LEAST = {"ARSHIF_EXTRACT_WORKERS": -1}
+
+
+def check_settings(overrides: dict[str, Any]) -> list[str]:
+    """Validate ``-s NAME=VALUE`` settings before anything is written: a value of the wrong type or
+    a negative count raises CrawlError (one line); an unknown name is returned as a warning with
+    the nearest known name (components may read settings Scrapy does not know of)."""
+    defaults = get_project_settings()
+    known = {name for name, _ in defaults.items()}
+    warnings = []
+    for name, value in overrides.items():
+        if name not in known:
+            near = difflib.get_close_matches(name, known, n=1)
+            warnings.append(f"unknown setting {name}" + (f" (did you mean {near[0]}?)" if near else ""))
+            continue
+        default = defaults.get(name)
+        if not isinstance(value, str) or isinstance(default, (dict, list, tuple)) or default is None:
+            continue
+        try:
+            if isinstance(default, bool):
+                if value.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError
+            elif isinstance(default, int):
+                if int(value) < _AT_LEAST.get(name, 0):
+                    raise CrawlError(f"{name} must be {_AT_LEAST.get(name, 0)} or more, got {value}")
+            elif isinstance(default, float):
+                if float(value) < 0:
+                    raise CrawlError(f"{name} must be 0 or more, got {value}")
+        except ValueError:
+            kind = "true or false" if isinstance(default, bool) else f"a number like {default!r}"
+            raise CrawlError(f"{name} must be {kind}, got {value!r}") from None
+    return warnings
 
 
 def project_settings(overrides: dict | None = None) -> Settings:
@@ -47,6 +83,8 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
     stopped; after a crash (kill -9, power loss) the frontier on disk cannot be trusted, so the next
     run walks the blog again, incrementally, and so still reaches every URL."""
     url = check_url(url)
+    for warning in check_settings(dict(settings or {})):
+        print(f"warning: {warning}", file=sys.stderr)
     out = check_out(out)
     lock = lock_folder(out)  # held while the crawl runs, released once it has ended
     overrides = dict(settings or {})

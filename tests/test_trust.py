@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import fcntl
 import shutil
+import socket
+import subprocess
+import sys
 
 import pytest
 
 from archive.demo.server import SiteServer
 
-from .conftest import crawl, query, run_arshif
+from .conftest import ROOT, crawl, query, run_arshif
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +104,37 @@ def test_a_damaged_database_is_one_line_that_names_reindex(two_crawls, tmp_path,
         (folder / f"archive.db{suffix}").unlink(missing_ok=True)
     line = one_line_error(run_arshif(*[a.format(url=url, out=folder) for a in args], check=False))
     assert "is damaged" in line and f"arshif reindex {folder}" in line, line
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("DOWNLOAD_DELAY=abc", "DOWNLOAD_DELAY must be a number"), ("CONCURRENT_REQUESTS=-5", "CONCURRENT_REQUESTS must be 0"),
+    ("ARSHIF_EXTRACT_WORKERS=lots", "ARSHIF_EXTRACT_WORKERS must be a number"),
+    ("ROBOTSTXT_OBEY=perhaps", "ROBOTSTXT_OBEY must be true or false"),
+])
+def test_bad_setting_values_stop_the_crawl_before_anything_is_written(tmp_path, setting, message):
+    out = tmp_path / "never"
+    line = one_line_error(run_arshif("crawl", "http://127.0.0.1:9/", "--out", out, "-s", setting, check=False))
+    assert message in line and not out.exists()
+
+
+def test_an_unknown_setting_is_named_with_the_nearest_known_one(tmp_path):
+    with SiteServer("classic") as server:
+        proc = crawl(server.base_url + "/", tmp_path, "-s", "DOWNLOAD_DELAI=0")
+    assert "warning: unknown setting DOWNLOAD_DELAI (did you mean DOWNLOAD_DELAY?)" in proc.stderr
+    assert query(tmp_path, "select count(*) n from articles")[0]["n"] == 42
+
+
+def test_export_into_a_closed_pipe_ends_quietly(two_crawls):
+    proc = subprocess.run(f"{sys.executable} -m archive.cli export {two_crawls} | head -1", shell=True, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stderr == "" and proc.stdout.startswith('{"url": ')
+
+
+@pytest.mark.parametrize("command", ["serve", "replay"])
+def test_a_busy_port_is_one_line(two_crawls, command):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_line_error(run_arshif(command, two_crawls, "--port", port, check=False, timeout=60))
+    assert f"port {port} is already in use" in line
