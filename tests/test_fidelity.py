@@ -251,3 +251,30 @@ def test_response_cut_by_the_size_limit_is_marked_truncated(tmp_path):
         assert record.content_stream().read().startswith(b"%PDF-1.4")
     check_warc_folder(tmp_path)
     assert query(tmp_path, "select count(*) n from articles")[0]["n"] == 45  # the crawl went on
+
+
+def test_wacz_entries_are_found_where_the_central_directory_says(twice, tmp_path):
+    """ReplayWeb.page reads an entry at the central directory's offset, skipping the local header by
+    the central directory's idea of its length: the two headers must agree (no Zip64 extra field in
+    one and not the other), or every entry is read 20 bytes early."""
+    import struct
+    import zipfile
+
+    out, _ = twice
+    wacz = tmp_path / "site.wacz"
+    run_arshif("wacz", out, "-o", wacz)
+    data = wacz.read_bytes()
+    with zipfile.ZipFile(wacz) as zf:
+        infos = zf.infolist()
+    for info in infos:
+        local = data[info.header_offset:info.header_offset + 30]
+        name_length, extra_length = struct.unpack("<HH", local[26:30])
+        assert local[:4] == b"PK\x03\x04" and extra_length == len(info.extra), info.filename
+        start = info.header_offset + 30 + name_length + extra_length
+        body = data[start:start + info.compress_size]
+        if info.filename.endswith(".warc.gz"):
+            assert body[:2] == b"\x1f\x8b", info.filename  # a gzip member: the first WARC record
+        elif info.filename.endswith(".cdxj"):
+            assert re.match(r"\S+ \d{14} \{", body.decode().splitlines()[0]), info.filename
+        else:
+            json.loads(body.decode().splitlines()[0] if info.filename.endswith(".jsonl") else body)
