@@ -32,6 +32,8 @@ from archive.crawl import (
 )
 from archive.pages.profile import Profile, ProfileError
 
+from .settings import DOWNLOAD_MAXSIZE as DEFAULT_MAXSIZE
+
 # Settings that are counts or sizes: never negative (ARSHIF_EXTRACT_WORKERS has -1: in-process).
 _AT_LEAST = {"ARSHIF_EXTRACT_WORKERS": -1}
 
@@ -88,6 +90,9 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
     out = check_out(out)
     lock = lock_folder(out)  # held while the crawl runs, released once it has ended
     overrides = dict(settings or {})
+    cut = int(overrides.get("ARSHIF_MAX_RESPONSE_SIZE", 0) or 0)
+    if "DOWNLOAD_MAXSIZE" not in overrides and cut > DEFAULT_MAXSIZE:  # cut and archived before Scrapy drops it
+        overrides["DOWNLOAD_MAXSIZE"] = cut + 1024 * 1024
     overrides["ARSHIF_OUT"] = str(out)
     if full:
         overrides["ARSHIF_FULL"] = True

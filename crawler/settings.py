@@ -55,6 +55,11 @@ DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ScopeMiddleware": 60,
 ITEM_PIPELINES = {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.StorePipeline": 800}
 EXTENSIONS = {"crawler.extensions.CrawlProgress": 500}
 
+# Every response, and every decompressed body (a gzip bomb), stops at 128 MiB: memory stays bounded.
+# (ARSHIF_MAX_RESPONSE_SIZE cuts and archives long bodies first; crawler.process raises this with it.)
+DOWNLOAD_MAXSIZE = 128 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
+
 CONCURRENT_ITEMS = 8  # the default 100 costs CPU for nothing here
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"

@@ -23,7 +23,8 @@ PAGINATION_LINKS = ("//link[@rel='next']/@href | //a[contains(concat(' ',@rel,' 
                     " or contains(@class,'wp-block-query-pagination') or contains(@class,'blog-pager')]//a/@href | "
                     "//a[contains(@class,'page-numbers') or contains(@class,'next') or contains(@class,'older')]/@href")
 PAGINATION_HREF = re.compile(r"(/page/\d+/?$|[?&](paged|page)=\d+|[?&]updated-max=)")
-PAGINATION_LABELS = ("التالي", "التاليه", "الاقدم", "اقدم", "المزيد", "«", "»", "›", "‹", "next", "older")
+PAGINATION_WORDS = ("التالي", "التاليه", "الاقدم", "اقدم", "المزيد", "next", "older")
+_ARROWS = "«»‹›<>←→ "
 ADJACENT_LINKS = ("//a[@rel='prev' or @rel='next'][ancestor::*[contains(@class,'post-navigation') or "
                   "contains(@class,'nav-links') or contains(@class,'navigation')]]/@href | "
                   "//*[contains(@class,'nav-previous') or contains(@class,'nav-next') or "
@@ -50,12 +51,21 @@ def listing_links(root: Element, profile: Profile | None = None) -> list[tuple[s
 
 def _pagination_hrefs(root: Element) -> list[str]:
     hrefs = list(root.xpath(PAGINATION_LINKS))
-    for a in root.xpath("//a[@href]"):
+    # Calendar and archive widgets page through dates without end ("« نوفمبر", "يناير »"): not pagination.
+    for a in root.xpath("//a[@href][not(ancestor::*[contains(@id,'calendar') or contains(@class,'calendar')])]"):
         label = fold(" ".join(a.itertext())).strip().lower()
         href = a.get("href")
-        if PAGINATION_HREF.search(href) or (label and len(label) <= 25 and any(w in label for w in PAGINATION_LABELS)):
+        if PAGINATION_HREF.search(href) or _is_pagination_label(label):
             hrefs.append(href)
     return hrefs
+
+
+def _is_pagination_label(label: str) -> bool:
+    """"التالي", "« الأقدم", "Older posts »", a bare arrow; not "« نوفمبر" (a month, with an arrow)."""
+    if not label or len(label) > 25:
+        return False
+    words = label.strip(_ARROWS)
+    return not words or any(w in words for w in PAGINATION_WORDS)
 
 
 def article_links(root: Element, profile: Profile | None = None) -> list[tuple[str, str]]:

@@ -14,14 +14,16 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 from w3lib.url import safe_url_string
 
 # Query parameters that never change what a page shows: campaign tracking, click ids, comment-reply
-# links, AMP switches.
+# links, AMP switches, session ids.
 TRACKING_PARAMS = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|igshid|twclid|mc_cid|mc_eid|"
-                             r"_ga|_gl|ref|ref_src|replytocom|amp)$", re.I)
+                             r"_ga|_gl|ref|ref_src|replytocom|amp|sid|phpsessid|jsessionid|sessionid|session_id)$", re.I)
+_PATH_SESSION = re.compile(r";jsessionid=[^/?#]*", re.I)
 
 
 def without_tracking(url: str) -> str:
     """``url`` without its fragment and its tracking parameters, the others kept in order."""
     parts = urlsplit(url)
+    parts = parts._replace(path=_PATH_SESSION.sub("", parts.path))
     if not parts.query:
         return urlunsplit(parts._replace(fragment=""))
     kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]

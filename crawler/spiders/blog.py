@@ -23,6 +23,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import HtmlResponse, TextResponse
+from scrapy.http.request import NO_CALLBACK
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 progress_log = logging.getLogger("arshif")
 SITEMAP_PATHS = ("/wp-sitemap.xml", "/sitemap.xml", "/sitemap_index.xml")
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompressed file
+MAX_SITEMAP_DEPTH = 3  # sitemaps.org allows an index of sitemaps; real sites nest one or two deep
 
 
 def _lastmod(text: str | None) -> datetime | None:
@@ -95,6 +97,7 @@ class BlogSpider(scrapy.Spider):
         self.requested: set[str] = set()  # every URL asked for in this crawl
         self.lastmod: dict[str, datetime] = {}  # article URL → its sitemap lastmod
         self.known_checked = False
+        self.listed: set[str] = set()  # posts seen on listing pages
         self.feed_items: set[str] = set()  # the blog's feed lists its posts: evidence for classify
         self.parsed_other: set[str] = set()  # pages classified "other", in case the feed names them later
 
@@ -247,6 +250,12 @@ class BlogSpider(scrapy.Spider):
                 # Incremental: a listing page with nothing new; the pages after it are older still.
                 links = [(h, k) for h, k in links if k != "pagination"]
                 self.crawler.stats.inc_value("arshif/paging_stopped")
+            elif articles and all(a in self.listed for a in articles):
+                # Every post here was on another listing page already: pagination that answers any
+                # /page/N/ with the same posts, or a loop. The walk ends here.
+                links = [(h, k) for h, k in links if k != "pagination"]
+                self.crawler.stats.inc_value("arshif/paging_repeated")
+            self.listed.update(articles)
             requests, rows = self.follow_all(response, links, self.parse_page)
             yield from requests
             yield PageItem(response.url, "listing", rows + extra, capture=capture)
@@ -268,7 +277,9 @@ class BlogSpider(scrapy.Spider):
         yield from requests
 
     def _robots_seen(self, response: Response, request: scrapy.Request, spider: scrapy.Spider) -> None:
-        if urlsplit(response.url).path == "/robots.txt" and request.callback is None and response.status == 200:
+        # RobotsTxtMiddleware's own request (NO_CALLBACK): the one robots.txt fetch of the host.
+        own = request.callback in (None, NO_CALLBACK) and request.meta.get("dont_obey_robotstxt")
+        if urlsplit(response.url).path == "/robots.txt" and own and response.status == 200:
             for req in self.parse_robots(response):
                 self.crawler.engine.crawl(req)
 
@@ -296,7 +307,13 @@ class BlogSpider(scrapy.Spider):
         # Known articles the sitemap says are unchanged are not fetched again at all.
         locs = [e["loc"] for e in entries if not self.unchanged_per_sitemap(response.urljoin(e["loc"].strip()))]
         if sitemap.type == "sitemapindex":
+            depth = response.meta.get("sitemap_depth", 0) + 1
+            if depth > MAX_SITEMAP_DEPTH:  # nested indexes without end
+                self.crawler.stats.inc_value("arshif/sitemap_too_deep")
+                return
             requests, rows = self.follow_all(response, [(u, "sitemap") for u in locs], self.parse_sitemap)
+            for request in requests:
+                request.meta["sitemap_depth"] = depth
         elif sitemap.type == "urlset":
             requests, rows = self.follow_all(response, [(u, "sitemap") for u in locs], self.parse_page)
         else:
