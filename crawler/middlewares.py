@@ -8,7 +8,6 @@ that other middlewares added. Cached responses (flag "cached") and requests with
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -21,9 +20,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.statscollectors import StatsCollector
-
-logger = logging.getLogger(__name__)
-
 
 class WarcCaptureMiddleware:
     def __init__(self, run: ArchiveRun, stats: StatsCollector, max_size: int) -> None:
@@ -54,11 +50,8 @@ class WarcCaptureMiddleware:
         if "download_stopped" in response.flags and request.meta.get("arshif_received", 0) > self.max_size > 0:
             response.flags.append("arshif-truncated")
             self.stats.inc_value("arshif/truncated")
-        try:
-            request.meta["arshif_capture"] = self.run.capture(request, response)
-        except OSError as exc:
-            logger.error("WARC write failed for %s: %s", request.url, exc)
-            self.stats.inc_value("arshif/warc_write_errors")
+        # None once writing the archive has failed (a full disk): the run then stops the crawl
+        request.meta["arshif_capture"] = self.run.capture(request, response)
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:

@@ -77,8 +77,13 @@ class StorePipeline:
         return cls(ArchiveRun.of(crawler), crawler.stats, crawler.settings.get("ARSHIF_REPLAY_URL"))
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageItem):
+        if not isinstance(item, PageItem) or self.run.fatal:  # nothing is written once storage failed
             return item
+        with self.run.storing(str(self.run.db.path)):
+            self._store(item)
+        return item
+
+    def _store(self, item: PageItem) -> None:
         db = self.run.db
         if item.kind == "article" and item.article is not None:
             db.upsert_article(item.article, capture=item.capture, replay_pattern=self.replay_pattern)
@@ -88,8 +93,7 @@ class StorePipeline:
         elif item.kind == "gone":
             if db.mark_gone(item.url, item.capture):
                 self.stats.inc_value("arshif/gone")
-            return item
+            return
         db.upsert_links(item.url, item.links, self.run.crawl_id)
         if item.kind in ("article", "listing", "sitemap", "feed"):
             self.run.write_outlinks(item.url, item.kind, item.capture, item.links, item.feed_entries)
-        return item

@@ -115,7 +115,8 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
     _show_progress()
 
     process = CrawlerProcess(scrapy_settings)
-    process.crawl("blog", url=url)
+    crawler = process.create_crawler("blog")
+    process.crawl(crawler, url=url)
     if not verbose:  # after crawl(): Scrapy installs its root handler there
         for handler in logging.root.handlers:
             handler.addFilter(_one_line)
@@ -123,6 +124,10 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
         process.start()
     finally:
         lock.close()
+    run = getattr(crawler, "_arshif_run", None)
+    if run is not None and run.fatal:  # a full disk: what was archived is whole, the rest comes next time
+        raise CrawlError(f"{run.fatal}; the WARC files end at their last whole record: free some space and "
+                         "run the same command again to resume")
     result = summary(out)
     if resume and result.finish_reason == "finished" and jobdir.exists():
         shutil.rmtree(jobdir)  # done: the next crawl starts a new frontier

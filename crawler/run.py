@@ -3,14 +3,19 @@ middleware, the pipelines and the extension of the same crawler (``ArchiveRun.of
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 
 from archive import __version__
 from archive.pages.feeds import FeedEntry
@@ -87,6 +92,8 @@ class ArchiveRun:
                 "arshif-settings": recorded}
         self.warc = WarcWriter(self.out / "warc", prefix=warc_prefix, max_size=warc_max_size, info=info)
         self.closed = False
+        self.fatal: str | None = None  # set when writing the archive failed (storage_failed)
+        self.crawler: Crawler | None = None
         self.feed_entries: dict[str, FeedEntry] = {}  # the blog's feed items, by resolved URL
 
     def repair_leftovers(self) -> None:
@@ -110,12 +117,44 @@ class ArchiveRun:
                       full=s.getbool("ARSHIF_FULL"), warc_prefix=s.get("ARSHIF_WARC_PREFIX"),
                       warc_max_size=s.getint("ARSHIF_WARC_MAX_SIZE"), stats=crawler.stats)
             crawler._arshif_run = run  # type: ignore[attr-defined]
+            run.crawler = crawler
             crawler.signals.connect(run._spider_closed, signal=signals.spider_closed)
         return run
 
     # --- captures -----------------------------------------------------------------------------------
-    def capture(self, request: Request, response: Response) -> dict:
-        """Write the exchange to the WARC and its row to ``captures``; return the row."""
+    # --- storage that fails: a full disk, an I/O error ------------------------------------------------
+    def storage_failed(self, exc: BaseException, where: str) -> None:
+        """Writing the archive failed: stop the crawl at once. What was written stays valid (the WARC
+        ends at its last whole record) and the next run resumes; ``fatal`` is the one line for the user."""
+        if self.fatal:
+            return
+        full = getattr(exc, "errno", None) == errno.ENOSPC or "full" in str(exc).lower()
+        self.fatal = f"{'no space left on device' if full else exc} writing {where}"
+        if self.stats:
+            self.stats.set_value("arshif/storage_error", self.fatal)
+        if self.crawler is not None and self.crawler.engine is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage-failed"))
+
+    @contextmanager
+    def storing(self, where: str) -> Iterator[None]:
+        """Around every write to the archive: a failure stops the crawl instead of spreading."""
+        try:
+            yield
+        except (OSError, sqlite3.Error) as exc:
+            self.storage_failed(exc, where)
+
+    # --- captures -----------------------------------------------------------------------------------
+    def capture(self, request: Request, response: Response) -> dict | None:
+        """Write the exchange to the WARC and its row to ``captures``; return the row (None once
+        storage has failed)."""
+        if self.fatal:
+            return None
+        row = None
+        with self.storing(str(self.warc.folder / (self.warc.filename or ""))):
+            row = self._capture(request, response)
+        return row
+
+    def _capture(self, request: Request, response: Response) -> dict:
         parts = urlsplit(request.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         request_headers = _header_pairs(request.headers)
@@ -184,7 +223,10 @@ class ArchiveRun:
         row = {"crawl_id": self.crawl_id, "url": request.url, "method": request.method,
                "fetched_at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
                "error": f"{type(exception).__name__}: {exception}"[:500]}
-        row["id"] = self.db.add_capture(row)
+        if self.fatal:
+            return row
+        with self.storing(str(self.db.path)):
+            row["id"] = self.db.add_capture(row)
         if self.stats:
             self.stats.inc_value("arshif/failures")
         return row
@@ -199,7 +241,9 @@ class ArchiveRun:
                                               "outlink": [f"{to} {link_kind}" for to, link_kind in links]}
         if feed_entries:
             fields["arshif-feed-entry"] = [json.dumps(e.as_dict(), ensure_ascii=False) for e in feed_entries]
-        self.warc.write_metadata(url, capture["warc_record_id"], fields)
+        if not self.fatal:
+            with self.storing(str(self.warc.folder / (self.warc.filename or ""))):
+                self.warc.write_metadata(url, capture["warc_record_id"], fields)
 
     # --- end ------------------------------------------------------------------------------------
     def _spider_closed(self, spider: Spider, reason: str) -> None:
@@ -209,11 +253,18 @@ class ArchiveRun:
         if self.closed:
             return
         self.closed = True
-        self.warc.close()
+        self.warc.close()  # each file ends at its last whole record, even after a failed write
         stats = dict(self.stats.get_stats()) if self.stats else {}
         stats["arshif/warc_bytes"] = self.warc.bytes_written
-        fed = self.db.fill_from_feed(list(self.feed_entries.values()), self.crawl_id)
-        health = {**self.db.health(self.crawl_id), **fed}
-        stats.update({f"arshif/health/{name}": value for name, value in health.items()})
-        self.db.finish_crawl(self.crawl_id, json.loads(json.dumps(stats, default=str)), reason)
-        self.db.close()
+        # On a full disk this may fail too: the crawl then has no recorded end, and the next run
+        # treats it as interrupted (it walks the blog again, cheaply).
+        with self.storing(str(self.db.path)):
+            fed = self.db.fill_from_feed(list(self.feed_entries.values()), self.crawl_id)
+            health = {**self.db.health(self.crawl_id), **fed}
+            stats.update({f"arshif/health/{name}": value for name, value in health.items()})
+            self.db.finish_crawl(self.crawl_id, json.loads(json.dumps(stats, default=str)),
+                                 "storage-failed" if self.fatal else reason)
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass

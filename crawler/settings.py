@@ -53,12 +53,17 @@ DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ScopeMiddleware": 60,
                           "crawler.middlewares.ArchivedCopyMiddleware": 795,
                           "crawler.middlewares.WarcCaptureMiddleware": 800}
 ITEM_PIPELINES = {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.StorePipeline": 800}
-EXTENSIONS = {"crawler.extensions.CrawlProgress": 500}
+EXTENSIONS = {"crawler.extensions.CrawlProgress": 500,
+              "scrapy.extensions.spiderstate.SpiderState": None, "crawler.frontier.DiskSafeSpiderState": 0}
 
 # Every response, and every decompressed body (a gzip bomb), stops at 128 MiB: memory stays bounded.
 # (ARSHIF_MAX_RESPONSE_SIZE cuts and archives long bodies first; crawler.process raises this with it.)
 DOWNLOAD_MAXSIZE = 128 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
+
+# The frontier on disk (JOBDIR) survives a full disk: crawler/frontier.py
+SCHEDULER = "crawler.frontier.DiskSafeScheduler"
+DUPEFILTER_CLASS = "crawler.frontier.DiskSafeDupeFilter"
 
 CONCURRENT_ITEMS = 8  # the default 100 costs CPU for nothing here
 TELNETCONSOLE_ENABLED = False

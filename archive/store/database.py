@@ -187,11 +187,13 @@ class ArchiveDB:
 
     def last_crawl_state(self) -> str | None:
         """How the last crawl into this folder ended: None (there was none), "crashed" (it never
-        recorded its end), or its finish reason ("finished", "shutdown" after Ctrl-C, …)."""
+        recorded its end, or stopped when writing failed: its frontier on disk is not to be trusted),
+        or its finish reason ("finished", "shutdown" after Ctrl-C, …)."""
         row = self.crawl()
         if row is None:
             return None
-        return "crashed" if row["finished_at"] is None or row["finish_reason"] == "interrupted" else row["finish_reason"]
+        crashed = row["finished_at"] is None or row["finish_reason"] in ("interrupted", "storage-failed")
+        return "crashed" if crashed else row["finish_reason"]
 
     # --- captures -----------------------------------------------------------------------------------
     def add_capture(self, row: dict) -> int:

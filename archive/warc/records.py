@@ -122,6 +122,7 @@ class WarcWriter:
         self.serial = 0
         self._file: BinaryIO | None = None
         self._writer: WARCWriter | None = None
+        self._record = BytesIO()  # the record being written, gzipped
         self.filename: str | None = None
         self.bytes_written = 0  # over all files of this writer
 
@@ -130,8 +131,9 @@ class WarcWriter:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
         self.filename = f"{self.prefix}-{stamp}-{self.serial:05d}-{self.hostname}.warc.gz"
         self.serial += 1
-        self._file = open(self.folder / (self.filename + OPEN_SUFFIX), "xb")
-        writer = self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        # Unbuffered: each record goes to the file in one write of its own bytes (see _write).
+        self._file = open(self.folder / (self.filename + OPEN_SUFFIX), "xb", buffering=0)
+        writer = self._writer = WARCWriter(self._record, gzip=True, warc_version="1.1")
         self._write(writer.create_warcinfo_record(self.filename, self._warcinfo_fields()))
 
     def _warcinfo_fields(self) -> dict:
@@ -160,10 +162,22 @@ class WarcWriter:
         return self._writer
 
     def _write(self, record: ArcWarcRecord) -> RecordRef:
+        """Append one record. It is built in memory first, then written whole: if the disk is full
+        (or any write fails) the file is cut back to its last whole record and the error raised, so
+        the file stays valid however the crawl ends."""
         assert self._file is not None and self._writer is not None and self.filename is not None
-        offset = self._file.tell()
         self._writer.write_record(record)
-        self._file.flush()
+        data = memoryview(self._record.getvalue())
+        self._record.seek(0)
+        self._record.truncate()
+        offset = self._file.tell()
+        try:
+            while data:
+                data = data[self._file.write(data) or 0:]
+        except OSError:
+            os.ftruncate(self._file.fileno(), offset)
+            self._file.seek(offset)
+            raise
         length = self._file.tell() - offset
         self.bytes_written += length
         headers = record.rec_headers
