@@ -10,6 +10,7 @@ command's only argument, ``--out DIR`` beside URLs), and ``-o FILE`` is always a
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -95,6 +96,10 @@ def crawl(url: str, out: str, settings: dict[str, str], allow_domain: tuple[str,
         click.echo("interrupted — run the same command again to resume", err=True)
         sys.exit(130)
     _fail_unless_understood(summary, url)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _print_summary(summary: CrawlSummary) -> None:
@@ -264,6 +269,7 @@ def replay(out: str, port: int) -> None:
         base = f"http://127.0.0.1:{port}"
         urls = replay_urls(_out_folder(out), base)
         proc = start(out, port)
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops pywb too, as Ctrl-C does
     click.echo(f"pywb is replaying {out} at {base}/arshif/")
     for title, url in urls:
         click.echo(f"  {title}\n    {url}")

@@ -11,12 +11,10 @@ that failed left no WARC record and are not rebuilt.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import sqlite3
 import time
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -30,6 +28,7 @@ from .pages.charset import decode_html, is_html
 from .pages.classify import classify
 from .pages.extract import extract_article
 from .pages.feeds import FeedEntry
+from .pages.pool import extraction_pool
 from .pages.profile import Profile
 from .store import DEFAULT_REPLAY_URL, ArchiveDB, StoreError
 from .warc import iter_records, read_record, warc_files
@@ -138,7 +137,7 @@ def _rebuild(files: list[Path], target: Path, *, workers: int | None, replay_pat
             db.upsert_article(future.result(), capture=capture, replay_pattern=pattern)
             counts["articles"] += 1
 
-    pool = ProcessPoolExecutor(workers or os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn"))
+    pool = extraction_pool(workers)
     try:
         for path in files:
             for record in _records(path):

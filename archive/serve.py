@@ -10,9 +10,9 @@ registered through the package's ``datasette`` entry point.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
@@ -129,9 +129,5 @@ def run_datasette(out: Path, port: int) -> None:
     command = datasette_command(out, port)
     check_port(port, "serve")
     print(f"Datasette: http://127.0.0.1:{port}/archive/articles", flush=True)
-    try:
-        status = subprocess.run(command, check=False).returncode
-    except KeyboardInterrupt:
-        return
-    if status not in (0, -2, 130):  # Ctrl-C ends it too
-        raise ServeError(f"Datasette exited with status {status}")
+    # Datasette takes this process's place: Ctrl-C and SIGTERM reach it, no child is left behind.
+    os.execv(command[0], command)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from archive.pages.extract import extract_article
+from archive.pages.pool import extraction_pool
 
 from .items import PageItem
 from .run import ArchiveRun
@@ -41,8 +41,7 @@ class ExtractPipeline:
     def open_spider(self) -> None:
         self.stats.set_value("arshif/extract_processes", max(self.workers, 0))
         if self.workers > 0:
-            # spawn: forking a process that runs the reactor and holds open files is asking for trouble
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self.pool = extraction_pool(self.workers)
 
     def close_spider(self) -> None:
         if self.pool:
