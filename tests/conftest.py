@@ -6,6 +6,10 @@ import re
 import sqlite3
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -48,6 +52,34 @@ def check_warc_folder(out: Path) -> list[Path]:
     check_warcs(*files)
     assert not list((Path(out) / "warc").glob("*.open"))
     return files
+
+
+class LocalHandler(BaseHTTPRequestHandler):
+    """Base of the tests' own small HTTP servers: HTTP/1.1, quiet, one call to answer."""
+    protocol_version = "HTTP/1.1"
+
+    def respond(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 (a free port) while in the block; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def run_arshif(*args, cwd=None, check=True, timeout=300) -> subprocess.CompletedProcess:

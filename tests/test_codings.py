@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import threading
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import brotli
 import pytest
 from backports import zstd
 
-from .conftest import check_warc_folder, crawl, query, run_arshif
+from .conftest import LocalHandler, check_warc_folder, crawl, local_server, query, run_arshif
 
 ENCODERS = {"gzip": lambda b: zlib.compress(b, wbits=31), "deflate": zlib.compress, "br": brotli.compress,
             "zstd": zstd.compress}
@@ -31,9 +29,8 @@ HOME = ('<!doctype html><html lang="ar"><head><meta charset="utf-8"></head><body
                   for c, t in TITLES.items()) + "</body></html>")
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(LocalHandler):
     """Each post answers in its own coding, asked for or not (as misconfigured servers do)."""
-    protocol_version = "HTTP/1.1"
     seen_accept_encoding: list[str] = []
 
     def do_GET(self):  # noqa: N802
@@ -44,33 +41,16 @@ class Handler(BaseHTTPRequestHandler):
         elif coding in ENCODERS:
             body, headers = ENCODERS[coding](post_html(coding).encode()), {"Content-Encoding": coding}
         else:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self.respond(404, b"", {})
             return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.respond(200, body, {"Content-Type": "text/html; charset=utf-8", **headers})
 
 
 @pytest.fixture(scope="module")
 def coded(tmp_path_factory):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     out = tmp_path_factory.mktemp("codings")
-    try:
-        crawl(f"http://127.0.0.1:{server.server_address[1]}/", out, "-s", "ROBOTSTXT_OBEY=False",
-              "-s", "ARSHIF_REQUISITES=False")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with local_server(Handler) as url:
+        crawl(url, out, "-s", "ROBOTSTXT_OBEY=False", "-s", "ARSHIF_REQUISITES=False")
     return out
 
 

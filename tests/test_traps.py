@@ -10,13 +10,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import threading
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from .conftest import FAST, ROOT, check_warc_folder, query
+from .conftest import FAST, ROOT, LocalHandler, check_warc_folder, local_server, query
 
 POSTS = {n: (f"مقال رقم {n} عن ذاكرة المدن", f"فقرة من المقال {n} عن تاريخ المدينة وأسواقها القديمة. " * 12)
          for n in (1, 2, 3)}
@@ -52,8 +50,7 @@ def post(n: int) -> str:
             f'<div class="entry-content"><p>{text}</p></div></article></body></html>')
 
 
-class Hostile(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Hostile(LocalHandler):
     paths: list[str] = []
 
     def do_GET(self):  # noqa: N802
@@ -79,40 +76,21 @@ class Hostile(BaseHTTPRequestHandler):
         elif path == "/sitemap.xml":
             body, headers = BOMB, {"Content-Type": "application/xml", "Content-Encoding": "gzip"}
         else:
-            body, headers = b"not found", {"Content-Type": "text/plain"}
-            self.send_response(404)
-            self._finish(body, headers)
+            self.respond(404, b"not found", {"Content-Type": "text/plain"})
             return
-        self.send_response(200)
-        self._finish(body, headers)
-
-    def _finish(self, body: bytes, headers: dict[str, str]) -> None:
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.respond(200, body, headers)
 
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     out = tmp_path_factory.mktemp("hostile")
     # The crawl in a child of a small wrapper, which reports the largest resident set of its descendants.
     wrapper = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
                "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); print(p.stderr[-3000:])")
-    args = [sys.executable, "-m", "archive.cli", "crawl", f"http://127.0.0.1:{server.server_address[1]}/", "--out",
-            str(out), *FAST]
-    try:
+    with local_server(Hostile) as url:
+        args = [sys.executable, "-m", "archive.cli", "crawl", url, "--out", str(out), *FAST]
         proc = subprocess.run([sys.executable, "-c", wrapper, *args], cwd=ROOT, capture_output=True, text=True,
                               timeout=300)
-    finally:
-        server.shutdown()
-        server.server_close()
     status, maxrss_kb = proc.stdout.split("\n", 1)[0].split()
     return out, int(status), int(maxrss_kb) // 1024, proc.stdout
 
