@@ -29,7 +29,12 @@ def stem(word: str) -> str:
         word = word[1:]
     if len(word) > 2 and word.endswith("ه"):  # ة is often typed as ه: give the stemmer the ة it knows
         word = word[:-1] + "ة"
-    return fold(_stemmer.stemWord(word)).lower()
+    stemmed = fold(_stemmer.stemWord(word)).lower()
+    # Snowball strips the feminine plural ات whole after ال but leaves its alef on a bare word
+    # (المخطوطات → مخطوط, مخطوطات → مخطوطا): make both one stem.
+    if word.endswith("ات") and stemmed.endswith("ا") and len(stemmed) > 3:
+        stemmed = stemmed[:-1]
+    return stemmed
 
 
 def index_text(text: str | None) -> str:

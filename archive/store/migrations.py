@@ -122,3 +122,13 @@ def m003_incremental(db: sqlite_utils.Database) -> None:
             db.table("captures").add_column(name, str)
     if "gone_at" not in db.table("articles").columns_dict:
         db.table("articles").add_column("gone_at", str)
+
+
+@migrations()
+def m004_search_plurals(db: sqlite_utils.Database) -> None:
+    """The search index form of bare feminine plurals changed (مخطوطات now stems as المخطوطات
+    does): rebuild the full-text index from the articles."""
+    db.execute("delete from articles_fts")
+    for rowid, title, text in db.execute("select rowid, title, text from articles").fetchall():
+        db.execute("insert into articles_fts (rowid, title, text) values (?, ?, ?)",
+                   [rowid, index_text(title), index_text(text)])
