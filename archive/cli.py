@@ -47,7 +47,7 @@ def _parse_setting(ctx: click.Context, param: click.Parameter, values: tuple[str
     return out
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="arshif")
 def cli() -> None:
     """Arshif (أرشيف): archive Arabic blogs into WARC files and a SQLite database."""

@@ -54,6 +54,14 @@ def parse_every(text: str) -> int:
     return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
 
 
+def format_interval(seconds: int) -> str:
+    """21600 → '6h': the largest unit that divides it, as `--every` takes it."""
+    for unit, size in sorted(_UNIT_SECONDS.items(), key=lambda item: -item[1]):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -74,7 +82,7 @@ class Schedule:
         return after + timedelta(seconds=self.every_seconds or 0)
 
     def describe(self) -> str:
-        return f"cron {self.cron}" if self.cron else f"every {self.every_seconds} s"
+        return f"cron {self.cron}" if self.cron else f"every {format_interval(self.every_seconds or 0)}"
 
 
 class ScheduleStore:

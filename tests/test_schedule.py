@@ -28,7 +28,7 @@ def test_schedule_commands(tmp_path):
     assert "schedule 1:" in added.stdout
     run_arshif("schedule", "add", "http://127.0.0.1:1/", "--out", tmp_path / "o2", "--every", "6h", "--db", db)
     listed = run_arshif("schedule", "list", "--db", db).stdout.splitlines()
-    assert len(listed) == 2 and "cron 0 3 * * *" in listed[0]
+    assert len(listed) == 2 and "cron 0 3 * * *" in listed[0] and "every 6h" in listed[1]
     cron = run_arshif("schedule", "cron", "--db", db).stdout.splitlines()
     assert cron[0].startswith("0 3 * * * ") and cron[1].startswith("0 */6 * * * ") and " crawl http://127.0.0.1:1/ " in cron[1]
     run_arshif("schedule", "remove", "1", "--db", db)
