@@ -6,13 +6,17 @@
 - ``arabic_query(q)``, ``arabic_snippet(text, q)`` and ``arabic_normalize(text)`` are SQL functions
   for canned queries.
 - Cells holding Arabic text render with ``dir="rtl"``, styled by the plugin's stylesheet.
+- URLs read as people write them: ``%D9%85…`` shows as its Arabic (IRI) form, the link and the
+  data keep the raw form. JSON lists (categories, tags, related) show as lists.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from datasette import Response, hookimpl
 from markupsafe import Markup, escape
@@ -24,11 +28,14 @@ if TYPE_CHECKING:
     import sqlite3
 
 ARABIC = re.compile("[\u0600-\u06ff]")
+LIST_COLUMNS = {"categories", "tags", "related"}
 CSS_PATH = "/-/arshif/arshif.css"
 CSS = """
 .arshif-rtl { direction: rtl; text-align: right; unicode-bidi: plaintext;
   font-family: "Noto Naskh Arabic", "Amiri", "DejaVu Sans", sans-serif; line-height: 1.7; }
 td .arshif-rtl { min-width: 10em; max-width: 40em; }
+.arshif-url { unicode-bidi: plaintext; word-break: break-all; }
+#_search, input[name="q"], textarea[name="q"] { direction: rtl; }
 """
 
 
@@ -41,8 +48,21 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
 
 
 @hookimpl
-def render_cell(value: Any) -> Markup | None:
-    if isinstance(value, str) and ARABIC.search(value):
+def render_cell(value: Any, column: str) -> Markup | None:
+    if not isinstance(value, str):
+        return None
+    if value.startswith(("http://", "https://")) and " " not in value:
+        shown = unquote(value)
+        return Markup(f'<a href="{escape(value)}" dir="ltr" class="arshif-url">{escape(shown)}</a>')
+    if column in LIST_COLUMNS and value.startswith("["):
+        try:
+            items = json.loads(value)
+        except ValueError:
+            items = None
+        if isinstance(items, list):
+            shown = "، ".join(unquote(str(i)) for i in items)
+            return Markup(f'<div dir="rtl" class="arshif-rtl">{escape(shown)}</div>')
+    if ARABIC.search(value):
         return Markup(f'<div dir="rtl" class="arshif-rtl">{escape(value)}</div>')
     return None
 

@@ -89,6 +89,7 @@ def metadata() -> dict:
                 "links": {"description": "Links between pages and how each was classified."},
                 "article_versions": {"description": "Each distinct content an article has had, capture by capture."},
                 "articles_fts": {"hidden": True},
+                "_sqlite_migrations": {"hidden": True},
             },
             "queries": QUERIES,
         }},

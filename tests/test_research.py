@@ -289,3 +289,18 @@ def test_serve_shows_a_new_crawl_without_a_restart(tmp_path):
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def test_urls_read_as_written_and_lists_as_lists(datasette):
+    from archive.datasette_plugin import render_cell
+
+    encoded = "https://blog.example/2025/12/%D9%85%D8%A7-%D8%A8%D8%B9%D8%AF-%D8%AA%D8%AF%D9%85%D8%B1/"
+    cell = str(render_cell(encoded, "url"))
+    assert ">https://blog.example/2025/12/ما-بعد-تدمر/</a>" in cell and f'href="{encoded}"' in cell
+    assert str(render_cell('["ثقافة", "تاريخ"]', "tags")).count("ثقافة، تاريخ") == 1
+    base, _ = datasette
+    tables = {t["name"]: t for t in get_json(f"{base}/archive.json")["tables"]}
+    assert tables["_sqlite_migrations"]["hidden"] and tables["articles_fts"]["hidden"]
+    with urllib.request.urlopen(f"{base}/archive/articles?_size=5", timeout=30) as response:
+        page = response.read().decode()
+    assert '["' not in page.split("<tbody>", 1)[1]  # no raw JSON lists in the rows
