@@ -202,6 +202,10 @@ def _whole_folder(out: str) -> Path:
         with _as_user_error(StoreError), ArchiveDB.existing(path) as db:
             referred = db.warc_filenames()
         missing = sorted(referred - {p.name for p in (path / "warc").glob("*.warc.gz")})
+        still_open = [name for name in missing if (path / "warc" / f"{name}.open").exists()]
+        if still_open:
+            raise click.ClickException(f"{still_open[0]} is still open: a crawl is writing to {out}, or it crashed "
+                                       f"(`arshif reindex {out}` repairs it)")
         if missing:
             raise click.ClickException(f"{len(missing)} WARC file(s) that archive.db refers to are missing from "
                                        f"{path / 'warc'}: {', '.join(missing[:3])}{', …' if len(missing) > 3 else ''}")

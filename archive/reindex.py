@@ -31,7 +31,7 @@ from .pages.feeds import FeedEntry
 from .pages.pool import extraction_pool
 from .pages.profile import Profile
 from .store import DEFAULT_REPLAY_URL, ArchiveDB, StoreError
-from .warc import iter_records, read_record, warc_files
+from .warc import iter_records, read_record, repair_open_file, warc_files
 
 WINDOW = 64  # extractions in flight: results are stored in record order, as the crawl stored them
 
@@ -82,6 +82,8 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
         raise ReindexError(f"a crawl is writing to {out}: reindex once it has finished; archive.db left as it was") from None
     try:
         started = time.monotonic()
+        for leftover in sorted((out / "warc").glob("*.warc.gz.open")):  # a crashed crawl's: keep its whole records
+            repair_open_file(leftover)
         files = warc_files(out)
         before = _live_counts(out)
         missing = sorted(set(before.get("warc_files", ())) - {f.name for f in files})
@@ -134,7 +136,11 @@ def _rebuild(files: list[Path], target: Path, *, workers: int | None, replay_pat
     def drain(limit: int) -> None:
         while len(pending) > limit:
             future, capture, pattern = pending.popleft()
-            db.upsert_article(future.result(), capture=capture, replay_pattern=pattern)
+            try:
+                article = future.result()
+            except Exception as exc:  # a page that breaks the extractor is kept, with the error, as in the crawl
+                article = {"url": capture["url"], "extract_error": f"{type(exc).__name__}: {exc}"[:500]}
+            db.upsert_article(article, capture=capture, replay_pattern=pattern)
             counts["articles"] += 1
 
     pool = extraction_pool(workers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterable
@@ -34,15 +35,18 @@ from archive.pages.profile import Profile, ProfileError
 
 from .settings import DOWNLOAD_MAXSIZE as DEFAULT_MAXSIZE
 
-# Settings that are counts or sizes: never negative (ARSHIF_EXTRACT_WORKERS has -1: in-process).
+# Settings that are counts, sizes or delays: never negative (ARSHIF_EXTRACT_WORKERS has -1: in-process).
+_NOT_NEGATIVE = re.compile(r"^(CONCURRENT_\w+|DOWNLOAD_(DELAY|TIMEOUT|MAXSIZE|WARNSIZE)|AUTOTHROTTLE_\w+_DELAY|"
+                           r"RETRY_TIMES|DEPTH_LIMIT|CLOSESPIDER_\w+|ARSHIF_\w+)$")
 _AT_LEAST = {"ARSHIF_EXTRACT_WORKERS": -1}
+_BOOLEANS = ("1", "0", "true", "false")  # what Scrapy's getbool accepts
 
 
 def check_settings(overrides: dict[str, Any]) -> list[str]:
     """Validate ``-s NAME=VALUE`` settings before anything is written: a value of the wrong type or
     a negative count raises CrawlError (one line); an unknown name is returned as a warning with
     the nearest known name (components may read settings Scrapy does not know of)."""
-    defaults = get_project_settings()
+    defaults = project_settings()
     known = {name for name, _ in defaults.items()}
     warnings = []
     for name, value in overrides.items():
@@ -53,19 +57,18 @@ def check_settings(overrides: dict[str, Any]) -> list[str]:
         default = defaults.get(name)
         if not isinstance(value, str) or isinstance(default, (dict, list, tuple)) or default is None:
             continue
-        try:
-            if isinstance(default, bool):
-                if value.strip().lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                    raise ValueError
-            elif isinstance(default, int):
-                if int(value) < _AT_LEAST.get(name, 0):
-                    raise CrawlError(f"{name} must be {_AT_LEAST.get(name, 0)} or more, got {value}")
-            elif isinstance(default, float):
-                if float(value) < 0:
-                    raise CrawlError(f"{name} must be 0 or more, got {value}")
-        except ValueError:
-            kind = "true or false" if isinstance(default, bool) else f"a number like {default!r}"
-            raise CrawlError(f"{name} must be {kind}, got {value!r}") from None
+        if isinstance(default, bool):
+            if value.strip().lower() not in _BOOLEANS:
+                raise CrawlError(f"{name} must be true or false, got {value!r}")
+            continue
+        if isinstance(default, (int, float)):
+            try:
+                number = float(value)  # Scrapy reads several int-valued settings as floats too
+            except ValueError:
+                raise CrawlError(f"{name} must be a number like {default!r}, got {value!r}") from None
+            floor = _AT_LEAST.get(name, 0)
+            if _NOT_NEGATIVE.match(name) and number < floor:
+                raise CrawlError(f"{name} must be {floor} or more, got {value}")
     return warnings
 
 

@@ -363,3 +363,6 @@ def test_url_forms_cover_iri_and_escapes():
     uri = "https://blog.example/2025/12/%D9%85%D8%A7-%D8%A8%D8%B9%D8%AF-%D8%AA%D8%AF%D9%85%D8%B1/"
     assert uri in url_forms(iri) and iri in url_forms(uri) and uri in url_forms(uri.replace("%D8", "%d8"))
     assert without_tracking("https://b.example/p/?id=3&utm_source=x&fbclid=y#top") == "https://b.example/p/?id=3"
+    # a story id is no session id; a query in windows-1256 keeps its bytes
+    assert without_tracking("http://n.example/modules.php?name=News&sid=42") == "http://n.example/modules.php?name=News&sid=42"
+    assert without_tracking("http://o.example/?s=%C7%E1%DA&utm_source=x") == "http://o.example/?s=%C7%E1%DA"

@@ -143,3 +143,18 @@ def test_last_updated_line_is_the_modified_date_and_not_text(line, iso, raw, sou
     assert (article["modified"], article["modified_raw"], article["modified_source"]) == (iso, raw, source)
     assert article["published"] == "2025-12-25T09:00:00+03:00"
     assert "تحديث" not in article["text"] and article["text"].endswith("وأسواقها القديمة.")
+
+
+def test_taxonomy_evidence_is_the_articles_own():
+    """A layout class with 'sidebar' in it holds the article; a sentence that starts like a label
+    is no label; an embedded tweet's hashtag is no tag; a comment's date is not the post's."""
+    html = ('<html lang="ar"><body class="single has-sidebar"><div class="site-content right-sidebar"><article>'
+            '<h1 class="entry-title">معرض الكتاب في دورته الجديدة</h1>'
+            '<div class="entry-content"><p>' + "افتتح المعرض أبوابه أمس بمشاركة واسعة من دور النشر العربية. " * 8
+            + '</p><p>ضمن فعاليات <a href="/events/book-fair/">معرض الكتاب</a> أقيمت ندوات كثيرة.</p>'
+            '<blockquote class="twitter-tweet"><a href="https://twitter.com/hashtag/الأدب">#الأدب</a></blockquote>'
+            '</div><footer><span class="tags">الوسوم: <a href="/tag/adab/" rel="tag">أدب</a></span></footer></article>'
+            '<div class="comments"><span class="comment-date">3 يناير 2026</span></div></div></body></html>')
+    article = extract_article(html, "https://blog.example/2025/12/fair/")
+    assert article["tags"] == ["أدب"] and article["categories"] == []
+    assert article["published"] is None

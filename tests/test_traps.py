@@ -33,7 +33,7 @@ BOMB = _bomb()
 
 def listing(page: int) -> str:
     posts = "".join(f'<article class="post hentry"><h2 class="entry-title"><a href="/post/{n}/">{t}</a></h2>'
-                    f'<a href="/post/{n}/?replytocom={n}7#respond">رد</a> <a href="/post/{n}/?sid=s{page}x{n}">'
+                    f'<a href="/post/{n}/?replytocom={n}7#respond">رد</a> <a href="/post/{n}/?sid=9f8e7d6c5b4a{page:04d}{n:04d}">'
                     "اقرأ</a></article>" for n, (t, _) in POSTS.items())
     calendar = ('<table id="wp-calendar"><tr><td><a href="/calendar/2025/11/">« نوفمبر</a></td>'
                 '<td><a href="/calendar/2026/01/">يناير »</a></td></tr></table>')

@@ -138,3 +138,13 @@ def test_a_busy_port_is_one_line(two_crawls, command):
         port = taken.getsockname()[1]
         line = one_line_error(run_arshif(command, two_crawls, "--port", port, check=False, timeout=60))
     assert f"port {port} is already in use" in line
+
+
+def test_valid_settings_pass_from_any_folder(tmp_path):
+    """Run outside the project (no scrapy.cfg): floats for delays, negative priorities and Arshif's
+    own settings are all accepted, with no warning."""
+    with SiteServer("classic") as server:
+        proc = run_arshif("crawl", server.base_url + "/", "--out", tmp_path / "out", "-s", "DOWNLOAD_DELAY=0.01",
+                          "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "DEPTH_PRIORITY=-1", "-s", "DOWNLOAD_TIMEOUT=7.5",
+                          "-s", "ARSHIF_PROGRESS_INTERVAL=0", cwd=tmp_path)
+    assert "warning" not in proc.stderr and query(tmp_path / "out", "select count(*) n from articles")[0]["n"] == 42

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import re
 from typing import Any, Iterable
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
 from lxml import etree
@@ -39,7 +39,9 @@ PUBLISHED_VISIBLE = ["//time[contains(@class,'published')]", "//*[contains(@clas
                      "//*[contains(@class,'date-header')]", "//article//time", "//time",
                      # any element whose class names a date (story-date, article_date), not a modified one
                      "//*[contains(@class,'-date') or contains(@class,'date-') or contains(@class,'_date')]"
-                     "[not(contains(@class,'updat') or contains(@class,'modif'))]"]
+                     "[not(contains(@class,'updat') or contains(@class,'modif'))]"
+                     "[not(ancestor-or-self::*[contains(@class,'comment') or contains(@class,'widget')] "
+                     "or ancestor::aside)]"]
 # ... and a visible "آخر تحديث: …" line, its <time> first (blocks.UPDATED_XPATH)
 MODIFIED_VISIBLE = ["//time[contains(@class,'updated')]", "//*[contains(@class,'modified-date')]//time",
                     f"({UPDATED_XPATH})//time", UPDATED_XPATH]
@@ -47,10 +49,11 @@ TITLE_XPATHS = ["//h1[contains(@class,'entry-title') or contains(@class,'post-ti
                 "//*[self::h1 or self::h2 or self::h3][contains(@class,'entry-title') or contains(@class,'post-title')]",
                 "//article//h1", "//h1"]
 # Outside sidebars and their widgets (tag clouds list every tag of the blog) and comments (whose
-# authors are not the article's). Not every "widget": Blogger wraps the post itself in div.widget.Blog;
-# not every sidebar: MkDocs Material prints a post's author and category in its post sidebar.
-_NOT_CHROME = ("[not(ancestor::aside or ancestor::*[(contains(@class,'sidebar') and not(ancestor-or-self::*[contains(@class,'sidebar--post')])) "
-               "or contains(@class,'widget_') "
+# authors are not the article's). By class token, not substring: <body class="has-sidebar"> and
+# layout wrappers (right-sidebar, ast-right-sidebar) hold the article itself, and Blogger wraps the
+# post in div.widget.Blog.
+_NOT_CHROME = ("[not(ancestor::aside or ancestor::*[@id='sidebar' or @id='secondary' "
+               "or contains(concat(' ', normalize-space(@class), ' '), ' sidebar ') or contains(@class,'widget_') "
                "or contains(@class,'widget-area') or contains(@class,'comment') or contains(@class,'tagcloud') "
                "or contains(@class,'tag-cloud')])]")
 AUTHOR_XPATHS = [f"//*[contains(@class,'author')]{_NOT_CHROME}//*[contains(@class,'fn')]",
@@ -115,11 +118,11 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
     theme_tags = _first_texts(root, TAG_XPATHS)
     categories = (_first_texts(root, CATEGORY_XPATHS) or _as_list(ld.get("articleSection"))
                   or meta.get("article:section_all") or _without(_labelled_links(root, CATEGORY_LABELS), theme_tags)
-                  or _without(_taxonomy_links(root, CATEGORY_PATHS), theme_tags)
+                  or _without(_taxonomy_links(root, CATEGORY_PATHS, url), theme_tags)
                   or _split(doc.get("categories"), ","))
     tags = (theme_tags or _as_list(ld.get("keywords")) or meta.get("article:tag_all")
             or _without(_labelled_links(root, TAG_LABELS), categories)
-            or _without(_taxonomy_links(root, TAG_PATHS), categories)
+            or _without(_taxonomy_links(root, TAG_PATHS, url), categories)
             or _without(_split(doc.get("tags"), ","), categories))  # trafilatura's guess mixes both
     lang = (root.get("lang") or root.get("xml:lang") or meta.get("og:locale") or doc.get("language") or "")
     title = tidy(title) if title else doc.get("title")
@@ -223,21 +226,26 @@ def _labelled_links(root: Element, labels: tuple[str, ...]) -> list[str]:
     for line in (el for el in lines if id(el) not in inside):
         links = line.xpath(".//a[@href]")
         texts = [t for t in (tidy(" ".join(a.itertext())) for a in links) if t]
-        # the label is the line's own text, not a link's ("الوسوم" as a menu item is no label)
+        # The line's own text (not its links') is the label and nothing more: "الوسوم: <a>…</a>",
+        # not a menu item "الوسوم", nor a sentence "ضمن فعاليات <a>معرض الكتاب</a> …".
         own = tidy(" ".join(t for t in line.xpath(".//text()[not(ancestor::a)]")))
-        if texts and any(own.startswith(label) for label in labels):
+        label = next((label for label in labels if own.startswith(label)), None)
+        if texts and label is not None and not re.sub(r"[\W_]+", "", own[len(label):]):
             return texts
     return []
 
 
-def _taxonomy_links(root: Element, paths: tuple[str, ...]) -> list[str]:
-    """Links to taxonomy archives (…/category/…, …/tag/…) inside the article itself."""
+def _taxonomy_links(root: Element, paths: tuple[str, ...], url: str) -> list[str]:
+    """Links to the blog's own taxonomy archives (…/category/…, …/tag/…) inside the article itself
+    (an embedded tweet's twitter.com/hashtag/… is not one)."""
     wanted = " or ".join(f"contains(@href, '{path}')" for path in paths)
     scope = root.xpath("//article") or root.xpath("//main") or root.xpath("//*[@role='main']")
     if not scope:
         return []
     links = scope[0].xpath(f".//a[{wanted}][not(ancestor::nav)]{_NOT_CHROME}")
-    return [t for t in (tidy(" ".join(a.itertext())) for a in links) if t]
+    host = urlsplit(url).hostname
+    own = [a for a in links if urlsplit(urljoin(url, a.get("href", ""))).hostname == host]
+    return [t for t in (tidy(" ".join(a.itertext())) for a in own) if t]
 
 
 def _without_byline(text: str, authors: list[str], published_raw: str | None) -> str:
@@ -272,8 +280,10 @@ def _as_list(value: Any) -> list[str]:
     return [v.strip() for v in str(value).split(",") if v.strip()]
 
 
-def _split(value: str | None, sep: str = ";") -> list[str]:
-    return [v.strip() for v in (value or "").split(sep) if v.strip()]
+def _split(value: str | list | None, sep: str = ";") -> list[str]:
+    """trafilatura gives some fields as a string with separators, others (in newer versions) as lists."""
+    items = value if isinstance(value, list) else (value or "").split(sep)
+    return [str(v).strip() for v in items if str(v).strip()]
 
 
 def _strip_byline(text: str) -> str:

@@ -9,27 +9,36 @@ forms under which a pasted URL may have been stored.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
 # Query parameters that never change what a page shows: campaign tracking, click ids, comment-reply
 # links, AMP switches, session ids.
 TRACKING_PARAMS = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|igshid|twclid|mc_cid|mc_eid|"
-                             r"_ga|_gl|ref|ref_src|replytocom|amp|sid|phpsessid|jsessionid|sessionid|session_id)$", re.I)
+                             r"_ga|_gl|ref_src|replytocom|amp|phpsessid|jsessionid|sessionid|session_id)$", re.I)
+# `sid` names a story on some CMSs (PHP-Nuke's ?sid=42): only a long token is a session id.
+_SESSION_SID = re.compile(r"^[0-9a-f]{16,}$|^[0-9a-z]{24,}$", re.I)
 _PATH_SESSION = re.compile(r";jsessionid=[^/?#]*", re.I)
 
 
 def without_tracking(url: str) -> str:
-    """``url`` without its fragment and its tracking parameters, the others kept in order."""
+    """``url`` without its fragment and its tracking parameters, the others kept as written (byte
+    for byte: a windows-1256 query must not be re-encoded)."""
     parts = urlsplit(url)
-    parts = parts._replace(path=_PATH_SESSION.sub("", parts.path))
-    if not parts.query:
-        return urlunsplit(parts._replace(fragment=""))
-    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
-    query = urlencode(kept, safe="/:@!$'()*,;") if len(kept) != len(parse_qsl(parts.query, keep_blank_values=True)) \
-        else parts.query
-    return urlunsplit(parts._replace(query=query, fragment=""))
+    parts = parts._replace(path=_PATH_SESSION.sub("", parts.path), fragment="")
+    if parts.query:
+        pairs = parts.query.split("&")
+        kept = [pair for pair in pairs if not _is_tracking(pair)]
+        if len(kept) != len(pairs):
+            parts = parts._replace(query="&".join(kept))
+    return urlunsplit(parts)
+
+
+def _is_tracking(pair: str) -> bool:
+    key, _, value = pair.partition("=")
+    key = unquote(key)
+    return bool(TRACKING_PARAMS.match(key)) or (key.lower() == "sid" and bool(_SESSION_SID.match(unquote(value))))
 
 
 def url_forms(url: str) -> list[str]:

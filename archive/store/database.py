@@ -65,6 +65,13 @@ def _feed_date(text: str | None) -> datetime | None:
         return None
 
 
+def _full_date(iso: str | None) -> date | None:
+    try:
+        return date.fromisoformat(iso[:10]) if iso and len(iso) >= 10 else None
+    except ValueError:
+        return None
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -328,10 +335,9 @@ class ArchiveDB:
             if update:
                 self.db.table("articles").update(entry.url, update)
                 counts["filled_from_feed"] += 1
-            page_day = (row["published"] or "")[:10]
+            page_day = _full_date(row["published"])  # None for "2025-05", a month alone
             if (entry.title and row["title"] and " ".join(entry.title.split()) != " ".join(row["title"].split())) or \
-                    (published and page_day and page_day != published.date().isoformat()
-                     and abs((date.fromisoformat(page_day) - published.date()).days) > 1):  # a day: time zones
+                    (published and page_day and abs((page_day - published.date()).days) > 1):  # a day: time zones
                 counts["feed_disagreements"] += 1
         self.db.conn.commit()
         return counts

@@ -166,10 +166,12 @@ class WarcWriter:
         (or any write fails) the file is cut back to its last whole record and the error raised, so
         the file stays valid however the crawl ends."""
         assert self._file is not None and self._writer is not None and self.filename is not None
-        self._writer.write_record(record)
-        data = memoryview(self._record.getvalue())
-        self._record.seek(0)
-        self._record.truncate()
+        try:
+            self._writer.write_record(record)
+            data = memoryview(self._record.getvalue())
+        finally:  # a record that failed to build leaves nothing behind for the next one
+            self._record.seek(0)
+            self._record.truncate()
         offset = self._file.tell()
         try:
             while data:
