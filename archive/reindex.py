@@ -125,7 +125,7 @@ def _rebuild(files: list[Path], target: Path, *, workers: int | None, replay_pat
     for suffix in ("", "-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     db = ArchiveDB(target)
-    feed_items, feed_entries = _feeds(files)  # how the crawl reached a page is evidence for what it is
+    feed_items, teasers, feed_entries = _feeds(files)  # how the crawl reached a page is evidence for what it is
     crawls: dict[str, tuple[int, CrawlSettings]] = {}
     settings = CrawlSettings.recorded({}, replay_pattern=replay_pattern, profile=profile)
     bodies: dict[str, tuple[Path, int]] = {}  # response record id → where to re-read its body
@@ -176,14 +176,15 @@ def _rebuild(files: list[Path], target: Path, *, workers: int | None, replay_pat
                     if not is_html(content_type, url, body):
                         continue
                     html = decode_html(body, content_type, url)
-                    reached = "feed" if url in feed_items else None
+                    reached = "feed" if url in feed_items else "article" if url in teasers else None
                     if classify(html_root(html), Profile.from_dict(settings.profile), reached=reached) == "article":
                         future = pool.submit(extract_article, html, url, base_date=capture["warc_date"],
                                              profile=settings.profile)
                         pending.append((future, capture, settings.replay_pattern))
                         drain(WINDOW)
         drain(0)
-        db.fill_from_feed(list(feed_entries.values()))  # what pages lacked, from the blog's feed, as the crawl did
+        db.add_feed_entries(list(feed_entries.values()))  # what pages lacked, from the blog's feed, as the crawl did
+        db.fill_from_feed()
     except BaseException:
         db.close()
         for suffix in ("", "-wal", "-shm"):  # the live archive.db stays as it was
@@ -236,20 +237,24 @@ def _crawl_for(db: ArchiveDB, crawls: dict[str, tuple[int, CrawlSettings]], reco
     return crawls[key]
 
 
-def _feeds(files: list[Path]) -> tuple[set[str], dict[str, FeedEntry]]:
-    """Every URL a feed listed, and the feeds' items, from the metadata records the crawl wrote
-    beside each feed."""
+def _feeds(files: list[Path]) -> tuple[set[str], set[str], dict[str, FeedEntry]]:
+    """Every URL a feed listed, every teaser permalink of a listing page, and the feeds' items,
+    from the metadata records the crawl wrote beside each page."""
     items: set[str] = set()
+    teasers: set[str] = set()
     entries: dict[str, FeedEntry] = {}
     for path in files:
         for record in _records(path, kinds=("metadata",)):
             fields = _fields(record)
+            if fields.get("arshif-page-kind") == ["listing"]:
+                teasers.update(to for to, _, kind in (line.partition(" ") for line in fields.get("outlink", []))
+                               if kind == "article")
             if fields.get("arshif-page-kind") == ["feed"]:
                 items.update(line.split(" ", 1)[0] for line in fields.get("outlink", []))
                 for line in fields.get("arshif-feed-entry", []):
                     entry = FeedEntry.from_dict(json.loads(line))
                     entries[entry.url] = entry
-    return items, entries
+    return items, teasers, entries
 
 
 def _fields(record: ArcWarcRecord) -> dict[str, list[str]]:

@@ -94,7 +94,6 @@ class ArchiveRun:
         self.closed = False
         self.fatal: str | None = None  # set when writing the archive failed (storage_failed)
         self.crawler: Crawler | None = None
-        self.feed_entries: dict[str, FeedEntry] = {}  # the blog's feed items, by resolved URL
 
     def repair_leftovers(self) -> None:
         """A crash leaves ``.warc.gz.open`` files: keep their complete records, cut the rest."""
@@ -259,7 +258,7 @@ class ArchiveRun:
         # On a full disk this may fail too: the crawl then has no recorded end, and the next run
         # treats it as interrupted (it walks the blog again, cheaply).
         with self.storing(str(self.db.path)):
-            fed = self.db.fill_from_feed(list(self.feed_entries.values()), self.crawl_id)
+            fed = self.db.fill_from_feed(self.crawl_id)
             health = {**self.db.health(self.crawl_id), **fed}
             stats.update({f"arshif/health/{name}": value for name, value in health.items()})
             self.db.finish_crawl(self.crawl_id, json.loads(json.dumps(stats, default=str)),

@@ -53,6 +53,7 @@ def classify(root: Element, profile: Profile | None = None, *, reached: str | No
                                      " or contains(@class,'wp-block-post-title')]"))
     article_score += containers == 1
     article_score += 3 * (reached == "feed")  # the blog's own feed lists its posts
+    article_score += 2 * (reached == "article")  # the permalink of a teaser on one of its listing pages
     article_score -= 2 * bool(body & STATIC_PAGE_BODY_CLASSES)  # About, Contact: pages, not posts
     article_score -= 2 * bool(root.xpath("//meta[@property='og:type'][@content='website']"))
     listing_score = 3 * bool(body & LISTING_BODY_CLASSES) + 3 * (containers >= 2)

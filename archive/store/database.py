@@ -106,16 +106,21 @@ def _store_article(db: sqlite_utils.Database, article: dict, *, capture: dict | 
     with db.atomic():
         db.table("articles").upsert(row, pk="url", alter=True)
         for table, values in names.items():
-            db.execute(f"delete from articles_{table} where articles_id = ?", [row["url"]])
-            for value in dict.fromkeys(values):
-                db.execute(f"insert or ignore into {table} (name) values (?)", [value])
-                db.execute(f"insert or ignore into articles_{table} (articles_id, {table}_id) "
-                           f"select ?, id from {table} where name = ?", [row["url"], value])
+            _set_names(db, row["url"], table, values)
         _add_version(db, row)
         rowid = db.execute("select rowid from articles where url = ?", [row["url"]]).fetchone()[0]
         db.execute("delete from articles_fts where rowid = ?", [rowid])
         db.execute("insert into articles_fts (rowid, title, text) values (?, ?, ?)",
                    [rowid, index_text(row.get("title")), index_text(row.get("text"))])
+
+
+def _set_names(db: sqlite_utils.Database, url: str, table: str, values: list[str]) -> None:
+    """An article's authors, categories or tags in their many-to-many tables."""
+    db.execute(f"delete from articles_{table} where articles_id = ?", [url])
+    for value in dict.fromkeys(values):
+        db.execute(f"insert or ignore into {table} (name) values (?)", [value])
+        db.execute(f"insert or ignore into articles_{table} (articles_id, {table}_id) "
+                   f"select ?, id from {table} where name = ?", [url, value])
 
 
 def _add_version(db: sqlite_utils.Database, row: dict) -> None:
@@ -307,17 +312,28 @@ class ArchiveDB:
         return {"unstored_posts": unstored, "stored": stored, "no_date": no_date, "no_author": no_author,
                 "no_text": no_text, "archive_articles": total, "html_pages": html_pages}
 
-    def fill_from_feed(self, entries: list[FeedEntry], crawl_id: int | None = None) -> dict[str, int]:
-        """The blog's feed is ground truth for its newest posts: an article whose page printed no
-        date (or no author) gets the feed's, marked ``published_source = 'feed'``; categories the
-        page did not show come from the feed when the page showed its tags (so the feed's terms
-        can be told apart from them). Returns how many were filled, and how many titles and dates
-        the page and the feed disagree on."""
+    def add_feed_entries(self, entries: list[FeedEntry]) -> None:
+        """Remember what the blog's feeds said of each post (the latest feed wins)."""
+        self.db.conn.executemany(
+            "insert or replace into feed_entries (url, title, published, author, categories) values (?, ?, ?, ?, ?)",
+            [(e.url, e.title, e.published, e.author, json.dumps(e.categories, ensure_ascii=False)) for e in entries])
+        self.db.conn.commit()
+
+    def fill_from_feed(self, crawl_id: int | None = None) -> dict[str, int]:
+        """The blog's feed is ground truth for its posts: an article whose page printed no date (or
+        no author) gets the feed's, marked ``published_source = 'feed'``; categories the page did
+        not show come from the feed when the page showed its tags (so the feed's terms can be told
+        apart from them). Every article is filled from every feed entry remembered, so a re-crawl
+        that re-extracts a page which has left the feed keeps what the feed once said. Returns how
+        many were filled, and how many titles and dates of this crawl's pages (all, without
+        ``crawl_id``) disagree with their feed entry."""
         counts = {"filled_from_feed": 0, "feed_disagreements": 0}
-        scope = "" if crawl_id is None else " and capture_id in (select id from captures where crawl_id = ?)"
-        for entry in entries:
-            row = self._row("select url, title, published, author, categories, tags from articles where url = ?"
-                            + scope, [entry.url] + ([] if crawl_id is None else [crawl_id]))
+        this_crawl = set() if crawl_id is None else {url for (url,) in self.db.execute(
+            "select url from captures where crawl_id = ?", [crawl_id])}
+        for stored in self._rows("select * from feed_entries"):
+            entry = FeedEntry.from_dict({**stored, "categories": json.loads(stored["categories"] or "[]")})
+            row = self._row("select url, title, published, author, categories, tags from articles where url = ?",
+                            [entry.url])
             if row is None:
                 continue
             update: dict[str, Any] = {}
@@ -334,7 +350,13 @@ class ArchiveDB:
                 update["categories"] = json.dumps(categories, ensure_ascii=False)
             if update:
                 self.db.table("articles").update(entry.url, update)
+                if "author" in update:
+                    _set_names(self.db, entry.url, "authors", [entry.author or ""])
+                if "categories" in update:
+                    _set_names(self.db, entry.url, "categories", categories)
                 counts["filled_from_feed"] += 1
+            if crawl_id is not None and entry.url not in this_crawl:
+                continue
             page_day = _full_date(row["published"])  # None for "2025-05", a month alone
             if (entry.title and row["title"] and " ".join(entry.title.split()) != " ".join(row["title"].split())) or \
                     (published and page_day and abs((page_day - published.date()).days) > 1):  # a day: time zones

@@ -132,3 +132,11 @@ def m004_search_plurals(db: sqlite_utils.Database) -> None:
     for rowid, title, text in db.execute("select rowid, title, text from articles").fetchall():
         db.execute("insert into articles_fts (rowid, title, text) values (?, ?, ?)",
                    [rowid, index_text(title), index_text(text)])
+
+
+@migrations()
+def m005_feed_entries(db: sqlite_utils.Database) -> None:
+    """What the blog's feeds said of each post: the source of dates, authors and categories that
+    pages do not print."""
+    db.table("feed_entries").create({"url": str, "title": str, "published": str, "author": str, "categories": str},
+                                    pk="url", if_not_exists=True)

@@ -97,7 +97,7 @@ class BlogSpider(scrapy.Spider):
         self.requested: set[str] = set()  # every URL asked for in this crawl
         self.lastmod: dict[str, datetime] = {}  # article URL → its sitemap lastmod
         self.known_checked = False
-        self.listed: set[str] = set()  # posts seen on listing pages
+        self.listed: dict[str, set[str]] = {}  # posts seen on each pagination chain (by its first page)
         self.feed_items: set[str] = set()  # the blog's feed lists its posts: evidence for classify
         self.parsed_other: set[str] = set()  # pages classified "other", in case the feed names them later
 
@@ -250,13 +250,18 @@ class BlogSpider(scrapy.Spider):
                 # Incremental: a listing page with nothing new; the pages after it are older still.
                 links = [(h, k) for h, k in links if k != "pagination"]
                 self.crawler.stats.inc_value("arshif/paging_stopped")
-            elif articles and all(a in self.listed for a in articles):
-                # Every post here was on another listing page already: pagination that answers any
-                # /page/N/ with the same posts, or a loop. The walk ends here.
+            chain = response.meta.get("listing_chain", response.url)  # the pages one "next" link leads through
+            listed = self.listed.setdefault(chain, set())
+            if articles and all(a in listed for a in articles):
+                # Every post here was on an earlier page of the same pagination: it answers any
+                # /page/N/ with the same posts, or loops. The walk ends here.
                 links = [(h, k) for h, k in links if k != "pagination"]
                 self.crawler.stats.inc_value("arshif/paging_repeated")
-            self.listed.update(articles)
+            listed.update(articles)
             requests, rows = self.follow_all(response, links, self.parse_page)
+            for request in requests:
+                if request.meta.get("link_kind") == "pagination":
+                    request.meta["listing_chain"] = chain
             yield from requests
             yield PageItem(response.url, "listing", rows + extra, capture=capture)
         elif kind == "article":
@@ -330,7 +335,10 @@ class BlogSpider(scrapy.Spider):
         requests, rows = self.follow_all(response, [(h, "feed") for h in hrefs], self.parse_page)
         yield from requests
         entries = [replace(e, url=without_tracking(response.urljoin(e.url))) for e in feed_entries(response.body)]
-        ArchiveRun.of(self.crawler).feed_entries.update((e.url, e) for e in entries)
+        run = ArchiveRun.of(self.crawler)
+        if not run.fatal:
+            with run.storing(str(run.db.path)):
+                run.db.add_feed_entries(entries)
         for url, _ in rows:
             self.feed_items.add(url)
             if url in self.parsed_other:  # reached another way first and taken for "other": look again
