@@ -69,9 +69,12 @@ _out_option = click.option("--out", "out", required=True, type=click.Path(file_o
 @click.option("--full", is_flag=True, help="Into a folder with earlier crawls: re-walk and re-fetch everything "
               "(default: incremental, with conditional requests).")
 @click.option("--no-resume", is_flag=True, help="Keep no frontier on disk (OUT/job) for pause and resume.")
+@click.option("--capture-only", is_flag=True, help="Write WARC files, captures and links at the network's pace; "
+              "extract the articles later with `arshif extract OUT` (ARSHIF_EXTRACT=False).")
 @click.option("--verbose", "-v", is_flag=True, help="Show Scrapy's own log lines.")
 def crawl(url: str, out: str, settings: dict[str, str], allow_domain: tuple[str, ...], profile: str | None,
-          contact: str | None, operator: str | None, full: bool, no_resume: bool, verbose: bool) -> None:
+          contact: str | None, operator: str | None, full: bool, no_resume: bool, capture_only: bool,
+          verbose: bool) -> None:
     """Crawl the blog at URL into OUT.
 
     \b
@@ -88,6 +91,8 @@ def crawl(url: str, out: str, settings: dict[str, str], allow_domain: tuple[str,
         settings["ARSHIF_CONTACT"] = contact
     if operator:
         settings["ARSHIF_OPERATOR"] = operator
+    if capture_only:
+        settings["ARSHIF_EXTRACT"] = "False"
     with _as_user_error(CrawlError, StoreError):
         summary = run_crawl(url, out, settings=settings, allow_domains=allow_domain, profile=profile, verbose=verbose,
                             full=full, resume=not no_resume)
@@ -324,6 +329,29 @@ def reindex(out: str, workers: int | None, profile: str | None, replay_url: str 
         click.echo(f"rebuilt without {len(summary.missing)} missing WARC file(s): {', '.join(summary.missing)}", err=True)
     for kind, count in summary.lost.items():
         click.echo(f"the rebuilt database holds {count} {kind} fewer than the old one", err=True)
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--workers", type=click.IntRange(1, 64), help="Extraction processes (default: one per core).")
+def extract(out: str, workers: int | None) -> None:
+    """Extract the articles a `crawl --capture-only` left in OUT (only what is not extracted yet).
+
+    Each page is decided and extracted with the settings its crawl recorded; stopped half-way, the
+    next run takes up what is still missing.
+
+    \b
+    Example:
+        arshif crawl https://example.blog/ --out example --capture-only
+        arshif extract example
+    """
+    from .extraction import ExtractError, extract_missing
+    from .store import StoreError
+
+    with _as_user_error(ExtractError, StoreError, OSError):
+        summary = extract_missing(_whole_folder(out), workers=workers)
+    click.echo(f"{summary.pages} pages without an article looked at, {summary.articles} articles extracted "
+               f"in {summary.seconds:.1f} s")
 
 
 @cli.command()

@@ -33,12 +33,15 @@ class CrawlSummary:
     responses: int = 0  # responses received, cached ones included
     revisits: int = 0  # captures that repeat an earlier one (unchanged payload or 304)
     health: dict[str, int] = field(default_factory=dict)  # ArchiveDB.health of this crawl
+    deferred: int = 0  # article pages a capture-only crawl left for `arshif extract`
 
     @property
     def understood(self) -> bool:
         """False when most of the posts the crawl was pointed at were captured but not stored as
         articles: the WARC holds the blog, the database does not."""
         h = self.health
+        if self.deferred:
+            return True  # capture only: understanding comes with `arshif extract`
         if h.get("archive_articles", 1) == 0 and h.get("html_pages", 0) > 0:
             return False  # pages captured, not one understood as an article
         return h.get("unstored_posts", 0) == 0 or h.get("unstored_posts", 0) < h.get("stored", 0)
@@ -46,6 +49,8 @@ class CrawlSummary:
     def health_lines(self) -> list[str]:
         """One plain line per problem, each with the next step."""
         h, lines = self.health, []
+        if self.deferred:
+            return []
         if h.get("archive_articles", 1) == 0 and h.get("html_pages", 0) > 0 and not h.get("unstored_posts"):
             lines.append(f"{h['html_pages']} HTML page(s) captured but none was understood as an article, nor led to "
                          "one: if this is a blog, write a profile (README, Per-site profiles) and crawl again with "
@@ -69,7 +74,8 @@ class CrawlSummary:
                                                     if self.revisits else ""),
                 f"articles       : {self.articles}" + (f" ({self.health['archive_articles']} in the archive)"
                                                          if self.health.get("archive_articles", self.articles)
-                                                         != self.articles else ""),
+                                                         != self.articles else "")
+                + (f"; {self.deferred} article pages to extract: `arshif extract OUT`" if self.deferred else ""),
                 f"failed fetches : {self.failures}",
                 f"WARC bytes     : {self.warc_bytes:,}",
                 f"time           : {self.seconds:.1f} s ({self.pages_per_second:.1f} pages/s)"]
@@ -130,4 +136,5 @@ def summary(out: str | Path, crawl_id: int | None = None) -> CrawlSummary:
                         stats.get("arshif/failures", 0), stats.get("arshif/warc_bytes", 0),
                         float(stats.get("elapsed_time_seconds", 0.0)), stats.get("response_received_count", 0),
                         stats.get("arshif/revisits", 0),
-                        {k.removeprefix("arshif/health/"): v for k, v in stats.items() if k.startswith("arshif/health/")})
+                        {k.removeprefix("arshif/health/"): v for k, v in stats.items() if k.startswith("arshif/health/")},
+                        stats.get("arshif/articles_deferred", 0))

@@ -97,6 +97,12 @@ def main() -> None:
             t_base, out = timed([str(bindir / "scrapy"), "runspider", str(HERE / "baseline_spider.py"),
                                  "-a", f"urls_file={tmp / 'urls.txt'}", *SETTINGS], cwd=tmp)
             base_pages = int(re.search(r"BASELINE_PAGES=(\d+)", out).group(1))
+            # Capture only (WARC, captures, links; articles later), then `arshif extract` on its own.
+            t_capture, out = timed([str(bindir / "arshif"), "crawl", f"{base}/", "--out", str(tmp / "capture"),
+                                    *SETTINGS, "-s", "ARSHIF_PROGRESS_INTERVAL=0", "--capture-only"])
+            capture_pages = int(re.search(r"pages captured : (\d+)", out).group(1))
+            t_extract, out = timed([str(bindir / "arshif"), "extract", str(tmp / "capture")])
+            extracted = int(re.search(r", (\d+) articles extracted", out).group(1))
         finally:
             server.terminate()
             server.wait()
@@ -105,6 +111,11 @@ def main() -> None:
     print(f"arshif crawl (WARC + extract + SQLite)   : {ours_pages} pages, {articles} articles in {t_ours:.2f} s "
           f"= {ours_pages / t_ours:.1f} pages/s")
     print(f"ratio arshif / bare Scrapy (pages/s): {(ours_pages / t_ours) / (base_pages / t_base):.2f}")
+    print(f"arshif crawl --capture-only            : {capture_pages} pages in {t_capture:.2f} s "
+          f"= {capture_pages / t_capture:.1f} pages/s; ratio to bare Scrapy "
+          f"{(capture_pages / t_capture) / (base_pages / t_base):.2f}")
+    print(f"arshif extract afterwards              : {extracted} articles in {t_extract:.2f} s "
+          f"= {extracted / t_extract:.1f} articles/s")
 
 
 if __name__ == "__main__":

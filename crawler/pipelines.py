@@ -12,6 +12,8 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from scrapy.exceptions import NotConfigured
+
 from archive.pages.extract import extract_article
 from archive.pages.pool import extraction_pool
 
@@ -32,6 +34,8 @@ class ExtractPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        if not crawler.settings.getbool("ARSHIF_EXTRACT", True):
+            raise NotConfigured  # capture only: `arshif extract OUT` extracts later
         workers = crawler.settings.getint("ARSHIF_EXTRACT_WORKERS")
         if workers == 0:
             workers = os.cpu_count() or 1
@@ -84,9 +88,12 @@ class StorePipeline:
 
     def _store(self, item: PageItem) -> None:
         db = self.run.db
-        if item.kind == "article" and item.article is not None:
-            db.upsert_article(item.article, capture=item.capture, replay_pattern=self.replay_pattern)
-            self.stats.inc_value("arshif/articles")
+        if item.kind == "article":
+            if item.article is None:  # capture only: `arshif extract` extracts it later
+                self.stats.inc_value("arshif/articles_deferred")
+            else:
+                db.upsert_article(item.article, capture=item.capture, replay_pattern=self.replay_pattern)
+                self.stats.inc_value("arshif/articles")
         elif item.kind == "listing":
             self.stats.inc_value("arshif/listings")
         elif item.kind == "gone":

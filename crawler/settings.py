@@ -22,6 +22,7 @@ ARSHIF_REQUISITES = True  # also fetch what article and listing pages need to re
 ARSHIF_ASSET_HOSTS: list[str] = []  # hosts of those requisites beside the blog's own (CDNs), comma-separated
 ARSHIF_ALLOW_DOMAINS: list[str] = []  # hosts in scope beside the start URL's (their subdomains too)
 ARSHIF_PROFILE = ""  # optional per-site profile (TOML) with CSS/XPath overrides
+ARSHIF_EXTRACT = True  # False (--capture-only): WARC, captures and links now, articles later with `arshif extract`
 ARSHIF_EXTRACT_WORKERS = 0  # extraction processes; 0 = one per core, -1 = extract in the crawl process
 ARSHIF_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
 ARSHIF_REPLAY_URL = DEFAULT_REPLAY_URL  # pattern of articles.replay_url; default: `arshif replay` (pywb)

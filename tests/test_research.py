@@ -304,3 +304,20 @@ def test_urls_read_as_written_and_lists_as_lists(datasette):
     with urllib.request.urlopen(f"{base}/archive/articles?_size=5", timeout=30) as response:
         page = response.read().decode()
     assert '["' not in page.split("<tbody>", 1)[1]  # no raw JSON lists in the rows
+
+
+def test_capture_only_then_extract_gives_the_same_articles(archive, tmp_path):
+    """--capture-only stores no article and says so; `arshif extract` then stores exactly what a
+    full crawl stores, and a second run has nothing left to do."""
+    out, server = archive
+    later = tmp_path / "later"
+    proc = crawl(server.base_url + "/", later, "--capture-only")
+    assert "42 article pages to extract: `arshif extract OUT`" in proc.stdout and "warning" not in proc.stderr
+    assert query(later, "select count(*) n from articles")[0]["n"] == 0
+    assert query(later, "select count(*) n from links")[0]["n"] > 0
+    done = run_arshif("extract", later)
+    assert ", 42 articles extracted in " in done.stdout
+    columns = "url, title, author, published, published_raw, categories, tags, text, word_count, related"
+    assert [tuple(r) for r in query(later, f"select {columns} from articles order by url")] == \
+        [tuple(r) for r in query(out, f"select {columns} from articles order by url")]
+    assert ", 0 articles extracted in " in run_arshif("extract", later).stdout

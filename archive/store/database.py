@@ -364,6 +364,25 @@ class ArchiveDB:
         self.db.conn.commit()
         return counts
 
+    def unextracted_pages(self) -> list[dict[str, Any]]:
+        """The latest full HTML response of every URL that has no article row: what a capture-only
+        crawl left to extract (pages that are not articles are among them; classification decides)."""
+        return self._rows(
+            "select c.*, (select group_concat(distinct l.kind) from links l where l.to_url = c.url) as reached "
+            "from captures c where c.id in (select max(id) from captures where record_type = 'response' "
+            "and status = 200 and content_type like 'text/html%' group by url) "
+            "and c.url not in (select url from articles) order by c.id")
+
+    def crawl_settings(self) -> dict[int, dict]:
+        """{crawl id: the settings it recorded}."""
+        out = {}
+        for row in self._rows("select id, settings from crawls"):
+            try:
+                out[row["id"]] = json.loads(row["settings"] or "{}")
+            except ValueError:
+                out[row["id"]] = {}
+        return out
+
     def counts(self) -> dict[str, int]:
         """Archived captures (those with a WARC record) and articles: what a rebuild must keep."""
         captures = self.db.execute("select count(*) from captures where warc_filename is not null").fetchone()[0]

@@ -91,6 +91,7 @@ class BlogSpider(scrapy.Spider):
         self.profile_path = profile
         # Set from the crawler's settings in from_crawler:
         self.requisites = True
+        self.extract = True
         self.asset_hosts: list[str] = []
         self.profile = Profile()
         self.obeys_robots = True
@@ -110,6 +111,7 @@ class BlogSpider(scrapy.Spider):
         spider.extra_domains += [d.lower() for d in extra if d]
         spider.allowed_domains += [d.lower() for d in extra if d]
         spider.requisites = crawler.settings.getbool("ARSHIF_REQUISITES", True)
+        spider.extract = crawler.settings.getbool("ARSHIF_EXTRACT", True)
         spider.asset_hosts = [h.lower() for h in crawler.settings.getlist("ARSHIF_ASSET_HOSTS") if h]
         spider.allowed_domains += spider.asset_hosts  # so OffsiteMiddleware lets asset requests through
         path = spider.profile_path or crawler.settings.get("ARSHIF_PROFILE")
@@ -267,7 +269,7 @@ class BlogSpider(scrapy.Spider):
         elif kind == "article":
             requests, rows = self.follow_all(response, article_links(root, self.profile), self.parse_page)
             yield from requests
-            html = page_text(response.body, response.text, response.encoding, response.url)
+            html = page_text(response.body, response.text, response.encoding, response.url) if self.extract else None
             yield PageItem(response.url, "article", rows + extra, html=html, capture=capture)
 
     def parse_requisite(self, response: Response) -> Iterator[Any]:
