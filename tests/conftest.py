@@ -42,8 +42,36 @@ def check_warcs(*paths: Path) -> str:
                               capture_output=True, text=True)
         verified = re.search(r"(\d+) records were verified successfully", fast.stdout)
         assert fast.returncode == 0 and verified and int(verified.group(1)) > 0, fast.stdout + fast.stderr[-500:]
+        check_http_framing(path)
         report += check.stdout
     return report
+
+
+def check_http_framing(path: Path) -> None:
+    """What validators miss: every record one whole gzip member; no Transfer-Encoding header left on
+    a de-chunked body (replay tools would de-chunk it again); an HTTP Content-Length that equals the
+    stored body (as sent: still content-encoded) unless the record says it was truncated."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archive.warc.records import whole_records
+
+    members = sum(1 for _ in whole_records(path))
+    with open(path, "rb") as fh:
+        records = 0
+        for record in ArchiveIterator(fh):
+            records += 1
+            http = record.http_headers
+            if record.rec_type != "response" or http is None:
+                continue
+            uri = record.rec_headers.get_header("WARC-Target-URI")
+            assert not http.get_header("Transfer-Encoding"), f"{uri}: Transfer-Encoding kept on a de-chunked body"
+            length = http.get_header("Content-Length")
+            body = record.raw_stream.read()
+            truncated = record.rec_headers.get_header("WARC-Truncated")
+            # the stored body is as sent, still content-encoded: its length is the header's
+            if length is not None and not truncated:
+                assert int(length) == len(body), f"{uri}: Content-Length {length}, body {len(body)} bytes"
+    assert records == members, f"{path.name}: {records} records in {members} gzip members"
 
 
 def check_warc_folder(out: Path) -> list[Path]:
