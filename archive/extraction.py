@@ -10,20 +10,12 @@ stopped half-way, the next run takes up what is still missing.
 from __future__ import annotations
 
 import time
-from collections import deque
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .crawl import CrawlError, lock_folder
-from .pages.blocks import html_root
-from .pages.charset import decode_html, is_html
-from .pages.classify import classify
-from .pages.extract import extract_article
-from .pages.pool import extraction_pool
-from .pages.profile import Profile
-from .reindex import WINDOW, CrawlSettings
+from .pages.classify import reached_by
+from .reindex import ArticleExtractor, CrawlSettings
 from .store import ArchiveDB
 from .warc import read_record
 
@@ -46,44 +38,21 @@ def extract_missing(out: str | Path, *, workers: int | None = None) -> ExtractSu
     except CrawlError:
         raise ExtractError(f"a crawl is writing to {out}: extract once it has finished") from None
     started = time.monotonic()
-    counts = {"pages": 0, "articles": 0}
+    pages = 0
     try:
-        with ArchiveDB.existing(out) as db:
+        with ArchiveDB.existing(out) as db, ArticleExtractor(db, workers) as extractor:
             settings = {crawl_id: CrawlSettings.recorded(recorded) for crawl_id, recorded in db.crawl_settings().items()}
-            pending: deque[tuple[Future[dict], dict[str, Any], str]] = deque()
-
-            def drain(limit: int) -> None:
-                while len(pending) > limit:
-                    future, capture, pattern = pending.popleft()
-                    try:
-                        article = future.result()
-                    except Exception as exc:  # kept with its error, as the crawl keeps it
-                        article = {"url": capture["url"], "extract_error": f"{type(exc).__name__}: {exc}"[:500]}
-                    db.upsert_article(article, capture=capture, replay_pattern=pattern)
-                    counts["articles"] += 1
-
-            with extraction_pool(workers) as pool:
-                for capture in db.unextracted_pages():
-                    counts["pages"] += 1
-                    crawl = settings.get(capture["crawl_id"]) or CrawlSettings()
-                    try:
-                        body = read_record(out / "warc" / capture["warc_filename"], capture["warc_offset"]).content
-                    except Exception as exc:  # noqa: BLE001 - warcio and zlib raise several kinds
-                        raise ExtractError(f"cannot read {capture['warc_filename']} at offset "
-                                           f"{capture['warc_offset']}: {exc}") from None
-                    url, content_type = capture["url"], capture["content_type"]
-                    if not is_html(content_type, url, body):
-                        continue
-                    html = decode_html(body, content_type, url)
-                    kinds = set((capture.pop("reached") or "").split(","))
-                    reached = "feed" if "feed" in kinds else "article" if "article" in kinds else None
-                    if classify(html_root(html), Profile.from_dict(crawl.profile), reached=reached) != "article":
-                        continue
-                    pending.append((pool.submit(extract_article, html, url, base_date=capture["warc_date"],
-                                                profile=crawl.profile), capture, crawl.replay_pattern))
-                    drain(WINDOW)
-                drain(0)
+            for capture in db.unextracted_pages():
+                pages += 1
+                try:
+                    body = read_record(out / "warc" / capture["warc_filename"], capture["warc_offset"]).content
+                except Exception as exc:  # noqa: BLE001 - warcio and zlib raise several kinds
+                    raise ExtractError(f"cannot read {capture['warc_filename']} at offset "
+                                       f"{capture['warc_offset']}: {exc}") from None
+                reached = reached_by(set((capture.pop("reached") or "").split(",")))
+                extractor.offer(body, capture, settings.get(capture["crawl_id"]) or CrawlSettings(), reached)
+            extractor.drain()
             db.fill_from_feed()
     finally:
         lock.close()
-    return ExtractSummary(counts["pages"], counts["articles"], time.monotonic() - started)
+    return ExtractSummary(pages, extractor.stored, time.monotonic() - started)

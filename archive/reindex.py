@@ -15,9 +15,10 @@ import os
 import sqlite3
 import time
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from warcio.recordloader import ArcWarcRecord
 
@@ -25,7 +26,7 @@ from .arabic.dates import parse_iso
 from .crawl import CrawlError, lock_folder
 from .pages.blocks import html_root
 from .pages.charset import decode_html, is_html
-from .pages.classify import classify
+from .pages.classify import classify, reached_by
 from .pages.extract import extract_article
 from .pages.feeds import FeedEntry
 from .pages.pool import extraction_pool
@@ -45,6 +46,44 @@ class ReindexSummary:
     backup: Path | None = None  # where the old archive.db went
     missing: list[str] = field(default_factory=list)  # WARC files referred to but absent (--allow-missing)
     lost: dict[str, int] = field(default_factory=dict)  # how many captures/articles fewer than before
+
+
+class ArticleExtractor:
+    """Decide and extract archived pages in the extraction pool, storing the articles in the order
+    they were offered (as the crawl stored them), at most WINDOW in flight. ``reindex`` and
+    ``arshif extract`` both use it."""
+
+    def __init__(self, db: ArchiveDB, workers: int | None = None) -> None:
+        self.db, self.pool, self.stored = db, extraction_pool(workers), 0
+        self.pending: deque[tuple[Future[dict], dict[str, Any], str]] = deque()
+
+    def offer(self, body: bytes, capture: dict[str, Any], settings: CrawlSettings, reached: str | None) -> None:
+        """A 200 response's body, decoded: extracted and stored if it is an article page."""
+        url, content_type = capture["url"], capture["content_type"]
+        if not is_html(content_type, url, body):
+            return
+        html = decode_html(body, content_type, url)
+        if classify(html_root(html), Profile.from_dict(settings.profile), reached=reached) != "article":
+            return
+        future = self.pool.submit(extract_article, html, url, base_date=capture["warc_date"], profile=settings.profile)
+        self.pending.append((future, capture, settings.replay_pattern))
+        self.drain(WINDOW)
+
+    def drain(self, limit: int = 0) -> None:
+        while len(self.pending) > limit:
+            future, capture, pattern = self.pending.popleft()
+            try:
+                article = future.result()
+            except Exception as exc:  # a page that breaks the extractor is kept, with the error, as in the crawl
+                article = {"url": capture["url"], "extract_error": f"{type(exc).__name__}: {exc}"[:500]}
+            self.db.upsert_article(article, capture=capture, replay_pattern=pattern)
+            self.stored += 1
+
+    def __enter__(self) -> "ArticleExtractor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _iso(warc_date: str) -> str:
@@ -125,64 +164,42 @@ def _rebuild(files: list[Path], target: Path, *, workers: int | None, replay_pat
     for suffix in ("", "-wal", "-shm"):
         Path(str(target) + suffix).unlink(missing_ok=True)
     db = ArchiveDB(target)
-    feed_items, teasers, feed_entries = _feeds(files)  # how the crawl reached a page is evidence for what it is
+    linked, feed_entries = _feeds(files)  # how the crawl reached a page is evidence for what it is
     crawls: dict[str, tuple[int, CrawlSettings]] = {}
     settings = CrawlSettings.recorded({}, replay_pattern=replay_pattern, profile=profile)
     bodies: dict[str, tuple[Path, int]] = {}  # response record id → where to re-read its body
-    pending: deque = deque()
     counts = {"records": 0, "captures": 0, "articles": 0}
     crawl_id = None
-
-    def drain(limit: int) -> None:
-        while len(pending) > limit:
-            future, capture, pattern = pending.popleft()
-            try:
-                article = future.result()
-            except Exception as exc:  # a page that breaks the extractor is kept, with the error, as in the crawl
-                article = {"url": capture["url"], "extract_error": f"{type(exc).__name__}: {exc}"[:500]}
-            db.upsert_article(article, capture=capture, replay_pattern=pattern)
-            counts["articles"] += 1
-
-    pool = extraction_pool(workers)
     try:
-        for path in files:
-            for record in _records(path):
-                counts["records"] += 1
-                kind = record.rec_type
-                headers = record.rec_headers
-                if kind == "warcinfo":
-                    crawl_id, settings = _crawl_for(db, crawls, record, replay_pattern, profile)
-                elif kind == "metadata":
-                    links = [line.split(" ", 1) for line in _fields(record).get("outlink", [])]
-                    db.upsert_links(headers.get_header("WARC-Target-URI"), [(u, k) for u, k in links], crawl_id)
-                elif kind == "revisit" and not record.http_headers:
-                    # a server-not-modified revisit: no HTTP block; the 304 itself is in a metadata record
-                    capture = _capture_row(record, path, crawl_id, None)
-                    db.add_capture(capture)
-                    counts["captures"] += 1
-                elif kind in ("response", "revisit") and record.http_headers:
-                    record_id = headers.get_header("WARC-Record-ID")
-                    if kind == "response":
-                        body = record.body
-                        bodies[record_id] = (path, record.offset)
-                    else:
-                        body = _original_body(bodies.get(headers.get_header("WARC-Refers-To")))
-                    capture = _capture_row(record, path, crawl_id, body)
-                    capture["id"] = db.add_capture(capture)
-                    counts["captures"] += 1
-                    if body is None or capture["status"] != 200:
-                        continue
-                    url, content_type = capture["url"], capture["content_type"]
-                    if not is_html(content_type, url, body):
-                        continue
-                    html = decode_html(body, content_type, url)
-                    reached = "feed" if url in feed_items else "article" if url in teasers else None
-                    if classify(html_root(html), Profile.from_dict(settings.profile), reached=reached) == "article":
-                        future = pool.submit(extract_article, html, url, base_date=capture["warc_date"],
-                                             profile=settings.profile)
-                        pending.append((future, capture, settings.replay_pattern))
-                        drain(WINDOW)
-        drain(0)
+        with ArticleExtractor(db, workers) as extractor:
+            for path in files:
+                for record in _records(path):
+                    counts["records"] += 1
+                    kind = record.rec_type
+                    headers = record.rec_headers
+                    if kind == "warcinfo":
+                        crawl_id, settings = _crawl_for(db, crawls, record, replay_pattern, profile)
+                    elif kind == "metadata":
+                        links = [line.split(" ", 1) for line in _fields(record).get("outlink", [])]
+                        db.upsert_links(headers.get_header("WARC-Target-URI"), [(u, k) for u, k in links], crawl_id)
+                    elif kind == "revisit" and not record.http_headers:
+                        # a server-not-modified revisit: no HTTP block; the 304 itself is in a metadata record
+                        db.add_capture(_capture_row(record, path, crawl_id, None))
+                        counts["captures"] += 1
+                    elif kind in ("response", "revisit") and record.http_headers:
+                        record_id = headers.get_header("WARC-Record-ID")
+                        if kind == "response":
+                            body = record.body
+                            bodies[record_id] = (path, record.offset)
+                        else:
+                            body = _original_body(bodies.get(headers.get_header("WARC-Refers-To")))
+                        capture = _capture_row(record, path, crawl_id, body)
+                        capture["id"] = db.add_capture(capture)
+                        counts["captures"] += 1
+                        if body is not None and capture["status"] == 200:
+                            extractor.offer(body, capture, settings, reached_by(linked.get(capture["url"], set())))
+            extractor.drain()
+            counts["articles"] = extractor.stored
         db.add_feed_entries(list(feed_entries.values()))  # what pages lacked, from the blog's feed, as the crawl did
         db.fill_from_feed()
     except BaseException:
@@ -190,8 +207,6 @@ def _rebuild(files: list[Path], target: Path, *, workers: int | None, replay_pat
         for suffix in ("", "-wal", "-shm"):  # the live archive.db stays as it was
             Path(str(target) + suffix).unlink(missing_ok=True)
         raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
     db.close()
     return counts
 
@@ -237,24 +252,20 @@ def _crawl_for(db: ArchiveDB, crawls: dict[str, tuple[int, CrawlSettings]], reco
     return crawls[key]
 
 
-def _feeds(files: list[Path]) -> tuple[set[str], set[str], dict[str, FeedEntry]]:
-    """Every URL a feed listed, every teaser permalink of a listing page, and the feeds' items,
-    from the metadata records the crawl wrote beside each page."""
-    items: set[str] = set()
-    teasers: set[str] = set()
+def _feeds(files: list[Path]) -> tuple[dict[str, set[str]], dict[str, FeedEntry]]:
+    """{URL: the kinds of link that led to it} and the feeds' items, from the metadata records the
+    crawl wrote beside each page (the links table the crawl kept, before the rebuild has one)."""
+    linked: dict[str, set[str]] = {}
     entries: dict[str, FeedEntry] = {}
     for path in files:
         for record in _records(path, kinds=("metadata",)):
             fields = _fields(record)
-            if fields.get("arshif-page-kind") == ["listing"]:
-                teasers.update(to for to, _, kind in (line.partition(" ") for line in fields.get("outlink", []))
-                               if kind == "article")
-            if fields.get("arshif-page-kind") == ["feed"]:
-                items.update(line.split(" ", 1)[0] for line in fields.get("outlink", []))
-                for line in fields.get("arshif-feed-entry", []):
-                    entry = FeedEntry.from_dict(json.loads(line))
-                    entries[entry.url] = entry
-    return items, teasers, entries
+            for to, _, kind in (line.partition(" ") for line in fields.get("outlink", [])):
+                linked.setdefault(to, set()).add(kind)
+            for line in fields.get("arshif-feed-entry", []):
+                entry = FeedEntry.from_dict(json.loads(line))
+                entries[entry.url] = entry
+    return linked, entries
 
 
 def _fields(record: ArcWarcRecord) -> dict[str, list[str]]:

@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .serve import ServeError, check_port
+from .serve import check_port
 from .store import ArchiveDB
 from .warc import warc_files, warc_timestamp, write_cdxj
 
@@ -62,10 +62,7 @@ def replay_urls(out: str | Path, base: str, limit: int = 5) -> list[tuple[str, s
 def start(out: str | Path, port: int = 8080) -> subprocess.Popen:
     """Start pywb on 127.0.0.1:port over OUT and wait until it answers."""
     wayback = find_wayback()
-    try:
-        check_port(port, "replay")
-    except ServeError as exc:
-        raise ReplayError(str(exc)) from None
+    check_port(port, "replay", ReplayError)
     root = prepare_collection(out)
     proc = subprocess.Popen([wayback, "-b", "127.0.0.1", "-p", str(port)], cwd=root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

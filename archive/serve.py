@@ -117,13 +117,13 @@ def datasette_command(out: Path, port: int) -> list[str]:
             "--metadata", str(meta_path), "--setting", "truncate_cells_html", "400"]
 
 
-def check_port(port: int, what: str) -> None:
-    """Fail with one line, before anything starts, when ``port`` is taken on 127.0.0.1."""
+def check_port(port: int, what: str, error: type[Exception] = ServeError) -> None:
+    """Fail with one line (``error``), before anything starts, when ``port`` is taken on 127.0.0.1."""
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
-            raise ServeError(f"port {port} is already in use on 127.0.0.1: start {what} on another with --port") from None
+            raise error(f"port {port} is already in use on 127.0.0.1: start {what} on another with --port") from None
 
 
 def run_datasette(out: Path, port: int) -> None:

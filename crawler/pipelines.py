@@ -100,6 +100,8 @@ class StorePipeline:
             if db.mark_gone(item.url, item.capture):
                 self.stats.inc_value("arshif/gone")
             return
+        if item.feed_entries:
+            db.add_feed_entries(item.feed_entries)
         db.upsert_links(item.url, item.links, self.run.crawl_id)
         if item.kind in ("article", "listing", "sitemap", "feed"):
             self.run.write_outlinks(item.url, item.kind, item.capture, item.links, item.feed_entries)

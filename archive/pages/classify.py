@@ -36,6 +36,12 @@ def post_containers(root: Element) -> list:
     return [el for el in found if not any(id(a) in ids for a in el.iterancestors())]
 
 
+def reached_by(kinds: set[str]) -> str | None:
+    """The strongest evidence among the link kinds a page was reached by (a feed item, then a
+    listing's teaser permalink), for ``classify(reached=…)``."""
+    return "feed" if "feed" in kinds else "article" if "article" in kinds else None
+
+
 def classify(root: Element, profile: Profile | None = None, *, reached: str | None = None) -> str:
     """``reached``: how the crawl came to the page, a link kind ("feed" for an item of the blog's
     feed, "article" for a teaser's permalink on a listing, …), or None."""

@@ -45,42 +45,27 @@ def feed_entries(body: bytes) -> list[FeedEntry]:
     if root is None:
         return []
     entries = []
-    for item in root.iter("{*}item", "{*}entry"):
-        url = _first(item, ["{*}link[@rel='alternate']/@href", "{*}link[not(@rel)]/@href", "{*}link/text()"])
+    for item in root.xpath("//*[local-name()='item' or local-name()='entry']"):
+        url = _first(item, "*[local-name()='link'][@rel='alternate']/@href", "*[local-name()='link'][not(@rel)]/@href",
+                     "*[local-name()='link']/text()")
         if not url:
             continue
         entries.append(FeedEntry(
-            url=url.strip(),
-            title=_first(item, ["{*}title/text()"]),
-            published=_first(item, ["{*}pubDate/text()", "{*}published/text()", "{*}date/text()", "{*}updated/text()"]),
-            author=_first(item, ["{*}creator/text()", "{*}author/{*}name/text()", "{*}author/text()"]),
+            url=url,
+            title=_first(item, "*[local-name()='title']/text()"),
+            published=_first(item, *(f"*[local-name()='{name}']/text()"
+                                     for name in ("pubDate", "published", "date", "updated"))),
+            author=_first(item, "*[local-name()='creator']/text()",
+                          "*[local-name()='author']/*[local-name()='name']/text()", "*[local-name()='author']/text()"),
             categories=[c.strip() for c in item.xpath("*[local-name()='category']/@term | "
                                                       "*[local-name()='category']/text()") if c.strip()]))
     return entries
 
 
-def _first(item: etree._Element, paths: list[str]) -> str | None:
+def _first(item: etree._Element, *paths: str) -> str | None:
+    """The first non-blank value the XPaths find (namespaces matched by local name), spaces squeezed."""
     for path in paths:
-        found = _xpath(item, path)
-        if found:
-            return " ".join(found[0].split()) or None
+        for value in item.xpath(path):
+            if str(value).strip():
+                return " ".join(str(value).split())
     return None
-
-
-def _xpath(item: etree._Element, path: str) -> list[str]:
-    """A tiny path language for namespaced feeds: '{*}name' steps match any namespace."""
-    steps = path.split("/")
-    nodes: list = [item]
-    for step in steps:
-        if step.startswith("@"):
-            return [str(n.get(step[1:])) for n in nodes if n.get(step[1:])]
-        if step == "text()":
-            return [n.text for n in nodes if n.text and n.text.strip()]
-        name, _, predicate = step.partition("[")
-        local = name.removeprefix("{*}")
-        nodes = [c for n in nodes for c in n if isinstance(c.tag, str) and etree.QName(c).localname == local]
-        if predicate == "@rel='alternate']":
-            nodes = [n for n in nodes if n.get("rel") == "alternate"]
-        elif predicate == "not(@rel)]":
-            nodes = [n for n in nodes if n.get("rel") is None]
-    return []

@@ -331,16 +331,10 @@ class BlogSpider(scrapy.Spider):
     def parse_feed(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, TextResponse):
             return
-        selector = response.selector
-        selector.remove_namespaces()
-        hrefs = selector.xpath("//item/link/text() | //entry/link[not(@rel) or @rel='alternate']/@href").getall()
-        requests, rows = self.follow_all(response, [(h, "feed") for h in hrefs], self.parse_page)
-        yield from requests
+        # One parse of the feed: its items' links to follow, and what it says of each (stored with the feed)
         entries = [replace(e, url=without_tracking(response.urljoin(e.url))) for e in feed_entries(response.body)]
-        run = ArchiveRun.of(self.crawler)
-        if not run.fatal:
-            with run.storing(str(run.db.path)):
-                run.db.add_feed_entries(entries)
+        requests, rows = self.follow_all(response, [(e.url, "feed") for e in entries], self.parse_page)
+        yield from requests
         for url, _ in rows:
             self.feed_items.add(url)
             if url in self.parsed_other:  # reached another way first and taken for "other": look again
