@@ -97,6 +97,7 @@ def crawl(url: str, out: str, settings: dict[str, str], allow_domain: tuple[str,
         summary = run_crawl(url, out, settings=settings, allow_domains=allow_domain, profile=profile, verbose=verbose,
                             full=full, resume=not no_resume)
     _print_summary(summary)
+    _print_next_steps(Path(out), summary, "arshif", again=f"arshif crawl {url} --out {out}")
     if summary.finish_reason == "shutdown":  # Ctrl-C or SIGTERM: stopped gracefully, resumable
         click.echo("interrupted — run the same command again to resume", err=True)
         sys.exit(130)
@@ -112,6 +113,29 @@ def _print_summary(summary: CrawlSummary) -> None:
         click.echo(line)
     for line in summary.health_lines():
         click.echo(f"warning: {line}", err=True)
+
+
+def _print_next_steps(out: Path, summary: CrawlSummary, arshif: str, again: str) -> None:
+    """Where the output is and what to do with it, after every crawl."""
+    made = [name for name in ("archive.db", "warc/", "report.html") if (out / name.rstrip("/")).exists()]
+    if summary.log_file:
+        made.append(os.path.relpath(summary.log_file, out))
+    click.echo(f"\nOutput in {out.resolve()}/ : {', '.join(made)}")
+    click.echo("Next steps:")
+    steps = []
+    if (out / "report.html").exists():
+        steps.append(("read the crawl report", f"open {out / 'report.html'}"))
+    if summary.deferred:
+        steps.append(("extract the articles", f"{arshif} extract {out}"))
+    steps += [("search and browse the articles", f"{arshif} serve {out}"),
+              ("replay the archived pages", f"{arshif} replay {out}"),
+              ("package it for ReplayWeb.page", f"{arshif} wacz {out} -o {out.name or 'archive'}.wacz"),
+              ("crawl again (incremental)", again)]
+    if summary.finish_reason == "shutdown":
+        steps = [("resume this crawl", again)] + steps[:-1]
+    width = max(len(what) for what, _ in steps) + 2
+    for what, command in steps:
+        click.echo(f"  {what + ':':<{width}}{command}")
 
 
 def _fail_unless_understood(summary: CrawlSummary, url: str) -> None:
@@ -152,14 +176,7 @@ def demo(out: str, theme: str, port: int, verbose: bool) -> None:
         with _as_user_error(CrawlError, StoreError):
             summary = run_crawl(server.base_url + "/", out, settings=local, verbose=verbose)
     _print_summary(summary)
-    out_path = Path(out)
-    click.echo(f"\nOutput in {out_path.resolve()}/ : archive.db and warc/")
-    click.echo("Next steps:")
-    click.echo(f"  search and browse the articles:  .venv/bin/arshif serve {out_path}")
-    click.echo(f"  replay the archived pages:       .venv/bin/arshif replay {out_path}   (needs `make replay-env`)")
-    click.echo(f"  package it for ReplayWeb.page:   .venv/bin/arshif wacz {out_path} -o demo.wacz")
-    click.echo(f"  check the WARC files:            .venv/bin/warcio check {out_path / 'warc'}/*.warc.gz")
-    click.echo("  crawl again (incremental):       make demo")
+    _print_next_steps(Path(out), summary, ".venv/bin/arshif", again="make demo")
     _fail_unless_understood(summary, server.base_url + "/")
 
 

@@ -34,6 +34,9 @@ class CrawlSummary:
     revisits: int = 0  # captures that repeat an earlier one (unchanged payload or 304)
     health: dict[str, int] = field(default_factory=dict)  # ArchiveDB.health of this crawl
     deferred: int = 0  # article pages a capture-only crawl left for `arshif extract`
+    log_file: str | None = None  # OUT/logs/crawl-….log, set by whoever ran the crawl
+    mode: str = ""  # first, incremental, full, after-pause, after-crash
+    archive: dict[str, int] = field(default_factory=dict)  # ArchiveDB.counts after the crawl, and crawls
 
     @property
     def understood(self) -> bool:
@@ -70,15 +73,22 @@ class CrawlSummary:
         return self.pages / self.seconds if self.seconds else 0.0
 
     def lines(self) -> list[str]:
-        return [f"pages captured : {self.pages}" + (f" ({self.revisits} unchanged since an earlier capture)"
-                                                    if self.revisits else ""),
-                f"articles       : {self.articles}" + (f" ({self.health['archive_articles']} in the archive)"
-                                                         if self.health.get("archive_articles", self.articles)
-                                                         != self.articles else "")
-                + (f"; {self.deferred} article pages to extract: `arshif extract OUT`" if self.deferred else ""),
-                f"failed fetches : {self.failures}",
-                f"WARC bytes     : {self.warc_bytes:,}",
-                f"time           : {self.seconds:.1f} s ({self.pages_per_second:.1f} pages/s)"]
+        """This crawl's figures, then the archive's: a re-crawl that stores 0 new articles must not
+        read as an archive of 0 articles."""
+        mode = f", {self.mode}" if self.mode else ""
+        lines = [f"This crawl (#{self.crawl_id}{mode}, {self.finish_reason or 'not finished'}):",
+                 f"  pages captured : {self.pages}" + (f" ({self.revisits} unchanged since an earlier capture)"
+                                                      if self.revisits else ""),
+                 f"  articles       : {self.articles}" + (" new or changed" if self.archive.get("crawls", 1) > 1 else "")
+                 + (f"; {self.deferred} article pages to extract: `arshif extract OUT`" if self.deferred else ""),
+                 f"  failed fetches : {self.failures}",
+                 f"  WARC bytes     : {self.warc_bytes:,}",
+                 f"  time           : {self.seconds:.1f} s ({self.pages_per_second:.1f} pages/s)"]
+        if self.archive:
+            lines += ["In the archive:",
+                      f"  articles       : {self.archive['articles']}",
+                      f"  captures       : {self.archive['captures']} in {self.archive['crawls']} crawl(s)"]
+        return lines
 
 
 def check_url(url: str) -> str:
@@ -128,6 +138,7 @@ def summary(out: str | Path, crawl_id: int | None = None) -> CrawlSummary:
     """The figures of a crawl (the last one in ``out`` by default), from archive.db."""
     with ArchiveDB.existing(out) as db:
         row = db.crawl(crawl_id)
+        archive = db.counts()
     if row is None:
         raise CrawlError(f"no crawl recorded in {out}")
     stats = json.loads(row["stats"] or "{}")
@@ -137,4 +148,5 @@ def summary(out: str | Path, crawl_id: int | None = None) -> CrawlSummary:
                         float(stats.get("elapsed_time_seconds", 0.0)), stats.get("response_received_count", 0),
                         stats.get("arshif/revisits", 0),
                         {k.removeprefix("arshif/health/"): v for k, v in stats.items() if k.startswith("arshif/health/")},
-                        stats.get("arshif/articles_deferred", 0))
+                        stats.get("arshif/articles_deferred", 0), mode=stats.get("arshif/mode", ""),
+                        archive=archive)

@@ -16,6 +16,8 @@ import re
 import shutil
 import sys
 from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -122,26 +124,64 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
     process.crawl(crawler, url=url)
     if not verbose:  # after crawl(): Scrapy installs its root handler there
         for handler in logging.root.handlers:
-            handler.addFilter(_one_line)
+            handler.setFormatter(_OneLine(handler.formatter))
+    log_file = _log_to_file(out)
     try:
         process.start()
     finally:
         lock.close()
+        _stop_logging_to(log_file)
     run = getattr(crawler, "_arshif_run", None)
     if run is not None and run.fatal:  # a full disk: what was archived is whole, the rest comes next time
         raise CrawlError(f"{run.fatal}; the WARC files end at their last whole record: free some space and "
                          "run the same command again to resume")
     result = summary(out)
+    result.log_file = log_file.baseFilename
     if resume and result.finish_reason == "finished" and jobdir.exists():
         shutil.rmtree(jobdir)  # done: the next crawl starts a new frontier
     return result
 
 
-def _one_line(record: logging.LogRecord) -> bool:
-    """Without --verbose, errors are one line: the traceback stays out of the user's terminal."""
-    record.exc_info = None
-    record.exc_text = None
-    return True
+class _OneLine(logging.Formatter):
+    """Without --verbose, errors are one line on the terminal: the traceback goes to the log file
+    only (a formatter, not a filter, so the file handler still sees it)."""
+
+    def __init__(self, inner: logging.Formatter | None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info = record.exc_text = record.stack_info = None
+        try:
+            return self.inner.format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+def _log_to_file(out: Path) -> logging.FileHandler:
+    """Every crawl keeps its whole log, INFO and up with tracebacks, in OUT/logs/, whatever the
+    terminal shows."""
+    logs = out / "logs"
+    logs.mkdir(exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = logs / f"crawl-{stamp}.log"
+    for n in range(2, 100):  # two crawls in one second (a schedule, a script) keep two logs
+        if not path.exists():
+            break
+        path = logs / f"crawl-{stamp}-{n}.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    logging.root.addHandler(handler)
+    logging.getLogger("arshif").addHandler(handler)
+    return handler
+
+
+def _stop_logging_to(handler: logging.FileHandler) -> None:
+    logging.root.removeHandler(handler)
+    logging.getLogger("arshif").removeHandler(handler)
+    handler.close()
 
 
 def _show_progress() -> None:

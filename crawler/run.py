@@ -85,6 +85,8 @@ class ArchiveRun:
         self.mode = "full" if full else _MODES.get(self.db.last_crawl_state(), "incremental")
         self.db.mark_interrupted_crawls()  # a crawl with no finish time was killed: say so
         self.crawl_id = self.db.start_crawl(start_url, recorded)
+        if stats is not None:
+            stats.set_value("arshif/mode", self.mode)
         info = {"software": f"Arshif/{__version__} (Scrapy; warcio)", "operator": recorded.get("ARSHIF_OPERATOR"),
                 "http-header-user-agent": recorded.get("USER_AGENT"),
                 "robots": "obey" if recorded.get("ROBOTSTXT_OBEY") else "ignore",

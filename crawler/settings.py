@@ -24,7 +24,8 @@ ARSHIF_ALLOW_DOMAINS: list[str] = []  # hosts in scope beside the start URL's (t
 ARSHIF_PROFILE = ""  # optional per-site profile (TOML) with CSS/XPath overrides
 ARSHIF_EXTRACT = True  # False (--capture-only): WARC, captures and links now, articles later with `arshif extract`
 ARSHIF_EXTRACT_WORKERS = 0  # extraction processes; 0 = one per core, -1 = extract in the crawl process
-ARSHIF_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
+ARSHIF_PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a terminal; 0: none
+ARSHIF_PROGRESS_LIVE = True  # on a terminal, a live panel (rich) instead of lines
 ARSHIF_REPLAY_URL = DEFAULT_REPLAY_URL  # pattern of articles.replay_url; default: `arshif replay` (pywb)
 
 # --- politeness ---------------------------------------------------------------------------------
@@ -67,6 +68,9 @@ SCHEDULER = "crawler.frontier.DiskSafeScheduler"
 DUPEFILTER_CLASS = "crawler.frontier.DiskSafeDupeFilter"
 
 CONCURRENT_ITEMS = 8  # the default 100 costs CPU for nothing here
+# No way into a running crawl: Scrapy's telnet console, and its remote-control HTTP server (2.19),
+# which also leaves job files in the user's home.
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -384,9 +384,13 @@ class ArchiveDB:
         return out
 
     def counts(self) -> dict[str, int]:
-        """Archived captures (those with a WARC record) and articles: what a rebuild must keep."""
-        captures = self.db.execute("select count(*) from captures where warc_filename is not null").fetchone()[0]
-        return {"captures": captures, "articles": self.db.execute("select count(*) from articles").fetchone()[0]}
+        """Archived captures (those with a WARC record) and articles: what a rebuild must keep; and
+        the crawls recorded."""
+        def count(sql: str) -> int:
+            return self.db.execute(sql).fetchone()[0]
+
+        return {"captures": count("select count(*) from captures where warc_filename is not null"),
+                "articles": count("select count(*) from articles"), "crawls": count("select count(*) from crawls")}
 
     def warc_filenames(self) -> set[str]:
         """The WARC files the captures point into."""
