@@ -49,7 +49,9 @@ COLUMNS = {
 QUERIES = {
     "search": {
         "title": "بحث في المقالات · Search articles",
-        "description": "Arabic-aware full-text search: harakat, alef forms, ة/ه, ى/ي and prefixes (ال، و، ب) do not matter.",
+        "description": "Arabic-aware full-text search, best matches first: harakat, alef forms, ة/ه, ى/ي, "
+                       "prefixes (ال، و، ب) and common suffixes (plurals, ة) do not matter.",
+        "hide_sql": True,
         "sql": "select a.url, a.title, a.author, a.published, arabic_snippet(a.text, :q) as snippet, "
                "round(bm25(articles_fts), 3) as rank from articles_fts join articles a on a.rowid = articles_fts.rowid "
                "where articles_fts match arabic_query(:q) order by rank limit 100",

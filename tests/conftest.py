@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -173,3 +174,20 @@ def site_crawl(generated_site, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"crawl-{generated_site.name}")
     crawl(generated_site.base_url, out)
     return generated_site, out
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots a person can look at after `make test`
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium (make test installs it), headless, driven by Playwright: no browser
+    download, no network."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield chromium
+        chromium.close()
