@@ -9,6 +9,7 @@ command's only argument, ``--out DIR`` beside URLs), and ``-o FILE`` is always a
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -537,6 +538,44 @@ def schedule_cron(db: str | None) -> None:
     arshif = _shutil.which("arshif") or str(Path(sys.executable).parent / "arshif")
     for line in cron_lines(_store(db), arshif):
         click.echo(line)
+
+
+@schedule.command("runs")
+@click.argument("schedule_id", type=int, required=False)
+@click.option("-n", "--last", "last", default=20, show_default=True, type=click.IntRange(1),
+              help="Show at most this many runs, the newest last.")
+@_db_option
+def schedule_runs(schedule_id: int | None, last: int, db: str | None) -> None:
+    """List past runs of scheduled crawls (of SCHEDULE_ID, or of all schedules) with their status.
+
+    Status is ok, interrupted (stopped gracefully, resumable), failed (exit status) with the
+    crawl's error line, running, or lost (the scheduler was killed during the run).
+
+    \b
+    Example:
+        arshif schedule runs
+        arshif schedule runs 2 --last 5
+    """
+    from .schedule import run_status, written_time
+
+    runs = _store(db).runs(schedule_id)[-last:]
+    if not runs:
+        click.echo("no runs yet" + (f" of schedule {schedule_id}" if schedule_id is not None else ""), err=True)
+        return
+    header = ("run", "schedule", "started", "ended", "status", "pages", "articles", "out")
+    rows = [header]
+    for run in runs:
+        stats = json.loads(run["stats"] or "{}")
+        count = 0 if stats else ""  # Scrapy leaves out a count that stayed 0; no stats: no crawl was recorded
+        rows.append((str(run["id"]), str(run["schedule_id"]), written_time(run["started_at"]),
+                     written_time(run["finished_at"]), run_status(run), str(stats.get("response_received_count", count)),
+                     str(stats.get("arshif/articles", count)), run["out"]))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]  # the last column, OUT, runs on
+    errors = [None] + [run["error"] for run in runs]
+    for row, error in zip(rows, errors, strict=True):
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+        if error:
+            click.echo(f"    Error: {error}")
 
 
 @cli.command()
