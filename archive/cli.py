@@ -423,18 +423,24 @@ def export(out: str, fmt: str, output: str | None) -> None:
 
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
-@click.option("--port", "-p", default=8001, show_default=True, type=click.IntRange(1, 65535))
-def serve(out: str, port: int) -> None:
-    """Explore OUT/archive.db in Datasette on 127.0.0.1: Arabic search, facets, canned queries.
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback lets other machines read the archive (a warning says so).")
+@click.option("--port", "-p", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the articles table in the web browser once Datasette answers.")
+def serve(out: str, host: str, port: int, open_browser: bool) -> None:
+    """Explore OUT/archive.db in Datasette: Arabic search, facets, canned queries (Ctrl-C to stop).
+
+    OUT is the archive folder of a crawl.
 
     \b
     Example:
-        arshif serve demo-output --port 8001
+        arshif serve demo-output
+        arshif serve demo-output --port 8002 --open
     """
     from .serve import ServeError, run_datasette
 
     with _as_user_error(ServeError):
-        run_datasette(Path(out), port)
+        run_datasette(Path(out), port, host, open_browser)
 
 
 @cli.command()
