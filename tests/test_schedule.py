@@ -69,6 +69,23 @@ def test_schedules_file_from_before_runs_were_detailed(tmp_path):
     assert runs[1].split()[6:] == ["ok", "0", "7", "/tmp/o"]
 
 
+def test_unfinished_runs_are_running_or_lost(tmp_path):
+    """A run with no end is running while its crawl process lives, lost once it is gone (the
+    scheduler was killed before it could record the end)."""
+    store = ScheduleStore(tmp_path / "s.db")
+    schedule = store.add("http://127.0.0.1:1/", str(tmp_path / "o"), every="1h")
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    try:
+        store.start_run(schedule, alive.pid)
+        store.start_run(schedule, int(gone.stdout))
+        listed = run_arshif("schedule", "runs", "--db", tmp_path / "s.db").stdout.splitlines()
+    finally:
+        alive.kill()
+        alive.wait()
+    assert [line.split()[4] for line in listed[1:]] == ["running", "lost"]
+
+
 def test_scheduler_runs_crawls_on_its_own(tmp_path):
     db = tmp_path / "s.db"
     store = ScheduleStore(db)
