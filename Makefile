@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint install install-test replay-env debian-deps site-tools bench clean
+.PHONY: demo test lint docs install install-test replay-env debian-deps site-tools bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ test: install-test lint
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check archive crawler tests benchmarks
 	$(BIN)/mypy
+
+# The README's CLI reference, from every command's --help (cog runs the code between its markers).
+docs: $(VENV)/.installed-test
+	$(BIN)/cog -I . -r README.md
 
 bench: install-test
 	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

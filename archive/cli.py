@@ -9,6 +9,7 @@ command's only argument, ``--out DIR`` beside URLs), and ``-o FILE`` is always a
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -47,10 +48,18 @@ def _parse_setting(ctx: click.Context, param: click.Parameter, values: tuple[str
     return out
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# -h beside --help, and help up to 100 columns wide, in every command (subcommands inherit both).
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="arshif")
 def cli() -> None:
-    """Arshif (أرشيف): archive Arabic blogs into WARC files and a SQLite database."""
+    """Arshif (أرشيف): archive Arabic blogs into WARC files and a SQLite database.
+
+    \b
+    Example:
+        arshif crawl https://example.blog/ --out example-archive
+        arshif serve example-archive
+        arshif COMMAND --help
+    """
 
 
 _out_option = click.option("--out", "out", required=True, type=click.Path(file_okay=False), metavar="DIR",
@@ -156,9 +165,17 @@ def _fail_unless_understood(summary: CrawlSummary, url: str) -> None:
 @click.option("--port", default=8750, show_default=True, type=click.IntRange(0, 65535),
               help="Port for the demo blog (a free one if taken). The same port each time makes a second "
                    "`arshif demo` an incremental re-crawl of the same URLs.")
-@click.option("--verbose", "-v", is_flag=True)
+@click.option("--verbose", "-v", is_flag=True, help="Show Scrapy's own log lines.")
 def demo(out: str, theme: str, port: int, verbose: bool) -> None:
-    """Serve the bundled Arabic demo blog on 127.0.0.1 and crawl it into OUT."""
+    """Serve the bundled Arabic demo blog on 127.0.0.1 and crawl it into OUT.
+
+    Run it twice: the second run is an incremental re-crawl of the same URLs.
+
+    \b
+    Example:
+        arshif demo
+        arshif demo --theme blogger --out blogger-demo
+    """
     from crawler.process import crawl as run_crawl
 
     from .crawl import CrawlError
@@ -181,10 +198,11 @@ def demo(out: str, theme: str, port: int, verbose: bool) -> None:
 
 
 @cli.command("parse-date")
-@click.argument("texts", nargs=-1)
+@click.argument("texts", nargs=-1, metavar="[TEXT]...")
 @click.option("--base", metavar="ISO", help="Resolve relative dates (منذ 3 أيام) against this time; default now.")
 def parse_date(texts: tuple[str, ...], base: str | None) -> None:
-    """Normalize Arabic dates: prints ISO<TAB>calendar per input (empty ISO when there is no date).
+    """Normalize the Arabic dates in each TEXT: prints ISO<TAB>calendar per input (empty ISO when
+    there is no date).
 
     With no TEXT, reads one text per line from standard input.
 
@@ -279,7 +297,7 @@ def wacz(out: str, output: str, title: str | None) -> None:
 
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
-@click.option("--port", "-p", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--port", "-p", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 def replay(out: str, port: int) -> None:
     """Replay OUT's WARC files with pywb on 127.0.0.1 (Ctrl-C to stop).
 
@@ -391,10 +409,11 @@ def show(url: str, out: str, body: bool) -> None:
 
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True,
+              help="JSON lines, one article a line, or CSV.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
 def export(out: str, fmt: str, output: str | None) -> None:
-    """Export the articles as JSON lines or CSV (UTF-8; CSV with a BOM for spreadsheet tools).
+    """Export the articles of OUT as JSON lines or CSV (UTF-8; CSV with a BOM for spreadsheet tools).
 
     \b
     Example:
@@ -422,25 +441,32 @@ def export(out: str, fmt: str, output: str | None) -> None:
 
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
-@click.option("--port", "-p", default=8001, show_default=True, type=click.IntRange(1, 65535))
-def serve(out: str, port: int) -> None:
-    """Explore OUT/archive.db in Datasette on 127.0.0.1: Arabic search, facets, canned queries.
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+              help="Address to listen on; anything but loopback lets other machines read the archive (a warning says so).")
+@click.option("--port", "-p", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the articles table in the web browser once Datasette answers.")
+def serve(out: str, host: str, port: int, open_browser: bool) -> None:
+    """Explore OUT/archive.db in Datasette: Arabic search, facets, canned queries (Ctrl-C to stop).
+
+    OUT is the archive folder of a crawl.
 
     \b
     Example:
-        arshif serve demo-output --port 8001
+        arshif serve demo-output
+        arshif serve demo-output --port 8002 --open
     """
     from .serve import ServeError, run_datasette
 
     with _as_user_error(ServeError):
-        run_datasette(Path(out), port)
+        run_datasette(Path(out), port, host, open_browser)
 
 
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--since", metavar="DATE", help="ISO date or date-time (default: the start of the latest crawl).")
 def changes(out: str, since: str | None) -> None:
-    """List new, changed and removed articles, with a short word diff of changed texts.
+    """List the articles of OUT that are new, changed or removed since a time, with a short word diff
+    of changed texts.
 
     \b
     Example:
@@ -471,7 +497,16 @@ _db_option = click.option("--db", type=click.Path(dir_okay=False),
 
 @cli.group()
 def schedule() -> None:
-    """Recurring crawls: add, list, remove, or print them as crontab lines."""
+    """Recurring crawls: add, list, remove, print them as crontab lines, list their past runs.
+
+    `arshif scheduler` runs them.
+
+    \b
+    Example:
+        arshif schedule add https://example.blog/ --out example --every 6h
+        arshif schedule list
+        arshif schedule runs
+    """
 
 
 def _store(db: str | None) -> ScheduleStore:
@@ -486,12 +521,13 @@ def _store(db: str | None) -> ScheduleStore:
 @schedule.command("add")
 @click.argument("url")
 @_out_option
-@click.option("--every", metavar="INTERVAL", help="e.g. 30m, 6h, 1d")
-@click.option("--cron", metavar="EXPR", help='cron expression, e.g. "0 3 * * *"')
-@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Setting passed to each crawl.")
+@click.option("--every", metavar="INTERVAL", help="Interval between crawls: a number and s, m, h, d or w (30m, 6h, 1d).")
+@click.option("--cron", metavar="EXPR", help='A cron expression instead, e.g. "0 3 * * *" (03:00 every day).')
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Setting passed to each crawl, as `arshif crawl -s`. Repeatable.")
 @_db_option
 def schedule_add(url: str, out: str, every: str | None, cron: str | None, settings: tuple[str, ...], db: str | None) -> None:
-    """Crawl URL into OUT on a schedule.
+    """Crawl URL into OUT on a schedule (--every or --cron); the first run is due at once with --every.
 
     \b
     Example:
@@ -511,7 +547,12 @@ def schedule_add(url: str, out: str, every: str | None, cron: str | None, settin
 @schedule.command("list")
 @_db_option
 def schedule_list(db: str | None) -> None:
-    """List schedules and their next run."""
+    """List schedules: id, URL, OUT, interval as written or cron expression, next run.
+
+    \b
+    Example:
+        arshif schedule list
+    """
     for s in _store(db).all():
         click.echo(f"{s.id}\t{s.url}\t{s.out}\t{s.describe()}\tnext {s.next_run}")
 
@@ -520,7 +561,12 @@ def schedule_list(db: str | None) -> None:
 @click.argument("schedule_id", type=int)
 @_db_option
 def schedule_remove(schedule_id: int, db: str | None) -> None:
-    """Remove a schedule (its past runs stay recorded)."""
+    """Remove the schedule SCHEDULE_ID (its past runs stay recorded).
+
+    \b
+    Example:
+        arshif schedule remove 2
+    """
     if not _store(db).remove(schedule_id):
         raise click.ClickException(f"no schedule {schedule_id}")
     click.echo(f"schedule {schedule_id} removed")
@@ -529,7 +575,12 @@ def schedule_remove(schedule_id: int, db: str | None) -> None:
 @schedule.command("cron")
 @_db_option
 def schedule_cron(db: str | None) -> None:
-    """Print crontab lines for the schedules, for use with the system's cron instead of `arshif scheduler`."""
+    """Print crontab lines for the schedules, for use with the system's cron instead of `arshif scheduler`.
+
+    \b
+    Example:
+        arshif schedule cron | crontab -
+    """
     import shutil as _shutil
 
     from .schedule import cron_lines
@@ -539,12 +590,59 @@ def schedule_cron(db: str | None) -> None:
         click.echo(line)
 
 
+@schedule.command("runs")
+@click.argument("schedule_id", type=int, required=False)
+@click.option("-n", "--last", "last", default=20, show_default=True, type=click.IntRange(1),
+              help="Show at most this many runs, the newest last.")
+@_db_option
+def schedule_runs(schedule_id: int | None, last: int, db: str | None) -> None:
+    """List past runs of scheduled crawls (of SCHEDULE_ID, or of all schedules) with their status.
+
+    Status is ok, interrupted (stopped gracefully, resumable), failed (exit status) with the
+    crawl's error line, running, or lost (the scheduler was killed during the run).
+
+    \b
+    Example:
+        arshif schedule runs
+        arshif schedule runs 2 --last 5
+    """
+    from .schedule import run_status, written_time
+
+    runs = _store(db).runs(schedule_id)[-last:]
+    if not runs:
+        click.echo("no runs yet" + (f" of schedule {schedule_id}" if schedule_id is not None else ""), err=True)
+        return
+    header = ("run", "schedule", "started", "ended", "status", "pages", "articles", "out")
+    rows = [header]
+    for run in runs:
+        stats = json.loads(run["stats"] or "{}")
+        count = 0 if stats else ""  # Scrapy leaves out a count that stayed 0; no stats: no crawl was recorded
+        rows.append((str(run["id"]), str(run["schedule_id"]), written_time(run["started_at"]),
+                     written_time(run["finished_at"]), run_status(run), str(stats.get("response_received_count", count)),
+                     str(stats.get("arshif/articles", count)), run["out"]))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]  # the last column, OUT, runs on
+    errors = [None] + [run["error"] for run in runs]
+    for row, error in zip(rows, errors, strict=True):
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1])
+        if error:
+            click.echo(f"    Error: {error}")
+
+
 @cli.command()
 @_db_option
 @click.option("--poll", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600), help="Seconds between checks.")
 @click.option("--max-runs", type=click.IntRange(1), help="Stop after this many crawls have run (for testing).")
 def scheduler(db: str | None, poll: float, max_runs: int | None) -> None:
-    """Run scheduled crawls in the foreground (Ctrl-C to stop; running crawls stop gracefully)."""
+    """Run scheduled crawls in the foreground (Ctrl-C to stop; running crawls stop gracefully).
+
+    Each due crawl runs as its own process, never two into the same OUT at once; every run is
+    recorded (`arshif schedule runs`).
+
+    \b
+    Example:
+        arshif scheduler
+        arshif scheduler --db ~/archives/schedules.db
+    """
     import logging
 
     from .schedule import Scheduler
@@ -556,7 +654,7 @@ def scheduler(db: str | None, poll: float, max_runs: int | None) -> None:
 
 
 def main() -> None:
-    cli()
+    cli(prog_name="arshif")  # also under `python -m archive.cli`
 
 
 if __name__ == "__main__":

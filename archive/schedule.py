@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shlex
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import IO, Any
 
 import sqlite_utils
 from croniter import croniter
@@ -54,6 +57,11 @@ def parse_every(text: str) -> int:
     return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
 
 
+def written_interval(text: str) -> str:
+    """The interval as the user wrote it, spaces aside: ' 90 m' → '90m'."""
+    return "".join(text.split())
+
+
 def format_interval(seconds: int) -> str:
     """21600 → '6h': the largest unit that divides it, as `--every` takes it."""
     for unit, size in sorted(_UNIT_SECONDS.items(), key=lambda item: -item[1]):
@@ -75,6 +83,7 @@ class Schedule:
     cron: str | None
     args: list[str]
     next_run: str
+    every: str | None = None  # as the user wrote it (schedules added before it was kept have none)
 
     def following(self, after: datetime) -> datetime:
         if self.cron:
@@ -82,7 +91,7 @@ class Schedule:
         return after + timedelta(seconds=self.every_seconds or 0)
 
     def describe(self) -> str:
-        return f"cron {self.cron}" if self.cron else f"every {format_interval(self.every_seconds or 0)}"
+        return f"cron {self.cron}" if self.cron else f"every {self.every or format_interval(self.every_seconds or 0)}"
 
 
 class ScheduleStore:
@@ -90,11 +99,14 @@ class ScheduleStore:
         self.path = Path(path) if path else default_db()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(self.path)
+        # The one SQLite file Arshif opens outside an archive. New columns are added to older files
+        # in place (transform): `every` as written, and each run's crawl id and error line.
         self.db.table("schedules").create({"id": int, "url": str, "out": str, "every_seconds": int, "cron": str,
-                                     "args": str, "created_at": str, "next_run": str}, pk="id", if_not_exists=True)
+                                           "args": str, "created_at": str, "next_run": str, "every": str},
+                                          pk="id", transform=True)
         self.db.table("runs").create({"id": int, "schedule_id": int, "url": str, "out": str, "started_at": str,
-                                "finished_at": str, "exit_status": int, "stats": str, "pid": int}, pk="id",
-                               if_not_exists=True)
+                                      "finished_at": str, "exit_status": int, "stats": str, "pid": int,
+                                      "crawl_id": int, "error": str}, pk="id", transform=True)
 
     def add(self, url: str, out: str, *, every: str | None = None, cron: str | None = None,
             args: list[str] | None = None) -> Schedule:
@@ -105,8 +117,8 @@ class ScheduleStore:
             raise ScheduleError(f"not a cron expression: {cron!r}")
         out = str(Path(out).resolve())
         first = now() if every else croniter(cron, now()).get_next(datetime)
-        row = {"url": url, "out": out, "every_seconds": every_seconds, "cron": cron, "args": json.dumps(args or []),
-               "created_at": now().isoformat(), "next_run": first.isoformat()}
+        row = {"url": url, "out": out, "every_seconds": every_seconds, "every": written_interval(every) if every else None,
+               "cron": cron, "args": json.dumps(args or []), "created_at": now().isoformat(), "next_run": first.isoformat()}
         row["id"] = self.db.table("schedules").insert(row).last_pk
         return self._schedule(row)
 
@@ -120,7 +132,7 @@ class ScheduleStore:
 
     def _schedule(self, row: dict) -> Schedule:
         return Schedule(row["id"], row["url"], row["out"], row["every_seconds"], row["cron"], json.loads(row["args"]),
-                        row["next_run"])
+                        row["next_run"], row.get("every"))
 
     def set_next(self, schedule: Schedule, when: datetime) -> None:
         self.db.table("schedules").update(schedule.id, {"next_run": when.isoformat()})
@@ -131,26 +143,77 @@ class ScheduleStore:
         assert isinstance(run_id, int)
         return run_id
 
-    def finish_run(self, run_id: int, exit_status: int, stats: dict | None) -> None:
+    def finish_run(self, run_id: int, exit_status: int, crawl: dict | None = None, error: str | None = None) -> None:
+        """Record how run ``run_id`` ended: its exit status, the crawl it recorded in OUT (if any), the
+        crawl's last ``Error:`` line."""
+        stats = json.loads(crawl["stats"] or "{}") if crawl else {}
         self.db.table("runs").update(run_id, {"finished_at": now().isoformat(), "exit_status": exit_status,
-                                        "stats": json.dumps(stats or {}, default=str)})
+                                              "crawl_id": crawl["id"] if crawl else None, "error": error,
+                                              "stats": json.dumps(stats, default=str)})
 
-    def runs(self) -> list[dict]:
-        return list(self.db.table("runs").rows_where(order_by="id"))
+    def runs(self, schedule_id: int | None = None) -> list[dict]:
+        where = "schedule_id = ?" if schedule_id is not None else None
+        return list(self.db.table("runs").rows_where(where, [schedule_id] if where else [], order_by="id"))
+
+
+def written_time(iso: str | None) -> str:
+    """'2025-12-25T10:00:03.51+00:00' → '2025-12-25 13:00:03' in local time; '' for none."""
+    return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S") if iso else ""
+
+
+def run_status(run: dict) -> str:
+    """One word for how a run went: running, ok, interrupted, failed (N), or lost (its scheduler died)."""
+    if run["finished_at"] is None:
+        return "running" if _alive(run["pid"]) else "lost"
+    code = run["exit_status"]
+    return {0: "ok", 130: "interrupted"}.get(code, f"failed ({code})")
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process now holds the id
+        return True
+    return True
 
 
 def crawl_command(schedule: Schedule) -> list[str]:
     return [sys.executable, "-m", "archive.cli", "crawl", schedule.url, "--out", schedule.out, *schedule.args]
 
 
-def crawl_stats(out: str) -> dict | None:
-    """The stats the crawl recorded in its own archive.db."""
+def recorded_crawl(out: str, started_at: str) -> dict[str, Any] | None:
+    """The crawls row a run wrote in OUT's archive.db: the latest one begun since the run started
+    (a crawl refused before it began, e.g. by OUT's lock, wrote none, and an older one is not it)."""
     try:
         with ArchiveDB.existing(out) as db:
             row = db.crawl()
-        return json.loads(row["stats"]) if row and row["stats"] else None
-    except (StoreError, sqlite3.Error, ValueError):
+    except (StoreError, sqlite3.Error):
         return None
+    if row is None or (row["started_at"] or "") < started_at[:19]:
+        return None
+    return row
+
+
+def last_error(stderr: IO[bytes]) -> str | None:
+    """The last ``Error:`` line a crawl printed (its stderr, kept in a temporary file)."""
+    stderr.seek(0, os.SEEK_END)
+    stderr.seek(max(0, stderr.tell() - 8192))
+    lines = stderr.read().decode("utf-8", "replace").splitlines()
+    return next((line.removeprefix("Error: ") for line in reversed(lines) if line.startswith("Error: ")), None)
+
+
+@dataclass
+class Running:
+    """A crawl the scheduler started and has not recorded as ended yet."""
+    id: int
+    out: str
+    started_at: str
+    proc: subprocess.Popen
+    stderr: IO[bytes]
 
 
 class Scheduler:
@@ -158,16 +221,21 @@ class Scheduler:
 
     def __init__(self, store: ScheduleStore, *, poll: float = 1.0):
         self.store, self.poll = store, poll
-        self.running: dict[str, tuple[subprocess.Popen, int]] = {}  # out → (process, run id)
+        self.running: dict[str, Running] = {}  # by OUT
         self.stopping = False
 
     def reap(self) -> None:
         """Record the crawls that have ended."""
-        for out, (proc, run_id) in list(self.running.items()):
-            if proc.poll() is not None:
-                self.store.finish_run(run_id, proc.returncode, crawl_stats(out))
-                logger.info("crawl of %s ended with status %s", out, proc.returncode)
+        for out, run in list(self.running.items()):
+            if run.proc.poll() is not None:
+                self._finish(run)
+                logger.info("crawl of %s ended with status %s", out, run.proc.returncode)
                 del self.running[out]
+
+    def _finish(self, run: Running) -> None:
+        with run.stderr:
+            self.store.finish_run(run.id, run.proc.returncode, recorded_crawl(run.out, run.started_at),
+                                  last_error(run.stderr))
 
     def start_due(self, limit: int | None = None) -> int:
         """Start the due crawls whose OUT is free (at most ``limit``); return how many started."""
@@ -177,9 +245,11 @@ class Scheduler:
                 break
             if parse_iso(schedule.next_run) > now() or schedule.out in self.running:
                 continue
-            proc = subprocess.Popen(crawl_command(schedule), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            started_at = now().isoformat()
+            stderr = tempfile.TemporaryFile()  # read back for the run's error line
+            proc = subprocess.Popen(crawl_command(schedule), stdout=subprocess.DEVNULL, stderr=stderr)
             run_id = self.store.start_run(schedule, proc.pid)
-            self.running[schedule.out] = (proc, run_id)
+            self.running[schedule.out] = Running(run_id, schedule.out, started_at, proc, stderr)
             self.store.set_next(schedule, schedule.following(now()))
             logger.info("started crawl %d of %s into %s (%s)", run_id, schedule.url, schedule.out, schedule.describe())
             started += 1
@@ -202,10 +272,10 @@ class Scheduler:
         except KeyboardInterrupt:
             pass
         finally:
-            for out, (proc, run_id) in self.running.items():
-                proc.send_signal(signal.SIGINT)  # a graceful stop: the crawl can resume next time
-                proc.wait()
-                self.store.finish_run(run_id, proc.returncode, crawl_stats(out))
+            for run in self.running.values():
+                run.proc.send_signal(signal.SIGINT)  # a graceful stop: the crawl can resume next time
+                run.proc.wait()
+                self._finish(run)
 
 
 def cron_lines(store: ScheduleStore, arshif: str) -> list[str]:

@@ -9,11 +9,17 @@ registered through the package's ``datasette`` entry point.
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import json
 import os
 import socket
 import sqlite3
 import sys
+import time
+import urllib.error
+import urllib.request
+import webbrowser
 from pathlib import Path
 
 from .store import ArchiveDB, StoreError
@@ -111,26 +117,77 @@ def prepare(out: Path) -> tuple[Path, Path]:
     return db_path, meta_path
 
 
-def datasette_command(out: Path, port: int) -> list[str]:
+def datasette_command(out: Path, port: int, host: str = "127.0.0.1") -> list[str]:
     db_path, meta_path = prepare(out)
     # Not immutable (-i): Datasette reads the WAL database like any reader, so a crawl into the same
     # folder shows up without a restart (an immutable open gives stale counts, then "malformed").
-    return [sys.executable, "-m", "datasette", "serve", str(db_path), "-h", "127.0.0.1", "-p", str(port),
+    return [sys.executable, "-m", "datasette", "serve", str(db_path), "-h", host, "-p", str(port),
             "--metadata", str(meta_path), "--setting", "truncate_cells_html", "400"]
 
 
-def check_port(port: int, what: str, error: type[Exception] = ServeError) -> None:
-    """Fail with one line (``error``), before anything starts, when ``port`` is taken on 127.0.0.1."""
-    with socket.socket() as s:
+def is_loopback(host: str) -> bool:
+    """True when every address ``host`` names is this machine's loopback (127.0.0.0/8, ::1)."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return False
+    return all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos)
+
+
+def check_port(port: int, what: str, error: type[Exception] = ServeError, host: str = "127.0.0.1") -> None:
+    """Fail with one line (``error``), before anything starts, when ``host:port`` cannot be listened on."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except OSError as exc:
+        raise error(f"cannot listen on {host}: {exc.strerror}") from None
+    with socket.socket(family) as s:
         try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            raise error(f"port {port} is already in use on 127.0.0.1: start {what} on another with --port") from None
+            s.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise error(f"port {port} is already in use on {host}: start {what} on another with --port") from None
+            raise error(f"cannot listen on {host} port {port}: {exc.strerror}") from None
 
 
-def run_datasette(out: Path, port: int) -> None:
-    command = datasette_command(out, port)
-    check_port(port, "serve")
-    print(f"Datasette: http://127.0.0.1:{port}/archive/articles", flush=True)
+def url_of(host: str, port: int, path: str = "/") -> str:
+    """The URL a browser on this machine uses for a server bound to ``host``."""
+    if host in ("0.0.0.0", "::", ""):  # every interface: this machine reaches it on loopback
+        host = "127.0.0.1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}{path}"
+
+
+def open_when_ready(url: str, timeout: float = 60.0) -> None:
+    """In a child process: wait until ``url`` answers, open it in the user's browser, and exit.
+
+    The parent goes on to become Datasette (exec); the child outlives it by at most ``timeout``."""
+    if os.fork():
+        return
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=5):
+                    break
+            except urllib.error.HTTPError:  # an answer all the same
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            os._exit(1)
+        webbrowser.open(url)
+    finally:
+        os._exit(0)
+
+
+def run_datasette(out: Path, port: int, host: str = "127.0.0.1", open_browser: bool = False) -> None:
+    command = datasette_command(out, port, host)
+    if not is_loopback(host):
+        print(f"warning: listening on {host}, not on loopback: anyone who can reach this machine can read the archive",
+              file=sys.stderr, flush=True)
+    check_port(port, "serve", host=host)
+    url = url_of(host, port, "/archive/articles")
+    print(f"Datasette: {url}", flush=True)
+    if open_browser:
+        open_when_ready(url)
     # Datasette takes this process's place: Ctrl-C and SIGTERM reach it, no child is left behind.
     os.execv(command[0], command)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
 
-from .conftest import query, run_arshif
+from .conftest import ROOT, free_port, query, run_arshif
 
 
 @pytest.mark.parametrize("url", ["not a url", "ftp://example.org/", "http://", "http://example.org:notaport/"])
@@ -60,10 +64,56 @@ def test_demo_runs_end_to_end(tmp_path):
     assert query(tmp_path / "demo-output", "select count(*) n from articles")[0]["n"] == 42
 
 
-def test_every_command_answers_dash_h():
-    from archive.cli import cli
+@pytest.fixture
+def empty_archive(tmp_path):
+    from archive.store import ArchiveDB
 
-    names = [name for name, command in cli.commands.items() if not hasattr(command, "commands")]
-    for name in [*names, "schedule add"]:
-        proc = run_arshif(*name.split(), "-h")
-        assert proc.stdout.startswith("Usage:") and "-h, --help" in proc.stdout, name
+    out = tmp_path / "archive"
+    out.mkdir()
+    ArchiveDB(out / "archive.db").close()
+    return out
+
+
+def test_serve_open_opens_the_browser_once_datasette_answers(empty_archive, tmp_path):
+    """--open hands the articles table's URL to the user's browser ($BROWSER here: a script that
+    fetches it), and only once Datasette answers."""
+    seen = tmp_path / "browser.txt"
+    browser = tmp_path / "browser.py"
+    browser.write_text("import sys, urllib.request\n"
+                       "status = urllib.request.urlopen(sys.argv[1], timeout=30).status\n"
+                       f"open({str(seen)!r}, 'w').write(f'{{status}} {{sys.argv[1]}}')\n")
+    port = free_port()
+    env = {**os.environ, "BROWSER": f"{sys.executable} {browser} %s"}
+    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "serve", str(empty_archive), "--port", str(port), "--open"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not seen.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        assert seen.exists(), proc.stderr.read() if proc.poll() is not None else "no browser opened in 60 s"
+        time.sleep(0.2)  # the script writes its one line
+        assert seen.read_text() == f"200 http://127.0.0.1:{port}/archive/articles"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert proc.stdout.read().startswith(f"Datasette: http://127.0.0.1:{port}/archive/articles\n")
+    assert "warning" not in proc.stderr.read()  # loopback: nothing to warn about
+
+
+def test_serve_warns_in_one_line_off_loopback(empty_archive):
+    """Any address but loopback is warned about, before anything listens. 192.0.2.1 (TEST-NET-1) is
+    on no interface here, so nothing listens beyond 127.0.0.1 in the test: the bind fails in one line."""
+    proc = run_arshif("serve", empty_archive, "--host", "192.0.2.1", check=False, timeout=60)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and len(lines) == 2
+    assert lines[0] == ("warning: listening on 192.0.2.1, not on loopback: anyone who can reach this machine "
+                        "can read the archive")
+    assert lines[1].startswith("Error: cannot listen on 192.0.2.1 port 8001")
+    for loopback in ("localhost", "127.0.0.2"):
+        with socket.socket() as taken:  # a busy port stops it before Datasette starts
+            taken.bind((loopback, 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            quiet = run_arshif("serve", empty_archive, "--host", loopback, "--port", port, check=False, timeout=60)
+        assert quiet.stderr.strip().splitlines() == [f"Error: port {port} is already in use on {loopback}: start "
+                                                     "serve on another with --port"]
