@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -48,9 +49,11 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
 
 
 @hookimpl
-def render_cell(value: Any, column: str) -> Markup | None:
+def render_cell(value: Any, column: str, database: str, datasette: Any) -> Markup | None:
     if not isinstance(value, str):
         return None
+    if column == "replay_url":  # to the replay `arshif replay` last served, whatever its port
+        value = _current_replay_url(value, database, datasette)
     if value.startswith(("http://", "https://")) and " " not in value:
         shown = unquote(value)
         return Markup(f'<a href="{escape(value)}" dir="ltr" class="arshif-url">{escape(shown)}</a>')
@@ -65,6 +68,13 @@ def render_cell(value: Any, column: str) -> Markup | None:
     if ARABIC.search(value):
         return Markup(f'<div dir="rtl" class="arshif-rtl">{escape(value)}</div>')
     return None
+
+
+def _current_replay_url(stored: str, database: str, datasette: Any) -> str:
+    from .replaylinks import current_replay_url
+
+    path = datasette.get_database(database).path
+    return (current_replay_url(stored, Path(path).parent) if path else stored) or stored
 
 
 @hookimpl

@@ -66,14 +66,6 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> Non
     raise AssertionError(f"nothing listens on port {port}")
 
 
-def start_arshif(*args) -> tuple[subprocess.Popen, list[str]]:
-    """Start a serving `arshif` command; returns it and the lines it printed before its first link."""
-    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", *map(str, args)], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    lines = [proc.stdout.readline() if proc.stdout else ""]
-    return proc, lines
-
-
 def stop(proc: subprocess.Popen) -> None:
     proc.send_signal(signal.SIGINT)
     try:
@@ -207,3 +199,39 @@ def test_replayweb_page_lists_the_pages_with_arabic_titles(archive, viewer, brow
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "replayweb-pages.png"))
     page.context.close()
+
+
+def test_replay_links_follow_the_port_arshif_replay_serves_on(archive, viewer):
+    """Crawled with the default pattern (pywb on 8080), the links from Datasette and `arshif show`
+    lead to the replay actually served: pywb on another port, or the ReplayWeb.page viewer."""
+    base, _, _ = viewer
+    article = query(archive, "select url, title, replay_url from articles order by url limit 1")[0]
+    assert article["replay_url"].startswith("http://127.0.0.1:8080/arshif/")  # the stored data stays as crawled
+    shown = run_arshif("show", article["url"], "--out", archive).stdout
+    assert f"replay: {base}/?ts=" in shown  # the viewer fixture served last
+
+    port, datasette_port = free_port(), free_port()
+    pywb = subprocess.Popen([sys.executable, "-m", "archive.cli", "replay", str(archive), "--port", str(port)],
+                            cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    datasette = None
+    try:
+        first = pywb.stdout.readline() if pywb.stdout else ""
+        assert "pywb is replaying" in first, first + (pywb.stderr.read() if pywb.poll() else "")
+        datasette = subprocess.Popen([sys.executable, "-m", "archive.cli", "serve", str(archive), "--port",
+                                      str(datasette_port)], cwd=ROOT, text=True,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_for_port(datasette_port, datasette)
+        table = f"http://127.0.0.1:{datasette_port}/archive/articles?" + urllib.parse.urlencode(
+            {"url__exact": article["url"]})
+        with urllib.request.urlopen(table, timeout=60) as response:
+            page = response.read().decode()
+        links = re.findall(r'href="(http://127\.0\.0\.1:\d+/arshif/\d{14}/[^"]+)"', page)
+        assert links and all(link.startswith(f"http://127.0.0.1:{port}/arshif/") for link in links), links
+        with urllib.request.urlopen(links[0].replace("&amp;", "&"), timeout=60) as response:
+            assert response.status == 200 and article["title"] in response.read().decode()
+        shown = run_arshif("show", article["url"], "--out", archive).stdout
+        assert f"replay: http://127.0.0.1:{port}/arshif/" in shown
+    finally:
+        for proc in (datasette, pywb):
+            if proc is not None:
+                stop(proc)
