@@ -157,6 +157,7 @@ def demo(out: str, theme: str, port: int, verbose: bool) -> None:
     click.echo("Next steps:")
     click.echo(f"  search and browse the articles:  .venv/bin/arshif serve {out_path}")
     click.echo(f"  replay the archived pages:       .venv/bin/arshif replay {out_path}   (needs `make replay-env`)")
+    click.echo(f"  or in ReplayWeb.page, no pywb:   .venv/bin/arshif replay {out_path} --web")
     click.echo(f"  package it for ReplayWeb.page:   .venv/bin/arshif wacz {out_path} -o demo.wacz")
     click.echo(f"  check the WARC files:            .venv/bin/warcio check {out_path / 'warc'}/*.warc.gz")
     click.echo("  crawl again (incremental):       make demo")

@@ -44,22 +44,31 @@ class ReplayWebError(Exception):
 
 
 def viewer_folders() -> list[Path]:
-    """Where the viewer's files are looked for, in order: $ARSHIF_REPLAYWEB, the project's
-    ``.replayweb/`` (``make replay-web``), the user's cache folder."""
-    folders = [Path(os.environ["ARSHIF_REPLAYWEB"])] if os.environ.get("ARSHIF_REPLAYWEB") else []
-    return folders + [PROJECT_ROOT / ".replayweb" / VIEWER_FOLDER, Path(user_cache_dir("arshif")) / VIEWER_FOLDER]
+    """Where the viewer's files are looked for, in order: the project's ``.replayweb/`` (``make
+    replay-web``), the user's cache folder (where this module fetches them)."""
+    return [PROJECT_ROOT / ".replayweb" / VIEWER_FOLDER, Path(user_cache_dir("arshif")) / VIEWER_FOLDER]
+
+
+def _complete(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in VIEWER_FILES)
 
 
 def find_viewer(*, fetch: bool = True, say: Callable[[str], None] = print) -> Path:
-    """The folder holding ReplayWeb.page's prebuilt files; fetched with npm into the cache when
-    missing (``fetch``), else a one-line error naming the make target."""
+    """The folder holding ReplayWeb.page's prebuilt files: $ARSHIF_REPLAYWEB when set, else the first
+    of ``viewer_folders()`` that has them, else fetched with npm into the cache (``fetch``); a
+    one-line error naming the make target when none can be had."""
+    chosen = os.environ.get("ARSHIF_REPLAYWEB")
+    if chosen:
+        if not _complete(Path(chosen)):
+            raise ReplayWebError(f"ARSHIF_REPLAYWEB={chosen} lacks ReplayWeb.page's {', '.join(VIEWER_FILES)}: "
+                                 "unset it or run `make replay-web`")
+        return Path(chosen)
     for folder in viewer_folders():
-        if all((folder / name).is_file() for name in VIEWER_FILES):
+        if _complete(folder):
             return folder
     npm = shutil.which("npm")
     if not fetch or not npm:
-        raise ReplayWebError("the ReplayWeb.page viewer is not installed: run `make replay-web` (needs npm), "
-                             "or set ARSHIF_REPLAYWEB to a folder with its index.html, ui.js and sw.js")
+        raise ReplayWebError("the ReplayWeb.page viewer is not installed: run `make replay-web` (needs npm)")
     dest = viewer_folders()[-1]
     say(f"Fetching ReplayWeb.page {VIEWER_VERSION} with npm into {dest} (once)")
     return fetch_viewer(npm, dest)

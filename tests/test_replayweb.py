@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import signal
 import socket
@@ -235,3 +236,20 @@ def test_replay_links_follow_the_port_arshif_replay_serves_on(archive, viewer):
         for proc in (datasette, pywb):
             if proc is not None:
                 stop(proc)
+
+
+def test_replay_web_errors_are_one_line(archive, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run_arshif("replay", archive, "--web", "--port", port, check=False, timeout=60)
+    assert busy.returncode == 1 and busy.stderr.strip() == (f"Error: port {port} is already in use on 127.0.0.1: "
+                                                            "start replay --web on another with --port")
+    env = {**os.environ, "ARSHIF_REPLAYWEB": str(tmp_path)}  # a folder without the viewer's files
+    missing = subprocess.run([sys.executable, "-m", "archive.cli", "replay", str(archive), "--web", "--port",
+                              str(free_port())], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1, missing.stderr
+    assert missing.stderr.startswith(f"Error: ARSHIF_REPLAYWEB={tmp_path} lacks") and "make replay-web" in missing.stderr
+    nothing = run_arshif("replay", tmp_path / "nowhere", "--web", check=False, timeout=60)
+    assert nothing.returncode == 1 and nothing.stderr.count("\n") == 1 and nothing.stderr.startswith("Error: ")
