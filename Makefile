@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint docs install install-test replay-env debian-deps site-tools bench clean
+.PHONY: demo test lint docs install install-test replay-env replay-web debian-deps site-tools bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,23 @@ $(REPLAY_VENV)/.installed:
 
 install: $(VENV)/.installed
 replay-env: $(REPLAY_VENV)/.installed
-install-test: $(VENV)/.installed-test $(REPLAY_VENV)/.installed debian-deps site-tools
+install-test: $(VENV)/.installed-test $(REPLAY_VENV)/.installed debian-deps site-tools replay-web
+
+# ReplayWeb.page's prebuilt viewer (index.html, ui.js, sw.js; AGPL-3.0) for `arshif replay --web` and
+# tests/test_replayweb.py. `npm install replaywebpage` fails on the registry (a missing dependency
+# version); the packed tarball's prebuilt files need none.
+REPLAYWEB_VERSION := 2.5.3
+REPLAYWEB_DIR := .replayweb/replaywebpage-$(REPLAYWEB_VERSION)
+replay-web: $(REPLAYWEB_DIR)/.installed
+$(REPLAYWEB_DIR)/.installed:
+	@command -v npm >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
+	rm -rf $(REPLAYWEB_DIR) && mkdir -p $(REPLAYWEB_DIR)
+	npm pack replaywebpage@$(REPLAYWEB_VERSION) --pack-destination .replayweb --silent
+	tar -xzf .replayweb/replaywebpage-$(REPLAYWEB_VERSION).tgz -C $(REPLAYWEB_DIR) --strip-components=1 \
+		package/index.html package/ui.js package/sw.js package/LICENSE
+	rm .replayweb/replaywebpage-$(REPLAYWEB_VERSION).tgz
+	touch $@
 
 # Debian packages the tests use: gzip (gzip -t on WARC files), chromium (renders Datasette pages).
 DEBIAN_PACKAGES := gzip chromium
@@ -92,4 +108,4 @@ bench: install-test
 	$(BIN)/python benchmarks/bench_dates.py
 
 clean:
-	rm -rf $(VENV) $(REPLAY_VENV) $(SITES_VENV) .sites demo-output .pytest_cache
+	rm -rf $(VENV) $(REPLAY_VENV) $(SITES_VENV) .sites .replayweb demo-output .pytest_cache

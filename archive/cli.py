@@ -138,6 +138,7 @@ def _print_next_steps(out: Path, summary: CrawlSummary, arshif: str, again: str)
         steps.append(("extract the articles", f"{arshif} extract {out}"))
     steps += [("search and browse the articles", f"{arshif} serve {out}"),
               ("replay the archived pages", f"{arshif} replay {out}"),
+              ("or in ReplayWeb.page, no pywb", f"{arshif} replay {out} --web"),
               ("package it for ReplayWeb.page", f"{arshif} wacz {out} -o {out.name or 'archive'}.wacz"),
               ("crawl again (incremental)", again)]
     if summary.finish_reason == "shutdown":
@@ -297,14 +298,23 @@ def wacz(out: str, output: str, title: str | None) -> None:
 
 @cli.command()
 @click.argument("out", type=click.Path(file_okay=False))
-@click.option("--port", "-p", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
-def replay(out: str, port: int) -> None:
-    """Replay OUT's WARC files with pywb on 127.0.0.1 (Ctrl-C to stop).
+@click.option("--port", "-p", default=8080, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to serve the replay on, on 127.0.0.1.")
+@click.option("--web", is_flag=True, help="Serve a ReplayWeb.page viewer of OUT packaged as a WACZ "
+              "(OUT/replay/arshif.wacz) instead of pywb; its files are fetched with npm once (`make replay-web`).")
+def replay(out: str, port: int, web: bool) -> None:
+    """Replay OUT's WARC files on 127.0.0.1 with pywb, or with --web in ReplayWeb.page (Ctrl-C to stop).
+
+    Links to the replay from `arshif serve` and `arshif show` follow the port and viewer last used.
 
     \b
     Example:
         arshif replay demo-output --port 8080
+        arshif replay demo-output --web --port 8090
     """
+    if web:
+        _replay_web(out, port)
+        return
     from .replay import ReplayError, replay_urls, start
     from .store import StoreError
     from .warc import PackageError
@@ -325,6 +335,23 @@ def replay(out: str, port: int) -> None:
     finally:
         proc.terminate()
         proc.wait()
+
+
+def _replay_web(out: str, port: int) -> None:
+    from .replayweb import ReplayWebError, article_links, serve
+    from .store import StoreError
+    from .warc import PackageError
+
+    folder = _whole_folder(out)  # a missing WARC file stops packaging with one line
+
+    def ready(base: str) -> None:
+        click.echo(f"ReplayWeb.page is replaying {out} at {base}/  (the archive's pages; Ctrl-C to stop)")
+        for title, url in article_links(folder, base):
+            click.echo(f"  {title}\n    {url}")
+        sys.stdout.flush()
+
+    with _as_user_error(ReplayWebError, PackageError, StoreError, OSError):
+        serve(folder, port, on_ready=ready, say=lambda line: click.echo(line, err=True))
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from warcio.recordloader import ArcWarcRecord
 
 from .pages.urls import url_forms
+from .replaylinks import current_replay_url
 from .store import ArchiveDB
 from .warc import read_record
 
@@ -45,7 +46,8 @@ def show_capture(out: Path, url: str, *, with_body: bool = False) -> str:
             lines += ["", record.content.decode("utf-8", "replace")]
     if article is not None:
         lines += ["", f"# article: {article['title']}", f"author: {article['author']}",
-                  f"published: {article['published']} (printed: {article['published_raw']})", "", article["text"] or ""]
+                  f"published: {article['published']} (printed: {article['published_raw']})",
+                  f"replay: {current_replay_url(article['replay_url'], out)}", "", article["text"] or ""]
     return "\n".join(lines)
 
 

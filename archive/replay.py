@@ -14,11 +14,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from .replaylinks import COLLECTION, link, record_served
 from .serve import check_port
 from .store import ArchiveDB
 from .warc import warc_files, warc_timestamp, write_cdxj
 
-COLLECTION = "arshif"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -56,7 +56,7 @@ def replay_urls(out: str | Path, base: str, limit: int = 5) -> list[tuple[str, s
     """(title, replay URL) of the first articles, newest first."""
     with ArchiveDB.existing(out) as db:
         rows = db.newest_articles(limit)
-    return [(row["title"], f"{base}/{COLLECTION}/{warc_timestamp(row['warc_date'])}/{row['url']}") for row in rows]
+    return [(row["title"], link("pywb", base, warc_timestamp(row["warc_date"]), row["url"])) for row in rows]
 
 
 def start(out: str | Path, port: int = 8080) -> subprocess.Popen:
@@ -73,6 +73,7 @@ def start(out: str | Path, port: int = 8080) -> subprocess.Popen:
             raise ReplayError(f"pywb exited: {error.decode(errors='replace').strip()[-300:]}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
+                record_served(out, "pywb", f"http://127.0.0.1:{port}")
                 return proc
         time.sleep(0.2)
     proc.kill()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote
 
@@ -86,9 +87,10 @@ def prepare_connection(conn: sqlite3.Connection) -> None:
 
 
 @hookimpl
-def prepare_jinja2_environment(env: Any) -> None:
+def prepare_jinja2_environment(env: Any, datasette: Any) -> None:
     env.filters["iri"] = lambda url: unquote(url) if isinstance(url, str) else url
     env.filters["arshif_row_path"] = lambda key: tilde_encode(str(key))
+    env.globals["arshif_replay_url"] = lambda stored, database: _current_replay_url(stored, database, datasette)
 
 
 @hookimpl
@@ -99,6 +101,8 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, database: 
         # in a query's results (search, unparsed dates…) the title leads to the article's page
         href = datasette.urls.table(database, "articles") + "/" + tilde_encode(row["url"])
         return Markup(f'<a href="{escape(href)}" dir="rtl" class="arshif-rtl">{escape(value)}</a>')
+    if column == "replay_url":  # to the replay `arshif replay` last served, whatever its port
+        value = _current_replay_url(value, database, datasette)
     if column == "snippet":  # arabic_snippet marks the match with ‹ ›
         marked = re.sub(r"‹([^›]*)›", r"<mark>\1</mark>", str(escape(value)))
         return Markup(f'<div dir="rtl" class="arshif-rtl">{marked}</div>')
@@ -139,6 +143,15 @@ def asgi_wrapper() -> Callable[[Any], Any]:
         return ranked_search
 
     return wrap
+
+
+def _current_replay_url(stored: str, database: str, datasette: Any) -> str:
+    from ..replaylinks import current_replay_url
+
+    if datasette is None:
+        return stored
+    path = datasette.get_database(database).path
+    return (current_replay_url(stored, Path(path).parent) if path else stored) or stored
 
 
 def _has(row: Any, column: str) -> bool:

@@ -57,18 +57,30 @@ def page_entries(pages: list[dict]) -> list[dict]:
             for i, p in enumerate(pages, 1) if p["ts"]]
 
 
+def declared_size(size: int) -> int:
+    """The size to open a stored zip entry with, so that it gets a Zip64 local header exactly when
+    its central record will have one (size over ``ZIP64_LIMIT``). zipfile opens an entry as Zip64
+    from 95% of the limit up, a margin for deflate that stored entries never need: a size in that
+    margin is declared just under it (zipfile records the real size when the entry is closed)."""
+    if size > zipfile.ZIP64_LIMIT:
+        return size
+    return min(size, int(zipfile.ZIP64_LIMIT / 1.05))
+
+
 class _HashingZipEntry:
     """Write one zip entry of a known size while counting its bytes and SHA-256.
 
-    The size is declared up front so that zipfile adds a Zip64 extra field only to entries that
-    need one (over 4 GiB), in the local header and the central directory alike: ReplayWeb.page
-    finds entries from the central directory alone, and an extra field there is not in the local
-    header (what force_zip64 writes) makes it read every entry 20 bytes early."""
+    The local header may carry a Zip64 extra field only when the central directory's record does:
+    ReplayWeb.page skips a local header by the length of the central record's extra field when
+    that record has none, so a Zip64 field in the local header alone (what ``force_zip64`` writes)
+    makes it read the entry 20 bytes early. zipfile lists an entry as Zip64 in the central
+    directory when its size is over ``ZIP64_LIMIT`` (or its offset is: then ReplayWeb.page reads
+    the local header itself), so that is the size declared when the entry is opened."""
 
     def __init__(self, zf: zipfile.ZipFile, name: str, size: int):
         self.name, self.sha, self.size = name, hashlib.sha256(), 0
         info = zipfile.ZipInfo(name, date_time=datetime.now(timezone.utc).timetuple()[:6])
-        info.file_size = size
+        info.file_size = declared_size(size)
         self.fh = zf.open(info, "w")
 
     def write(self, data: bytes) -> None:
