@@ -97,6 +97,7 @@ def crawl(url: str, out: str, settings: dict[str, str], allow_domain: tuple[str,
         summary = run_crawl(url, out, settings=settings, allow_domains=allow_domain, profile=profile, verbose=verbose,
                             full=full, resume=not no_resume)
     _print_summary(summary)
+    _print_report(out)
     if summary.finish_reason == "shutdown":  # Ctrl-C or SIGTERM: stopped gracefully, resumable
         click.echo("interrupted — run the same command again to resume", err=True)
         sys.exit(130)
@@ -112,6 +113,12 @@ def _print_summary(summary: CrawlSummary) -> None:
         click.echo(line)
     for line in summary.health_lines():
         click.echo(f"warning: {line}", err=True)
+
+
+def _print_report(out: str | Path) -> None:
+    report = Path(out) / "report.html"
+    if report.exists():
+        click.echo(f"report         : {report}")
 
 
 def _fail_unless_understood(summary: CrawlSummary, url: str) -> None:
@@ -153,8 +160,9 @@ def demo(out: str, theme: str, port: int, verbose: bool) -> None:
             summary = run_crawl(server.base_url + "/", out, settings=local, verbose=verbose)
     _print_summary(summary)
     out_path = Path(out)
-    click.echo(f"\nOutput in {out_path.resolve()}/ : archive.db and warc/")
+    click.echo(f"\nOutput in {out_path.resolve()}/ : archive.db, warc/ and report.html")
     click.echo("Next steps:")
+    click.echo(f"  open the crawl report:           {out_path / 'report.html'}   (in any browser)")
     click.echo(f"  search and browse the articles:  .venv/bin/arshif serve {out_path}")
     click.echo(f"  replay the archived pages:       .venv/bin/arshif replay {out_path}   (needs `make replay-env`)")
     click.echo(f"  package it for ReplayWeb.page:   .venv/bin/arshif wacz {out_path} -o demo.wacz")
@@ -446,6 +454,35 @@ def changes(out: str, since: str | None) -> None:
     counts = {k: sum(c.kind == k for c in found) for k in ("new", "changed", "removed")}
     click.echo(f"{counts['new']} new, {counts['changed']} changed, {counts['removed']} removed"
                + (f" since {since_dt.isoformat(timespec='seconds')}" if since_dt else ""))
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="The HTML file to write (default: OUT/report.html).")
+def report(out: str, output: str | None) -> None:
+    """Write the crawl report of OUT: one self-contained HTML page (right-to-left, charts inline,
+    nothing fetched to view it) about the latest crawl and the archive. Every crawl writes
+    OUT/report.html when it ends; this rebuilds it from archive.db at any time.
+
+    \b
+    Example:
+        arshif report demo-output
+        arshif report demo-output -o /tmp/demo-report.html
+    """
+    from .crawl import CrawlError
+    from .report import write_report
+    from .store import StoreError
+
+    folder = Path(out)
+    if not folder.is_dir():
+        raise click.ClickException(f"no folder {out}")
+    with _as_user_error(CrawlError, StoreError):
+        try:
+            written = write_report(folder, output)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output or folder / 'report.html'}: {exc.strerror or exc}") from None
+    click.echo(f"{written}")
 
 
 _db_option = click.option("--db", type=click.Path(dir_okay=False),

@@ -25,6 +25,7 @@ ARSHIF_PROFILE = ""  # optional per-site profile (TOML) with CSS/XPath overrides
 ARSHIF_EXTRACT = True  # False (--capture-only): WARC, captures and links now, articles later with `arshif extract`
 ARSHIF_EXTRACT_WORKERS = 0  # extraction processes; 0 = one per core, -1 = extract in the crawl process
 ARSHIF_PROGRESS_INTERVAL = 10.0  # seconds between progress lines
+ARSHIF_REPORT = True  # write OUT/report.html (charts of the crawl and the archive) when a crawl ends
 ARSHIF_REPLAY_URL = DEFAULT_REPLAY_URL  # pattern of articles.replay_url; default: `arshif replay` (pywb)
 
 # --- politeness ---------------------------------------------------------------------------------
