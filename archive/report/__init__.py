@@ -22,6 +22,7 @@ from . import charts
 from .figures import ReportData, gather
 
 REPORT_NAME = "report.html"
+TABLE_ROWS = 300  # rows of a list (changes, failures, unparsed dates) shown; the database has them all
 
 
 def _when(moment: datetime | None) -> str:
@@ -71,7 +72,7 @@ def render(data: ReportData) -> str:
     return env.get_template("report.html").render(
         data=data, crawl=data.crawl, summary=data.summary, charts=_charts(data),
         warnings=data.summary.health_lines(), generated=datetime.now(timezone.utc),
-        health_labels=charts.HEALTH_LABELS)
+        limit=TABLE_ROWS)
 
 
 def build_report(out: str | Path) -> str:

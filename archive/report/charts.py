@@ -216,7 +216,7 @@ def articles_per_month(rows: Sequence[dict]) -> str | None:
         ax.bar(range(len(months)), values, color=ACCENT, width=0.8)
         every = max(1, len(months) // 12)
         ax.set_xticks(range(0, len(months), every), months[::every], rotation=45, ha="right")
-        ax.set_xlim(-0.6, len(months) - 0.4)
+        ax.set_xlim(-0.6, max(len(months), 12) - 0.4)  # a few months do not make bars a page wide
         ax.grid(axis="x", visible=False)
         ax.set_ylabel("articles")
         _integer_axis(ax)
