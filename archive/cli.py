@@ -337,6 +337,7 @@ def reindex(out: str, workers: int | None, profile: str | None, replay_url: str 
         click.echo(f"rebuilt without {len(summary.missing)} missing WARC file(s): {', '.join(summary.missing)}", err=True)
     for kind, count in summary.lost.items():
         click.echo(f"the rebuilt database holds {count} {kind} fewer than the old one", err=True)
+    _redraw_report(Path(out))
 
 
 @cli.command()
@@ -360,6 +361,19 @@ def extract(out: str, workers: int | None) -> None:
         summary = extract_missing(_whole_folder(out), workers=workers)
     click.echo(f"{summary.pages} pages without an article looked at, {summary.articles} articles extracted "
                f"in {summary.seconds:.1f} s")
+    _redraw_report(Path(out))
+
+
+def _redraw_report(out: Path) -> None:
+    """After the database changed outside a crawl: the report shows what it now holds."""
+    from .crawl import CrawlError
+    from .report import write_report
+    from .store import StoreError
+
+    try:
+        click.echo(f"report         : {write_report(out)}")
+    except (CrawlError, StoreError, OSError) as exc:
+        click.echo(f"warning: the crawl report was not redrawn: {exc}", err=True)
 
 
 @cli.command()

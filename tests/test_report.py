@@ -201,3 +201,14 @@ def test_report_command_rebuilds_the_page_and_says_what_is_wrong_in_one_line(rec
         proc = run_arshif(*args, check=False)
         assert proc.returncode == 1 and proc.stderr.startswith("Error: ") and message in proc.stderr, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_extract_redraws_the_report_of_a_capture_only_crawl(tmp_path):
+    with SiteServer("classic") as server:
+        crawl(server.base_url + "/", tmp_path, "--capture-only")
+    page = lxml.html.fromstring((tmp_path / "report.html").read_bytes())
+    assert figure(page, "articles") == 0
+    assert f"report         : {tmp_path / 'report.html'}" in run_arshif("extract", tmp_path).stdout
+    page = lxml.html.fromstring((tmp_path / "report.html").read_bytes())
+    assert figure(page, "articles") == query(tmp_path, "select count(*) n from articles")[0]["n"] == 42
+    assert page.xpath("//section[@data-section='authors']//*[local-name()='svg']")

@@ -8,7 +8,9 @@ Each function takes plain figures and returns an SVG string, or None when there 
 from __future__ import annotations
 
 import io
+import logging
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -17,6 +19,9 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")  # no display: render to files only
+# On a fresh machine matplotlib builds its font cache once and says so as a warning: not the
+# crawl's business (a crawl's stderr carries only what the user must act on).
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 import matplotlib.dates as mdates  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
@@ -55,7 +60,10 @@ REACHED_LABELS = {"article": "listing page", "feed": "feed", "sitemap": "sitemap
 
 @contextmanager
 def _style() -> Iterator[None]:
-    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
+    # Text is drawn by the browser with its own fonts: a glyph DejaVu Sans lacks (a name in another
+    # script) only makes matplotlib's estimate of its width rough.
+    with matplotlib.rc_context(STYLE), warnings.catch_warnings():  # type: ignore[arg-type]
+        warnings.filterwarnings("ignore", message="Glyph .* missing from")
         yield
 
 
