@@ -212,3 +212,17 @@ def test_extract_redraws_the_report_of_a_capture_only_crawl(tmp_path):
     page = lxml.html.fromstring((tmp_path / "report.html").read_bytes())
     assert figure(page, "articles") == query(tmp_path, "select count(*) n from articles")[0]["n"] == 42
     assert page.xpath("//section[@data-section='authors']//*[local-name()='svg']")
+
+
+def test_a_crawl_killed_before_its_end_is_reported_from_its_captures(tmp_path):
+    """A crawl that never recorded its figures (kill -9): `arshif report` counts its captures."""
+    with ArchiveDB(tmp_path / "archive.db") as db:
+        crawl_id = db.start_crawl("http://127.0.0.1:9/", {})
+        for i, status in enumerate((200, 200, 404)):
+            db.add_capture({"crawl_id": crawl_id, "url": f"http://127.0.0.1:9/{i}/", "status": status,
+                            "record_type": "response", "fetched_at": f"2025-01-01T10:00:0{i}+00:00",
+                            "content_type": "text/html", "content_length": 100})
+    run_arshif("report", tmp_path)
+    page = lxml.html.fromstring((tmp_path / "report.html").read_bytes())
+    assert figure(page, "pages") == 3 and figure(page, "failures") == 1
+    assert "killed before it recorded its figures" in page.text_content()

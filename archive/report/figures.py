@@ -69,6 +69,14 @@ class ReportData:
     health: dict[str, int] = field(default_factory=dict)
 
     @property
+    def pages(self) -> int:
+        """Pages captured: the crawl's own count or, for a crawl killed before it recorded its
+        figures, the answers in the captures table."""
+        if self.crawl.stats:
+            return self.summary.pages
+        return sum(r["captures"] for r in self.status_counts if r["status"] is not None)
+
+    @property
     def pages_per_minute(self) -> float:
         return self.summary.pages_per_second * 60
 
