@@ -391,6 +391,7 @@ def reindex(out: str, workers: int | None, profile: str | None, replay_url: str 
         click.echo(f"rebuilt without {len(summary.missing)} missing WARC file(s): {', '.join(summary.missing)}", err=True)
     for kind, count in summary.lost.items():
         click.echo(f"the rebuilt database holds {count} {kind} fewer than the old one", err=True)
+    _redraw_report(Path(out))
 
 
 @cli.command()
@@ -414,6 +415,19 @@ def extract(out: str, workers: int | None) -> None:
         summary = extract_missing(_whole_folder(out), workers=workers)
     click.echo(f"{summary.pages} pages without an article looked at, {summary.articles} articles extracted "
                f"in {summary.seconds:.1f} s")
+    _redraw_report(Path(out))
+
+
+def _redraw_report(out: Path) -> None:
+    """After the database changed outside a crawl: the report shows what it now holds."""
+    from .crawl import CrawlError
+    from .report import write_report
+    from .store import StoreError
+
+    try:
+        click.echo(f"report         : {write_report(out)}")
+    except (CrawlError, StoreError, OSError) as exc:
+        click.echo(f"warning: the crawl report was not redrawn: {exc}", err=True)
 
 
 @cli.command()
@@ -516,6 +530,35 @@ def changes(out: str, since: str | None) -> None:
     counts = {k: sum(c.kind == k for c in found) for k in ("new", "changed", "removed")}
     click.echo(f"{counts['new']} new, {counts['changed']} changed, {counts['removed']} removed"
                + (f" since {since_dt.isoformat(timespec='seconds')}" if since_dt else ""))
+
+
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), metavar="FILE",
+              help="The HTML file to write (default: OUT/report.html).")
+def report(out: str, output: str | None) -> None:
+    """Write the crawl report of OUT: one self-contained HTML page (right-to-left, charts inline,
+    nothing fetched to view it) about the latest crawl and the archive. Every crawl writes
+    OUT/report.html when it ends; this rebuilds it from archive.db at any time.
+
+    \b
+    Example:
+        arshif report demo-output
+        arshif report demo-output -o /tmp/demo-report.html
+    """
+    from .crawl import CrawlError
+    from .report import write_report
+    from .store import StoreError
+
+    folder = Path(out)
+    if not folder.is_dir():
+        raise click.ClickException(f"no folder {out}")
+    with _as_user_error(CrawlError, StoreError):
+        try:
+            written = write_report(folder, output)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output or folder / 'report.html'}: {exc.strerror or exc}") from None
+    click.echo(f"{written}")
 
 
 _db_option = click.option("--db", type=click.Path(dir_okay=False),

@@ -71,8 +71,10 @@ def _header(response: Response, name: bytes) -> str | None:
 
 class ArchiveRun:
     def __init__(self, out: str, start_url: str, recorded: dict, *, dedup: bool = True, full: bool = False,
-                 warc_prefix: str = "ARSHIF", warc_max_size: int = 10**9, stats: StatsCollector | None = None) -> None:
+                 warc_prefix: str = "ARSHIF", warc_max_size: int = 10**9, stats: StatsCollector | None = None,
+                 report: bool = True) -> None:
         self.out = Path(out)
+        self.report = report  # write OUT/report.html when the crawl ends
         self.out.mkdir(parents=True, exist_ok=True)
         self.stats, self.dedup = stats, dedup
         self.repair_leftovers()
@@ -116,7 +118,8 @@ class ArchiveRun:
             start_url = getattr(crawler.spider, "start_url", None) or ""
             run = cls(s.get("ARSHIF_OUT"), start_url, recorded, dedup=s.getbool("ARSHIF_DEDUP", True),
                       full=s.getbool("ARSHIF_FULL"), warc_prefix=s.get("ARSHIF_WARC_PREFIX"),
-                      warc_max_size=s.getint("ARSHIF_WARC_MAX_SIZE"), stats=crawler.stats)
+                      warc_max_size=s.getint("ARSHIF_WARC_MAX_SIZE"), stats=crawler.stats,
+                      report=s.getbool("ARSHIF_REPORT", True))
             crawler._arshif_run = run  # type: ignore[attr-defined]
             run.crawler = crawler
             crawler.signals.connect(run._spider_closed, signal=signals.spider_closed)
@@ -269,3 +272,16 @@ class ArchiveRun:
             self.db.close()
         except sqlite3.Error:
             pass
+        if self.report and not self.fatal:
+            self.write_report()
+
+    def write_report(self) -> None:
+        """OUT/report.html, drawn from archive.db once the crawl has recorded its end."""
+        from archive.report import write_report  # matplotlib: loaded only when a report is drawn
+
+        try:
+            path = write_report(self.out)
+        except Exception as exc:  # the archive is whole whatever happens to its picture: never fail the crawl
+            logger.warning("the crawl report was not written: %s", exc)
+        else:
+            logging.getLogger("arshif").info("report: %s", path)

@@ -397,6 +397,96 @@ class ArchiveDB:
         return {name for (name,) in self.db.execute("select distinct warc_filename from captures "
                                                       "where warc_filename is not null")}
 
+    # --- what the crawl report shows (archive/report/) -----------------------------------------------
+    def crawls(self) -> list[dict[str, Any]]:
+        """Every crawl row, oldest first."""
+        return self._rows("select * from crawls order by id")
+
+    def capture_times(self, crawl_id: int) -> list[str]:
+        """When each fetch of a crawl was made (ISO), in order."""
+        return [t for (t,) in self.db.execute("select fetched_at from captures where crawl_id = ? "
+                                              "and fetched_at is not null order by fetched_at", [crawl_id])]
+
+    def status_counts(self, crawl_id: int) -> list[dict[str, Any]]:
+        """{status, record_type, captures} of a crawl; status None is a fetch that got no answer."""
+        return self._rows("select status, record_type, count(*) as captures from captures where crawl_id = ? "
+                          "group by status, record_type order by status is null, status, record_type", [crawl_id])
+
+    def content_types(self, crawl_id: int) -> list[dict[str, Any]]:
+        """{content_type (parameters dropped), captures, bytes as received} of a crawl's answers."""
+        return self._rows(
+            "select lower(trim(case when instr(content_type, ';') then substr(content_type, 1, instr(content_type, ';') - 1) "
+            "else content_type end)) as content_type, count(*) as captures, coalesce(sum(content_length), 0) as bytes "
+            "from captures where crawl_id = ? and status is not null and content_type is not null "
+            "group by 1 order by bytes desc, captures desc", [crawl_id])
+
+    def named_counts(self, view: str) -> list[dict[str, Any]]:
+        """Rows of ``articles_per_month``, ``articles_per_author`` or ``articles_per_category``."""
+        if view not in ("articles_per_month", "articles_per_author", "articles_per_category"):
+            raise ValueError(f"not a count view: {view}")
+        return self._rows(f"select * from {view}")
+
+    def article_count(self, status: str | None = None) -> int:
+        if status is None:
+            return self.db.execute("select count(*) from articles").fetchone()[0]
+        return self.db.execute("select count(*) from articles where status = ?", [status]).fetchone()[0]
+
+    def articles_reached_by(self) -> dict[str, int]:
+        """{link kind: how many articles a link of that kind pointed at} (an article reached several
+        ways counts under each); "" counts the articles no link pointed at (the start URL)."""
+        rows = self.db.execute(
+            "select coalesce(l.kind, ''), count(distinct a.url) from articles a "
+            "left join links l on l.to_url = a.url and l.kind != 'requisite' group by 1 order by 2 desc").fetchall()
+        return dict(rows)
+
+    def changes_per_crawl(self) -> list[dict[str, Any]]:
+        """{crawl_id, new, changed, gone} for every crawl: articles first stored by it, articles it
+        stored a new version of, articles it found gone (by the 404/410 capture that showed it)."""
+        counts = {row["id"]: {"crawl_id": row["id"], "new": 0, "changed": 0, "gone": 0} for row in self.crawls()}
+        for crawl_id, first, n in self.db.execute(
+                "select c.crawl_id, v.id = (select min(id) from article_versions where url = v.url), count(*) "
+                "from article_versions v join captures c on c.id = v.capture_id group by 1, 2"):
+            if crawl_id in counts:
+                counts[crawl_id]["new" if first else "changed"] += n
+        for crawl_id, n in self.db.execute(
+                "select c.crawl_id, count(distinct a.url) from articles a join captures c "
+                "on c.url = a.url and c.warc_date = a.gone_at where a.status = 'gone' group by 1"):
+            if crawl_id in counts:
+                counts[crawl_id]["gone"] += n
+        return list(counts.values())
+
+    def dedup_per_crawl(self) -> list[dict[str, Any]]:
+        """{crawl_id, responses, revisits, response_bytes, saved_bytes} for every crawl: full
+        responses against revisit records, and the bytes the revisits did not store again (the
+        size of the capture each refers to)."""
+        return self._rows(
+            "select cr.id as crawl_id, "
+            "coalesce(sum(c.record_type = 'response'), 0) as responses, "
+            "coalesce(sum(c.record_type = 'revisit'), 0) as revisits, "
+            "coalesce(sum(case when c.record_type = 'response' then c.content_length end), 0) as response_bytes, "
+            "coalesce(sum(case when c.record_type = 'revisit' then o.content_length end), 0) as saved_bytes "
+            "from crawls cr left join captures c on c.crawl_id = cr.id "
+            "left join captures o on o.warc_record_id = c.refers_to and c.record_type = 'revisit' "
+            "group by cr.id order by cr.id")
+
+    def failures(self, crawl_id: int) -> list[dict[str, Any]]:
+        """A crawl's fetches that failed: no answer (``error``) or an HTTP error status."""
+        return self._rows("select url, status, error from captures where crawl_id = ? "
+                          "and (error is not null or status >= 400) order by status is null, status, url", [crawl_id])
+
+    def unparsed_dates(self) -> list[dict[str, Any]]:
+        """Articles whose page printed a date Arshif could not read: the raw text, no normalized date."""
+        return self._rows("select url, title, published_raw from articles where published is null "
+                          "and coalesce(published_raw, '') != '' order by url")
+
+    def date_sources(self) -> dict[str, int]:
+        """{where articles' dates came from ("page", "feed", …; "unparsed", "none"): articles}."""
+        rows = self.db.execute(
+            "select case when published is not null then coalesce(published_source, 'page') "
+            "when coalesce(published_raw, '') != '' then 'unparsed' else 'none' end, count(*) "
+            "from articles group by 1 order by 2 desc").fetchall()
+        return dict(rows)
+
     # --- links --------------------------------------------------------------------------------------
     def upsert_links(self, from_url: str, links: list[tuple[str, str]], crawl_id: int | None = None) -> None:
         if links:

@@ -1,0 +1,122 @@
+"""The figures of a crawl report, read from ``OUT/archive.db`` (through ``ArchiveDB``) and from the
+WARC files in ``OUT/warc``: nothing else, so a report can be rebuilt at any time."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..arabic.dates import parse_iso
+from ..changes import Change, changes
+from ..crawl import CrawlError, CrawlSummary, summary
+from ..store import ArchiveDB
+
+
+@dataclass
+class CrawlRow:
+    """One crawl of the folder, as the crawls table recorded it."""
+
+    id: int
+    start_url: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    finish_reason: str | None
+    stats: dict[str, Any]
+
+    @property
+    def pages(self) -> int:
+        return int(self.stats.get("arshif/captures", 0))
+
+    @property
+    def articles(self) -> int:
+        return int(self.stats.get("arshif/articles", 0))
+
+    @property
+    def failures(self) -> int:
+        return int(self.stats.get("arshif/failures", 0))
+
+    @property
+    def seconds(self) -> float:
+        return float(self.stats.get("elapsed_time_seconds", 0.0))
+
+
+@dataclass
+class ReportData:
+    out: Path
+    crawl: CrawlRow  # the latest crawl: the one the report is about
+    crawls: list[CrawlRow]
+    summary: CrawlSummary
+    capture_times: list[datetime]
+    status_counts: list[dict[str, Any]]
+    content_types: list[dict[str, Any]]
+    per_month: list[dict[str, Any]]
+    per_author: list[dict[str, Any]]
+    per_category: list[dict[str, Any]]
+    reached_by: dict[str, int]
+    changes_per_crawl: list[dict[str, Any]]
+    changes: list[Change]
+    dedup_per_crawl: list[dict[str, Any]]
+    failures: list[dict[str, Any]]
+    unparsed_dates: list[dict[str, Any]]
+    date_sources: dict[str, int]
+    articles: int  # in the archive
+    gone: int
+    warc_files: int
+    warc_bytes_on_disk: int
+    health: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        """Pages captured: the crawl's own count or, for a crawl killed before it recorded its
+        figures, the answers in the captures table."""
+        if self.crawl.stats:
+            return self.summary.pages
+        return sum(r["captures"] for r in self.status_counts if r["status"] is not None)
+
+    @property
+    def pages_per_minute(self) -> float:
+        return self.summary.pages_per_second * 60
+
+
+def _time(text: str | None) -> datetime | None:
+    try:
+        return parse_iso(text) if text else None
+    except ValueError:
+        return None
+
+
+def _crawl_row(row: dict[str, Any]) -> CrawlRow:
+    try:
+        stats = json.loads(row["stats"] or "{}")
+    except ValueError:
+        stats = {}
+    return CrawlRow(row["id"], row["start_url"] or "", _time(row["started_at"]), _time(row["finished_at"]),
+                    row["finish_reason"], stats)
+
+
+def gather(out: str | Path) -> ReportData:
+    """Everything the report shows, about the latest crawl in ``out`` and the archive as a whole.
+    Raises StoreError (no or damaged archive.db) or CrawlError (no crawl recorded)."""
+    out = Path(out)
+    with ArchiveDB.existing(out) as db:
+        crawls = [_crawl_row(row) for row in db.crawls()]
+        if not crawls:
+            raise CrawlError(f"no crawl recorded in {out}")
+        latest = crawls[-1]
+        times = [t for t in map(_time, db.capture_times(latest.id)) if t is not None]
+        data: dict[str, Any] = dict(
+            status_counts=db.status_counts(latest.id), content_types=db.content_types(latest.id),
+            per_month=db.named_counts("articles_per_month"), per_author=db.named_counts("articles_per_author"),
+            per_category=db.named_counts("articles_per_category"), reached_by=db.articles_reached_by(),
+            changes_per_crawl=db.changes_per_crawl(), dedup_per_crawl=db.dedup_per_crawl(),
+            failures=db.failures(latest.id), unparsed_dates=db.unparsed_dates(), date_sources=db.date_sources(),
+            articles=db.article_count(), gone=db.article_count("gone"))
+    crawl_summary = summary(out, latest.id)
+    _, found = changes(out)  # since the latest crawl began
+    warcs = sorted((out / "warc").glob("*.warc.gz")) if (out / "warc").is_dir() else []
+    return ReportData(out=out, crawl=latest, crawls=crawls, summary=crawl_summary, capture_times=times,
+                      changes=found, warc_files=len(warcs), warc_bytes_on_disk=sum(p.stat().st_size for p in warcs),
+                      health=crawl_summary.health, **data)
