@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import shutil
+import subprocess
+import sys
+import zlib
 
-from .conftest import LocalHandler, check_warc_folder, crawl, local_server, query, run_arshif
+from .conftest import WARCIO_WITH_OUR_DECODERS, LocalHandler, check_warc_folder, crawl, local_server, query, run_arshif
 
 PARAGRAPH = "هذه فقرة طويلة عن تاريخ المكتبات العربية وما حفظته من مخطوطات نادرة عبر القرون. "
 
@@ -63,3 +68,79 @@ def test_a_few_invalid_bytes_keep_a_page_utf8_and_a_mislabelled_page_is_still_de
     assert reindexed == crawled
     text = query(tmp_path / "out", "select text from articles where url like '%broken-utf8%'")[0]["text"]
     assert "حرف\ufffd" in text and PARAGRAPH.split()[0] in text
+
+
+# --- the digest matrix: plain, gzip, chunked, gzip + chunked ------------------------------------------
+FRAMINGS = {"plain": (False, False), "gzip": (True, False), "chunked": (False, True), "gzip-chunked": (True, True)}
+
+
+def wire_body(name: str) -> bytes:
+    """The body as the origin sends it, content coding included, chunk framing not."""
+    body = article(f"مقال {name} عن المكتبات").encode()
+    return zlib.compress(body, wbits=31) if FRAMINGS[name][0] else body
+
+
+class Framings(LocalHandler):
+    def do_GET(self):  # noqa: N802
+        name = self.path.strip("/")
+        if self.path == "/":
+            self.respond(200, home({f"/{n}/": f"مقال {n} عن المكتبات" for n in FRAMINGS}), {"Content-Type": "text/html"})
+            return
+        if name not in FRAMINGS:
+            self.respond(404, b"", {})
+            return
+        gzipped, chunked = FRAMINGS[name]
+        body = wire_body(name)
+        headers = {"Content-Type": "text/html; charset=utf-8", **({"Content-Encoding": "gzip"} if gzipped else {})}
+        if not chunked:
+            self.respond(200, body, headers)
+            return
+        self.send_response(200)
+        for key, value in {**headers, "Transfer-Encoding": "chunked"}.items():
+            self.send_header(key, value)
+        self.end_headers()
+        for start in range(0, len(body), 700):  # several chunks, cut anywhere in the gzip stream
+            piece = body[start:start + 700]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        self.wfile.write(b"0\r\n\r\n")
+
+
+def sha1_label(data: bytes) -> str:
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
+
+
+def warc_responses(path) -> dict[str, tuple[dict[str, str], bytes]]:
+    """Each response record, read by hand (not by warcio): its WARC headers and its block."""
+    from archive.warc.records import whole_records
+
+    records = {}
+    with open(path, "rb") as fh:
+        for offset, length in whole_records(path):
+            fh.seek(offset)
+            raw = zlib.decompress(fh.read(length), wbits=31)
+            head, _, rest = raw.partition(b"\r\n\r\n")
+            fields = dict(line.split(": ", 1) for line in head.decode().split("\r\n")[1:])
+            if fields["WARC-Type"] == "response":
+                block = rest[:int(fields["Content-Length"])]
+                assert rest[len(block):] == b"\r\n\r\n"
+                records[fields["WARC-Target-URI"]] = (fields, block)
+    return records
+
+
+def test_digests_are_right_for_plain_gzip_chunked_and_gzip_chunked(tmp_path):
+    out = tmp_path / "out"
+    with local_server(Framings) as url:
+        crawl(url, out, "-s", "ROBOTSTXT_OBEY=False", "-s", "ARSHIF_REQUISITES=False")
+    (warc,) = check_warc_folder(out)  # warcio check -v, fastwarc, the framing checks
+    report = subprocess.run([sys.executable, "-c", WARCIO_WITH_OUR_DECODERS, "check", "-v", str(warc)],
+                            capture_output=True, text=True, check=True).stdout
+    records = warc_responses(warc)
+    for name in FRAMINGS:
+        fields, block = records[f"{url}{name}/"]
+        http_head, _, payload = block.partition(b"\r\n\r\n")
+        assert payload == wire_body(name), name  # de-chunked, still gzip-encoded
+        assert fields["WARC-Payload-Digest"] == sha1_label(wire_body(name)), name
+        assert fields["WARC-Block-Digest"] == sha1_label(block), name
+        assert b"transfer-encoding" not in http_head.lower(), name
+        assert (b"content-encoding: gzip" in http_head.lower()) == FRAMINGS[name][0], name
+    assert report.count("digest pass") >= 2 * len(FRAMINGS), report
