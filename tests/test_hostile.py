@@ -7,7 +7,9 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import threading
 import zlib
+from http.server import ThreadingHTTPServer
 
 from .conftest import WARCIO_WITH_OUR_DECODERS, LocalHandler, check_warc_folder, crawl, local_server, query, run_arshif
 
@@ -144,3 +146,50 @@ def test_digests_are_right_for_plain_gzip_chunked_and_gzip_chunked(tmp_path):
         assert b"transfer-encoding" not in http_head.lower(), name
         assert (b"content-encoding: gzip" in http_head.lower()) == FRAMINGS[name][0], name
     assert report.count("digest pass") >= 2 * len(FRAMINGS), report
+
+
+# --- <base href> off-scope -----------------------------------------------------------------------------
+class Elsewhere(LocalHandler):
+    """Another site: any request reaching it is a request off-scope."""
+    paths: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        Elsewhere.paths.append(self.path)
+        self.respond(200, article("موقع آخر").encode(), {"Content-Type": "text/html; charset=utf-8"})
+
+
+def based_page(elsewhere: str, own: str) -> bytes:
+    """A home page whose <base href> points at another site: its relative links, stylesheet, image
+    and feed all resolve there; one post is linked by its absolute URL."""
+    return (f'<!doctype html><html lang="ar"><head><base href="{elsewhere}"><meta charset="utf-8">'
+            '<link rel="stylesheet" href="style.css"><link rel="alternate" type="application/rss+xml" href="feed/">'
+            '</head><body class="home blog">'
+            '<article class="post hentry"><h2 class="entry-title"><a href="post/1/">مقال نسبي</a></h2></article>'
+            f'<article class="post hentry"><h2 class="entry-title"><a href="{own}post/2/">مقال مطلق</a></h2>'
+            '<img src="/images/a.png"></article>'
+            '<nav class="pagination"><a class="next page-numbers" href="page/2/">التالي »</a></nav>'
+            '</body></html>').encode()
+
+
+def test_an_off_scope_base_href_never_leads_a_request_off_scope(tmp_path):
+    with ThreadingHTTPServer(("127.0.0.2", 0), Elsewhere) as other:
+        threading.Thread(target=other.serve_forever, daemon=True).start()
+        elsewhere = f"http://127.0.0.2:{other.server_address[1]}/"
+
+        class Based(LocalHandler):
+            def do_GET(self):  # noqa: N802
+                own = f"http://{self.headers['Host']}/"
+                if self.path == "/":
+                    self.respond(200, based_page(elsewhere, own), {"Content-Type": "text/html; charset=utf-8"})
+                elif self.path.startswith("/post/"):
+                    self.respond(200, article("مقال مطلق", f'<base href="{elsewhere}"><a href="post/3/">التالي</a>')
+                                 .encode(), {"Content-Type": "text/html; charset=utf-8"})
+                else:
+                    self.respond(404, b"", {})
+
+        with local_server(Based) as url:
+            crawl(url, tmp_path, "-s", "ROBOTSTXT_OBEY=False")
+        other.shutdown()
+    assert Elsewhere.paths == []
+    assert set(articles(tmp_path).values()) == {"مقال مطلق"}
+    assert not [r for r in query(tmp_path, "select url from captures") if r["url"].startswith(elsewhere)]
