@@ -11,7 +11,7 @@ import threading
 import zlib
 from http.server import ThreadingHTTPServer
 
-from .conftest import WARCIO_WITH_OUR_DECODERS, LocalHandler, check_warc_folder, crawl, local_server, query, run_arshif
+from .conftest import ROOT, WARCIO_WITH_OUR_DECODERS, LocalHandler, check_warc_folder, crawl, local_server, query, run_arshif
 
 PARAGRAPH = "هذه فقرة طويلة عن تاريخ المكتبات العربية وما حفظته من مخطوطات نادرة عبر القرون. "
 
@@ -193,3 +193,57 @@ def test_an_off_scope_base_href_never_leads_a_request_off_scope(tmp_path):
     assert Elsewhere.paths == []
     assert set(articles(tmp_path).values()) == {"مقال مطلق"}
     assert not [r for r in query(tmp_path, "select url from captures") if r["url"].startswith(elsewhere)]
+
+
+# --- CR/LF/NUL in URLs, very long URLs, Content-Disposition with ../ ------------------------------------
+LONG = "/post/long/?q=" + "%D8%A7" * 1700  # 10 KB, past any server's line limit but Python's (64 KB)
+HOSTILE_LINKS = {"/post/ok/": "مقال سليم", "/post/cr\r\nX-Injected: yes/": "سطر جديد",
+                 "/post/%0d%0aX-Injected:%20yes/": "سطر مرمز", "/post/nul\x00/": "محرف فارغ", "/post/%00/": "فارغ مرمز",
+                 LONG: "رابط طويل", "/redirect/long/": "تحويل طويل", "/redirect/crlf/": "تحويل غريب",
+                 "/download/": "ملف"}
+
+
+class Odd(LocalHandler):
+    seen: list[str] = []
+    injected: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        Odd.seen.append(self.path)
+        if self.headers.get("X-Injected") or self.headers.get("Set-Cookie"):
+            Odd.injected.append(self.path)  # a CR/LF made a header of the request
+        html = {"Content-Type": "text/html; charset=utf-8"}
+        if self.path == "/":
+            body = home(HOSTILE_LINKS).replace(b"</body>", b'<img src="/download/"></body>')
+            self.respond(200, body, html)
+        elif self.path.startswith("/post/"):
+            self.respond(200, article(f"مقال {len(self.path)}").encode(), html)
+        elif self.path == "/redirect/long/":
+            self.respond(302, b"", {"Location": LONG.replace("long", "long-redirected")})
+        elif self.path == "/redirect/crlf/":
+            self.respond(302, b"", {"Location": "/post/%0D%0ASet-Cookie:%20x=1/\x00"})
+        elif self.path == "/download/":
+            self.respond(200, b"GIF89a" + b"\0" * 64, {"Content-Type": "image/gif",
+                         "Content-Disposition": 'attachment; filename="../../../escaped-by-arshif.gif"'})
+        else:
+            self.respond(404, b"", html)
+
+
+def test_odd_urls_and_file_names_write_nothing_outside_out_and_the_crawl_goes_on(tmp_path):
+    out = tmp_path / "nested" / "out"
+    with local_server(Odd) as url:
+        proc = crawl(url, out, "-s", "ROBOTSTXT_OBEY=False")  # exit 0
+    check_warc_folder(out)
+    # nothing named after the attachment, anywhere near OUT or in the project
+    assert not list(tmp_path.parent.rglob("escaped-by-arshif*")) and not list(ROOT.rglob("escaped-by-arshif*"))
+    assert {p.name for p in out.iterdir()} <= {".crawl.lock", "archive.db", "archive.db-wal", "archive.db-shm", "job",
+                                               "logs", "report.html", "warc"}
+    # no control character ever reaches a request or a stored URL; the rest of the blog is archived
+    assert Odd.injected == [] and not [p for p in Odd.seen if set(p) & set("\r\n\x00 ")]
+    captures = {r["url"]: r["status"] for r in query(out, "select url, status from captures")}
+    assert not [u for u in captures if set(u) & set("\r\n\x00 ")]
+    assert captures[f"{url}post/ok/"] == 200 and captures[f"{url}download/"] == 200
+    assert len(articles(out)) >= 5
+    # the 10 KB link is not followed, and the summary says so; a redirect there is archived whole
+    assert LONG not in Odd.seen and f"{url}{LONG[1:]}" not in captures
+    assert "warning: 1 link(s) longer than URLLENGTH_LIMIT" in proc.stderr
+    assert captures[f"{url}{LONG[1:].replace('long', 'long-redirected')}"] == 200
