@@ -41,8 +41,9 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "ar,en;q=0.5",
-    # Only codings every reader of the archive can undo (archive/warc/codings.py) and pywb replays;
-    # HttpCompressionMiddleware would otherwise also ask for zstd.
+    # Only codings every reader of the archive can undo (archive/warc/codings.py) and every replay
+    # tool replays; HttpCompressionMiddleware would otherwise also ask for zstd, which pywb reads
+    # only through `arshif replay` (archive/replay.py) and a plain `wayback` not at all.
     "Accept-Encoding": "gzip, deflate, br",
 }
 # USER_AGENT is built by the blog spider from ARSHIF_CONTACT unless you set it yourself.
