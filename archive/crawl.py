@@ -19,6 +19,8 @@ from .store import ArchiveDB
 LIMIT_LINES = {
     "urllength/request_ignored_count": "{n} link(s) longer than URLLENGTH_LIMIT (2083 characters unless set) "
                                        "were not followed",
+    "arshif/budget/url_pattern": "{n} navigation link(s) not followed: more than ARSHIF_URL_PATTERN_BUDGET of one "
+                                 "URL pattern (a calendar or an endless archive; see the crawl log for which)",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -247,3 +248,36 @@ def test_odd_urls_and_file_names_write_nothing_outside_out_and_the_crawl_goes_on
     assert LONG not in Odd.seen and f"{url}{LONG[1:]}" not in captures
     assert "warning: 1 link(s) longer than URLLENGTH_LIMIT" in proc.stderr
     assert captures[f"{url}{LONG[1:].replace('long', 'long-redirected')}"] == 200
+
+
+# --- an endless date archive: each page a new post and a "next" link further ---------------------------
+class EndlessArchive(LocalHandler):
+    paths: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        EndlessArchive.paths.append(self.path)
+        html = {"Content-Type": "text/html; charset=utf-8"}
+        if self.path == "/" or self.path.startswith("/archive/"):
+            day = int(self.path.split("/")[2]) if self.path != "/" else 1
+            posts = "".join(f'<article class="post hentry"><h2 class="entry-title"><a href="/post/{day}-{n}/">'
+                            f"يوم {day}-{n}</a></h2></article>" for n in (1, 2, 3))
+            body = (f'<!doctype html><html lang="ar"><body class="home blog paged"><main>{posts}</main><nav class="pagination"><a class="next page-numbers" '
+                    f'href="/archive/{day + 1}/?sid={day * 7919 % 10007:x}">اليوم التالي »</a></nav></body></html>')
+            self.respond(200, body.encode(), html)
+        elif self.path.startswith("/post/"):
+            self.respond(200, article(f"يوم {self.path.split('/')[2]}").encode(), html)
+        else:
+            self.respond(404, b"", html)
+
+
+def test_an_endless_date_archive_stops_at_the_url_pattern_budget(tmp_path):
+    with local_server(EndlessArchive) as url:
+        proc = crawl(url, tmp_path, "-s", "ROBOTSTXT_OBEY=False", "-s", "ARSHIF_REQUISITES=False",
+                     "-s", "ARSHIF_URL_PATTERN_BUDGET=25",  # 1000 by default: the same walk, longer
+                     "-s", "CLOSESPIDER_PAGECOUNT=300")  # without the budget: fail here, not after minutes
+    pages = [p for p in EndlessArchive.paths if p.startswith("/archive/")]
+    assert len(pages) == 25, len(pages)
+    assert len(articles(tmp_path)) == 3 * 26  # the home page's posts and those of every page walked
+    assert re.search(r"warning: \d navigation link\(s\) not followed: more than ARSHIF_URL_PATTERN_BUDGET", proc.stderr)
+    log = next((tmp_path / "logs").glob("crawl-*.log")).read_text(encoding="utf-8")
+    assert "more than 25 links like 127.0.0.1:" in log and "/archive/N/?sid" in log
