@@ -24,7 +24,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 REPLAY_VENV ?= .venv-replay
 $(REPLAY_VENV)/.installed:
 	$(PYTHON) -m venv $(REPLAY_VENV)
-	$(REPLAY_VENV)/bin/pip install --quiet 'pywb>=2.10,<2.11' 'wacz>=0.5,<0.7'
+	$(REPLAY_VENV)/bin/pip install --quiet 'pywb>=2.10,<2.11' 'wacz>=0.5,<0.7' 'backports.zstd>=1.0,<2'
 	touch $@
 
 install: $(VENV)/.installed

@@ -15,6 +15,14 @@ from urllib.parse import urlsplit
 
 from .store import ArchiveDB
 
+# Bounds a crawl met (hostile sites are bounded by the defaults): stats key → one warning line.
+LIMIT_LINES = {
+    "urllength/request_ignored_count": "{n} link(s) longer than URLLENGTH_LIMIT (2083 characters unless set) "
+                                       "were not followed",
+    "arshif/budget/url_pattern": "{n} navigation link(s) not followed: more than ARSHIF_URL_PATTERN_BUDGET of one "
+                                 "URL pattern (a calendar or an endless archive; see the crawl log for which)",
+}
+
 
 class CrawlError(Exception):
     """Bad input for a crawl: the message is meant for the user, on one line."""
@@ -37,6 +45,7 @@ class CrawlSummary:
     log_file: str | None = None  # OUT/logs/crawl-….log, set by whoever ran the crawl
     mode: str = ""  # first, incremental, full, after-pause, after-crash
     archive: dict[str, int] = field(default_factory=dict)  # ArchiveDB.counts after the crawl, and crawls
+    limits: dict[str, int] = field(default_factory=dict)  # LIMIT_LINES' stats that the crawl reached
 
     @property
     def understood(self) -> bool:
@@ -51,9 +60,10 @@ class CrawlSummary:
 
     def health_lines(self) -> list[str]:
         """One plain line per problem, each with the next step."""
-        h, lines = self.health, []
+        h = self.health
+        lines = [LIMIT_LINES[key].format(n=n) for key, n in self.limits.items() if n and key in LIMIT_LINES]
         if self.deferred:
-            return []
+            return lines
         if h.get("archive_articles", 1) == 0 and h.get("html_pages", 0) > 0 and not h.get("unstored_posts"):
             lines.append(f"{h['html_pages']} HTML page(s) captured but none was understood as an article, nor led to "
                          "one: if this is a blog, write a profile (README, Per-site profiles) and crawl again with "
@@ -149,4 +159,4 @@ def summary(out: str | Path, crawl_id: int | None = None) -> CrawlSummary:
                         stats.get("arshif/revisits", 0),
                         {k.removeprefix("arshif/health/"): v for k, v in stats.items() if k.startswith("arshif/health/")},
                         stats.get("arshif/articles_deferred", 0), mode=stats.get("arshif/mode", ""),
-                        archive=archive)
+                        archive=archive, limits={k: stats[k] for k in LIMIT_LINES if stats.get(k)})

@@ -22,6 +22,41 @@ from .warc import warc_files, warc_timestamp, write_cdxj
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+# pywb decodes Content-Encoding through warcio, which knows no zstd and then serves the compressed
+# bytes as the page. pywb's own Python registers a decoder first (backports.zstd, which
+# `make replay-env` installs beside pywb), then runs wayback as its command would.
+WAYBACK_WITH_ZSTD = """
+import sys
+try:
+    from compression import zstd
+except ImportError:
+    try:
+        from backports import zstd
+    except ImportError:
+        zstd = None
+if zstd is not None:
+    from warcio.bufferedreaders import BufferedReader
+
+    class ZstdDecoder:  # the zlib-like face warcio expects
+        def __init__(self):
+            self.decoder = zstd.ZstdDecompressor()
+
+        def decompress(self, data):
+            return self.decoder.decompress(data)
+
+        @property
+        def unused_data(self):
+            return self.decoder.unused_data
+
+        def flush(self):  # warcio flushes a decoder when it closes the stream
+            return b""
+
+    BufferedReader.DECOMPRESSORS.setdefault("zstd", ZstdDecoder)
+from pywb.apps.cli import wayback
+sys.exit(wayback())
+"""
+
+
 class ReplayError(Exception):
     pass
 
@@ -64,7 +99,9 @@ def start(out: str | Path, port: int = 8080) -> subprocess.Popen:
     wayback = find_wayback()
     check_port(port, "replay", ReplayError)
     root = prepare_collection(out)
-    proc = subprocess.Popen([wayback, "-b", "127.0.0.1", "-p", str(port)], cwd=root,
+    python = Path(wayback).parent / "python"  # pywb's environment (a wayback found elsewhere runs as it is)
+    command = [str(python), "-c", WAYBACK_WITH_ZSTD] if os.access(python, os.X_OK) else [wayback]
+    proc = subprocess.Popen([*command, "-b", "127.0.0.1", "-p", str(port)], cwd=root,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

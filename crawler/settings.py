@@ -27,6 +27,7 @@ ARSHIF_EXTRACT_WORKERS = 0  # extraction processes; 0 = one per core, -1 = extra
 ARSHIF_PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a terminal; 0: none
 ARSHIF_PROGRESS_LIVE = True  # on a terminal, a live panel (rich) instead of lines
 ARSHIF_REPORT = True  # write OUT/report.html (charts of the crawl and the archive) when a crawl ends
+ARSHIF_URL_PATTERN_BUDGET = 1000  # navigation links (pagination, prev/next, related) per URL shape; 0: no limit
 ARSHIF_REPLAY_URL = DEFAULT_REPLAY_URL  # pattern of articles.replay_url; default: `arshif replay` (pywb)
 
 # --- politeness ---------------------------------------------------------------------------------
@@ -41,8 +42,9 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "ar,en;q=0.5",
-    # Only codings every reader of the archive can undo (archive/warc/codings.py) and pywb replays;
-    # HttpCompressionMiddleware would otherwise also ask for zstd.
+    # Only codings every reader of the archive can undo (archive/warc/codings.py) and every replay
+    # tool replays; HttpCompressionMiddleware would otherwise also ask for zstd, which pywb reads
+    # only through `arshif replay` (archive/replay.py) and a plain `wayback` not at all.
     "Accept-Encoding": "gzip, deflate, br",
 }
 # USER_AGENT is built by the blog spider from ARSHIF_CONTACT unless you set it yourself.

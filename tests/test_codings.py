@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 import zlib
 
 import brotli
 import pytest
 from backports import zstd
 
-from .conftest import LocalHandler, check_warc_folder, crawl, local_server, query, run_arshif
+from .conftest import ROOT, LocalHandler, check_warc_folder, crawl, free_port, local_server, query, run_arshif
 
 ENCODERS = {"gzip": lambda b: zlib.compress(b, wbits=31), "deflate": zlib.compress, "br": brotli.compress,
             "zstd": zstd.compress}
@@ -81,3 +87,34 @@ def test_reindex_and_show_read_every_coding_back(coded, tmp_path):
         url = next(r["url"] for r in query(coded, "select url from captures") if r["url"].endswith(f"/{coding}/"))
         shown = run_arshif("show", url, "--out", coded, "--body").stdout
         assert f"Content-Encoding: {coding}" in shown and f"مرمّزة بـ {coding}." in shown
+
+
+@pytest.fixture(scope="module")
+def pywb(coded):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "replay", str(coded), "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first_line = proc.stdout.readline()
+    assert "pywb is replaying" in first_line, proc.stderr.read() if proc.poll() is not None else first_line
+    yield f"http://127.0.0.1:{port}/arshif"
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=30)
+
+
+def replayed(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.mark.parametrize("coding", list(ENCODERS))
+def test_pywb_replays_every_coding_as_the_origin_decoded_it(coded, pywb, coding):
+    row = next(r for r in query(coded, "select url, warc_date from captures") if r["url"].endswith(f"/{coding}/"))
+    timestamp = re.sub(r"\D", "", row["warc_date"])[:14]
+    status, headers, body = replayed(f"{pywb}/{timestamp}id_/{row['url']}")
+    assert status == 200 and body == post_html(coding).encode(), (coding, headers, body[:200])
+    status, _, body = replayed(f"{pywb}/{timestamp}/{row['url']}")  # rewritten, as a reader sees it
+    assert status == 200 and TITLES[coding] in body.decode("utf-8")

@@ -59,3 +59,15 @@ def url_forms(url: str) -> list[str]:
 
 def _upper_escapes(url: str) -> str:
     return re.sub(r"%[0-9a-fA-F]{2}", lambda m: m.group(0).upper(), url)
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def url_pattern(url: str) -> str:
+    """The shape of a URL: host, path and query keys with every run of digits made ``N`` and query
+    values dropped. ``/calendar/2031/01/`` and ``/calendar/2025/11/`` share ``/calendar/N/N/``, so
+    a calendar or archive widget that leads ever further is one pattern, whatever its dates."""
+    parts = urlsplit(url)
+    keys = sorted({_DIGITS.sub("N", pair.partition("=")[0]) for pair in parts.query.split("&") if pair})
+    return f"{parts.netloc.lower()}{_DIGITS.sub('N', parts.path)}" + (f"?{'&'.join(keys)}" if keys else "")

@@ -32,17 +32,33 @@ class _BrotliDecompressor:
     def decompress(self, data: bytes) -> bytes:
         return self._decompressor.process(data)
 
+    def flush(self) -> bytes:  # warcio flushes a decoder when it closes its stream
+        return b""
 
-def _zstd_decompressor() -> object:
-    if sys.version_info >= (3, 14):
-        from compression import zstd
-    else:
-        from backports import zstd
-    return zstd.ZstdDecompressor()
+
+class _ZstdDecompressor:
+    """compression.zstd (backports.zstd before Python 3.14) with the ``flush`` warcio calls on close."""
+
+    def __init__(self) -> None:
+        if sys.version_info >= (3, 14):
+            from compression import zstd
+        else:
+            from backports import zstd
+        self._decompressor = zstd.ZstdDecompressor()
+
+    def decompress(self, data: bytes) -> bytes:
+        return self._decompressor.decompress(data)
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._decompressor.unused_data
+
+    def flush(self) -> bytes:
+        return b""
 
 
 def _register() -> None:
-    decoders: dict[str, Callable[[], object]] = {"br": _BrotliDecompressor, "zstd": _zstd_decompressor}
+    decoders: dict[str, Callable[[], object]] = {"br": _BrotliDecompressor, "zstd": _ZstdDecompressor}
     BufferedReader.DECOMPRESSORS.update(decoders)
 
 

@@ -40,7 +40,7 @@ from archive.pages.links import (
     requisite_links,
 )
 from archive.pages.profile import Profile
-from archive.pages.urls import without_tracking
+from archive.pages.urls import url_pattern, without_tracking
 
 from ..items import PageItem
 from ..run import ArchiveRun
@@ -54,6 +54,9 @@ progress_log = logging.getLogger("arshif")
 SITEMAP_PATHS = ("/wp-sitemap.xml", "/sitemap.xml", "/sitemap_index.xml")
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompressed file
 MAX_SITEMAP_DEPTH = 3  # sitemaps.org allows an index of sitemaps; real sites nest one or two deep
+# Links walked to find pages, not pages themselves: calendars and date archives hide among them.
+# Links to articles (listings, feeds, sitemaps) are never held back by the pattern budget.
+NAVIGATION_KINDS = ("pagination", "adjacent", "related", "home")
 
 
 def _lastmod(text: str | None) -> datetime | None:
@@ -101,6 +104,9 @@ class BlogSpider(scrapy.Spider):
         self.listed: dict[str, set[str]] = {}  # posts seen on each pagination chain (by its first page)
         self.feed_items: set[str] = set()  # the blog's feed lists its posts: evidence for classify
         self.parsed_other: set[str] = set()  # pages classified "other", in case the feed names them later
+        self.pattern_budget = 1000  # ARSHIF_URL_PATTERN_BUDGET: navigation URLs per url_pattern (0: no limit)
+        self.patterns: dict[str, int] = {}  # url_pattern → navigation URLs requested
+        self.held_back: set[str] = set()  # navigation URLs past their pattern's budget
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -113,6 +119,7 @@ class BlogSpider(scrapy.Spider):
         spider.requisites = crawler.settings.getbool("ARSHIF_REQUISITES", True)
         spider.extract = crawler.settings.getbool("ARSHIF_EXTRACT", True)
         spider.asset_hosts = [h.lower() for h in crawler.settings.getlist("ARSHIF_ASSET_HOSTS") if h]
+        spider.pattern_budget = crawler.settings.getint("ARSHIF_URL_PATTERN_BUDGET", 1000)
         spider.allowed_domains += spider.asset_hosts  # so OffsiteMiddleware lets asset requests through
         path = spider.profile_path or crawler.settings.get("ARSHIF_PROFILE")
         spider.profile = Profile.load(path) if path else Profile()
@@ -188,6 +195,26 @@ class BlogSpider(scrapy.Spider):
         host = (urlsplit(url).hostname or "").lower()
         return any(host == h or host.endswith("." + h) for h in self.asset_hosts)
 
+    def within_budget(self, url: str, kind: str) -> bool:
+        """A navigation link, unless its URL pattern has had its budget: a calendar that pages
+        through months without end, an archive with a page for every day. Each URL held back is
+        counted; the first of each pattern is logged."""
+        if kind not in NAVIGATION_KINDS or not self.pattern_budget or url in self.requested:
+            return True
+        pattern = url_pattern(url)
+        seen = self.patterns.get(pattern, 0)
+        if seen < self.pattern_budget:
+            self.patterns[pattern] = seen + 1
+            return True
+        if seen == self.pattern_budget:
+            self.patterns[pattern] = seen + 1
+            progress_log.warning("more than %d links like %s: the rest are not followed (ARSHIF_URL_PATTERN_BUDGET)",
+                                 self.pattern_budget, pattern)
+        if url not in self.held_back:
+            self.held_back.add(url)
+            self.crawler.stats.inc_value("arshif/budget/url_pattern")
+        return False
+
     def follow_all(self, response: Response, links: Iterable[tuple[str, str]], callback: Callable[..., Any]
                    ) -> tuple[list[scrapy.Request], list[tuple[str, str]]]:
         """Resolve, de-fragment and scope links; return (requests, link rows)."""
@@ -198,6 +225,8 @@ class BlogSpider(scrapy.Spider):
             url = without_tracking(response.urljoin(href.strip()))
             in_scope = self.in_scope(url) or (kind == "requisite" and self.is_asset_host(url))
             if (url, kind) in seen or not in_scope or url == response.url and kind != "sitemap":
+                continue
+            if not self.within_budget(url, kind):
                 continue
             seen.add((url, kind))
             rows.append((url, kind))
