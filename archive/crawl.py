@@ -21,6 +21,8 @@ LIMIT_LINES = {
                                        "were not followed",
     "arshif/budget/url_pattern": "{n} navigation link(s) not followed: more than ARSHIF_URL_PATTERN_BUDGET of one "
                                  "URL pattern (a calendar or an endless archive; see the crawl log for which)",
+    "arshif/budget/host": "{n} link(s) not followed: their host had ARSHIF_HOST_PAGE_BUDGET requests already "
+                          "(raise it with -s ARSHIF_HOST_PAGE_BUDGET=N for a blog that large)",
 }
 
 

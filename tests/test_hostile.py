@@ -281,3 +281,31 @@ def test_an_endless_date_archive_stops_at_the_url_pattern_budget(tmp_path):
     assert re.search(r"warning: \d navigation link\(s\) not followed: more than ARSHIF_URL_PATTERN_BUDGET", proc.stderr)
     log = next((tmp_path / "logs").glob("crawl-*.log")).read_text(encoding="utf-8")
     assert "more than 25 links like 127.0.0.1:" in log and "/archive/N/?sid" in log
+
+
+class SessionIds(LocalHandler):
+    """Every page links to two more posts under a fresh short session id: no URL repeats, no
+    pattern is navigation. Only the per-host budget bounds it."""
+
+    count = 0
+
+    def do_GET(self):
+        SessionIds.count += 1
+        n = SessionIds.count
+        links = {f"/post-{n}-{i}/?s={n:x}{i}": f"مقال رقم {n}-{i}" for i in range(2)}
+        related = ('<div class="related-posts"><h3>مقالات ذات صلة</h3><ul>'
+                   + "".join(f'<li><a href="{href}">{title}</a></li>' for href, title in links.items()) + "</ul></div>")
+        body = home(links) if self.path == "/" else article(f"مقال {self.path[1:20]}", related).encode()
+        self.respond(200, body, {"Content-Type": "text/html; charset=utf-8"})
+
+
+def test_session_ids_without_end_stop_at_the_host_budget(tmp_path):
+    with local_server(SessionIds) as url:
+        proc = crawl(url, tmp_path, "-s", "ROBOTSTXT_OBEY=False", "-s", "ARSHIF_REQUISITES=False",
+                     "-s", "ARSHIF_HOST_PAGE_BUDGET=40",  # 200,000 by default: the same walk, longer
+                     "-s", "CLOSESPIDER_PAGECOUNT=400")  # without the budget: fail here, not after minutes
+    pages = query(tmp_path, "select count(*) n from captures where url like '%/post-%'")[0]["n"]
+    assert pages <= 40, pages
+    assert re.search(r"warning: \d+ link\(s\) not followed: their host had ARSHIF_HOST_PAGE_BUDGET", proc.stderr)
+    log = next((tmp_path / "logs").glob("crawl-*.log")).read_text(encoding="utf-8")
+    assert "40 requests to 127.0.0.1: no more are made (ARSHIF_HOST_PAGE_BUDGET)" in log

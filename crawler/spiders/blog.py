@@ -107,6 +107,8 @@ class BlogSpider(scrapy.Spider):
         self.pattern_budget = 1000  # ARSHIF_URL_PATTERN_BUDGET: navigation URLs per url_pattern (0: no limit)
         self.patterns: dict[str, int] = {}  # url_pattern → navigation URLs requested
         self.held_back: set[str] = set()  # navigation URLs past their pattern's budget
+        self.host_budget = 200_000  # ARSHIF_HOST_PAGE_BUDGET: requests per host (0: no limit)
+        self.per_host: dict[str, int] = {}  # host → requests made
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -120,6 +122,7 @@ class BlogSpider(scrapy.Spider):
         spider.extract = crawler.settings.getbool("ARSHIF_EXTRACT", True)
         spider.asset_hosts = [h.lower() for h in crawler.settings.getlist("ARSHIF_ASSET_HOSTS") if h]
         spider.pattern_budget = crawler.settings.getint("ARSHIF_URL_PATTERN_BUDGET", 1000)
+        spider.host_budget = crawler.settings.getint("ARSHIF_HOST_PAGE_BUDGET", 200_000)
         spider.allowed_domains += spider.asset_hosts  # so OffsiteMiddleware lets asset requests through
         path = spider.profile_path or crawler.settings.get("ARSHIF_PROFILE")
         spider.profile = Profile.load(path) if path else Profile()
@@ -215,6 +218,22 @@ class BlogSpider(scrapy.Spider):
             self.crawler.stats.inc_value("arshif/budget/url_pattern")
         return False
 
+    def within_host_budget(self, url: str) -> bool:
+        """A backstop whatever the URLs look like (session ids, endless query strings): at most
+        ARSHIF_HOST_PAGE_BUDGET requests to one host; the first refusal is logged."""
+        if not self.host_budget or url in self.requested:
+            return True
+        host = (urlsplit(url).hostname or "").lower()
+        made = self.per_host.get(host, 0)
+        if made < self.host_budget:
+            self.per_host[host] = made + 1
+            return True
+        if made == self.host_budget:
+            self.per_host[host] = made + 1
+            progress_log.warning("%d requests to %s: no more are made (ARSHIF_HOST_PAGE_BUDGET)", self.host_budget, host)
+        self.crawler.stats.inc_value("arshif/budget/host")
+        return False
+
     def follow_all(self, response: Response, links: Iterable[tuple[str, str]], callback: Callable[..., Any]
                    ) -> tuple[list[scrapy.Request], list[tuple[str, str]]]:
         """Resolve, de-fragment and scope links; return (requests, link rows)."""
@@ -226,7 +245,7 @@ class BlogSpider(scrapy.Spider):
             in_scope = self.in_scope(url) or (kind == "requisite" and self.is_asset_host(url))
             if (url, kind) in seen or not in_scope or url == response.url and kind != "sitemap":
                 continue
-            if not self.within_budget(url, kind):
+            if not self.within_budget(url, kind) or not self.within_host_budget(url):
                 continue
             seen.add((url, kind))
             rows.append((url, kind))
