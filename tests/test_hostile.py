@@ -309,3 +309,96 @@ def test_session_ids_without_end_stop_at_the_host_budget(tmp_path):
     assert re.search(r"warning: \d+ link\(s\) not followed: their host had ARSHIF_HOST_PAGE_BUDGET", proc.stderr)
     log = next((tmp_path / "logs").glob("crawl-*.log")).read_text(encoding="utf-8")
     assert "40 requests to 127.0.0.1: no more are made (ARSHIF_HOST_PAGE_BUDGET)" in log
+
+
+XXE_FEED = """<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd"><!ENTITY a "ههههههههههههههههههههه">
+<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+<!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">]>
+<rss version="2.0"><channel><title>&e;</title><link>{own}</link>
+<item><title>سر &xxe;</title><link>{own}sql/</link><author>&e;</author></item>
+<item><title>ملف</title><link>file:///etc/passwd</link></item>
+<item><title>سكربت</title><link>javascript:alert(1)</link></item>
+<item><title>بيانات</title><link>data:text/html,hello</link></item>
+<item><title>ftp</title><link>ftp://127.0.0.1/pub/</link></item>
+<item><title>موقع آخر</title><link>{elsewhere}from-feed/</link></item>
+</channel></rss>"""
+
+SITEMAP = """<?xml version="1.0"?><!DOCTYPE urlset [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>{own}html/</loc></url><url><loc>file:///etc/shadow</loc></url>
+<url><loc>{elsewhere}from-sitemap/</loc></url><url><loc>{own}&xxe;/</loc></url></urlset>"""
+
+SQL_TITLE = "مقال'); DROP TABLE articles; --"
+HTML_TITLE = "<b>عنوان</b> &lt;script&gt;alert(1)&lt;/script&gt;"
+HUGE_TITLE = "عنوان طويل جدا " * 8000  # ≈ 120 KB
+
+
+def page(title: str, charset: str = "utf-8", extra: str = "") -> bytes:
+    from html import escape
+
+    head = f'<meta charset="{charset}">' if charset else ""
+    return (f'<!doctype html><html lang="ar"><head>{head}<title>{escape(title)}</title></head>'
+            f'<body class="single single-post"><article class="post hentry"><h1 class="entry-title">{escape(title)}</h1>'
+            f'<div class="entry-content"><p>{PARAGRAPH * 6}</p></div></article>{extra}</body></html>').encode()
+
+
+COMMENTS = ('<section id="comments" class="comments-area"><h2>التعليقات</h2><ol class="comment-list"><li class="comment">'
+            '<div class="comment-author vcard"><span class="fn" rel="author">بقلم المعلّق الغاضب</span></div>'
+            '<div class="comment-content"><p>تعليق طويل بعض الشيء على المقال.</p></div></li></ol></section>')
+
+
+def test_hostile_feeds_sitemaps_charsets_and_titles_are_archived_verbatim_and_bounded(tmp_path):
+    Elsewhere.paths = []
+    with ThreadingHTTPServer(("127.0.0.2", 0), Elsewhere) as other:
+        threading.Thread(target=other.serve_forever, daemon=True).start()
+        elsewhere = f"http://127.0.0.2:{other.server_address[1]}/"
+
+        class Hostile(LocalHandler):
+            paths: list[str] = []
+
+            def do_GET(self):  # noqa: N802
+                own = f"http://{self.headers['Host']}/"
+                Hostile.paths.append(self.path)
+                html = {"Content-Type": "text/html"}
+                pages = {
+                    "/": (home({"/sql/": "sql", "/html/": "html", "/huge/": "huge", "/utf7/": "utf7",
+                                "/bogus/": "bogus", "/comments/": "comments"}), html),
+                    "/feed/": (XXE_FEED.format(own=own, elsewhere=elsewhere).encode(),
+                               {"Content-Type": "application/rss+xml"}),
+                    "/sitemap.xml": (SITEMAP.format(own=own, elsewhere=elsewhere).encode(),
+                                     {"Content-Type": "application/xml"}),
+                    "/sql/": (page(SQL_TITLE), html),
+                    "/html/": (page(HTML_TITLE), html),
+                    "/huge/": (page(HUGE_TITLE), html),
+                    "/utf7/": (page("مقال بترميز غريب", charset="utf-7"), html),
+                    "/bogus/": (page("مقال بترميز مجهول", charset="x-no-such-charset"), html),
+                    "/comments/": (page("مقال بلا كاتب", extra=COMMENTS), html),
+                }
+                if self.path.split("?")[0] not in pages:
+                    self.respond(404, b"", {})
+                    return
+                body, headers = pages[self.path.split("?")[0]]
+                if self.path == "/":
+                    body = body.replace(b"</body>", b'<link rel="alternate" type="application/rss+xml" '
+                                                    b'href="/feed/"></body>')
+                self.respond(200, body, headers)
+
+        with local_server(Hostile) as url:
+            proc = crawl(url, tmp_path, "-s", "ROBOTSTXT_OBEY=False", "-s", "ARSHIF_REQUISITES=False")
+    assert "Traceback" not in proc.stderr
+    assert "/feed/" in Hostile.paths and "/sitemap.xml" in Hostile.paths  # both were read
+    assert Elsewhere.paths == []  # off-scope feed and sitemap items: never requested
+    fetched = {r["url"] for r in query(tmp_path, "select url from captures")}
+    assert all(u.startswith(url) for u in fetched), fetched  # no file:, javascript:, data:, ftp:
+    assert not any("&xxe" in u or "passwd" in u or "hostname" in u for u in fetched)
+    titles = {r["url"].removeprefix(url): r for r in query(tmp_path, "select * from articles")}
+    assert titles["sql/"]["title"] == SQL_TITLE  # stored verbatim, the table still there
+    assert titles["html/"]["title"] == HTML_TITLE  # what the page shows, markup-looking text included
+    assert titles["huge/"]["title"].startswith("عنوان طويل جدا") and len(titles["huge/"]["text"]) > 100
+    assert titles["utf7/"]["title"] == "مقال بترميز غريب" and titles["bogus/"]["title"] == "مقال بترميز مجهول"
+    assert titles["comments/"]["author"] in (None, "")  # a commenter is not the author
+    assert "root:" not in " ".join(str(r["title"]) + str(r["text"]) for r in titles.values())
+    entries = query(tmp_path, "select * from feed_entries")
+    assert entries and all("root:" not in str(dict(e)) and len(str(dict(e))) < 20_000 for e in entries)  # no XXE, no expansion
+    check_warc_folder(tmp_path)
