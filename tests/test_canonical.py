@@ -209,3 +209,22 @@ def test_the_datasette_lookup_redirects_any_form_to_the_row(blog):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_an_older_folder_gets_its_captures_tied_by_the_migration(tmp_path):
+    import sqlite_utils
+
+    from archive.store import ArchiveDB
+    from archive.store.migrations import migrations
+
+    db = sqlite_utils.Database(tmp_path / "archive.db")
+    migrations.apply(db, stop_before="m006_capture_article")  # what the Arshif before this wrote
+    db["captures"].insert_all([{"id": 1, "url": "https://b.example/a/", "status": 200},
+                               {"id": 2, "url": "https://b.example/", "status": 200}])
+    db["articles"].insert({"url": "https://b.example/a/", "title": "أ", "capture_id": 1})
+    db.close()
+    with ArchiveDB(tmp_path / "archive.db") as archive:
+        assert [c["id"] for c in archive.article_captures("https://b.example/a/")] == [1]
+        assert archive.article("https://b.example/") is None
+    assert [tuple(r) for r in query(tmp_path, "select id, article_url from captures order by id")] == \
+        [(1, "https://b.example/a/"), (2, None)]
