@@ -437,9 +437,13 @@ def _redraw_report(out: Path) -> None:
 def show(url: str, out: str, body: bool) -> None:
     """Print the archived record of URL, read from its WARC file by offset, and its extracted text.
 
+    URL may be in any form: Arabic or percent-encoded (either case), with or without the trailing
+    slash, with tracking parameters or a fragment, or a form the article was fetched under.
+
     \b
     Example:
         arshif show https://example.blog/2025/12/post/ --out example-archive
+        arshif show 'https://example.blog/2025/12/مقال/?utm_source=x' --out example-archive
     """
     from .inspect import ShowError, show_capture
     from .store import StoreError

@@ -25,16 +25,17 @@ class ShowError(Exception):
 
 def show_capture(out: Path, url: str, *, with_body: bool = False) -> str:
     with ArchiveDB.existing(out) as db:
+        # As pasted: Arabic (IRI) form, lower-case %xx, no trailing slash, tracking parameters, a
+        # fragment, or a form the article was fetched under that is not the one it is stored under.
+        forms = url_forms(url)
+        article = next(filter(None, map(db.article, forms)), None)
         # A revisit holds headers only: show the record it refers to as well, where the body is.
-        chain = []
-        for form in url_forms(url):  # as pasted: Arabic (IRI) form, lower-case %xx, no trailing slash …
-            chain = db.capture_chain(form)
-            if chain:
-                url = form
-                break
+        chain = next(filter(None, map(db.capture_chain, forms)), [])
+        if not chain and article is not None and article["capture_id"] is not None:
+            chain = db.capture_chain(article["url"], capture_id=article["capture_id"])  # stored under another form
         if not chain:
             raise ShowError(f"{url} is not in this archive")
-        article = db.article(url)
+        fetched_as = list(dict.fromkeys(c["url"] for c in db.article_captures(article["url"]))) if article else []
     lines = []
     for i, row in enumerate(chain):
         record = _read(out, row)
@@ -45,7 +46,9 @@ def show_capture(out: Path, url: str, *, with_body: bool = False) -> str:
         if with_body and record.rec_type == "response":
             lines += ["", record.content.decode("utf-8", "replace")]
     if article is not None:
-        lines += ["", f"# article: {article['title']}", f"author: {article['author']}",
+        lines += ["", f"# article: {article['title']}", f"url: {article['url']}",
+                  *([f"fetched as: {' '.join(fetched_as)}"] if fetched_as and fetched_as != [article["url"]] else []),
+                  f"author: {article['author']}",
                   f"published: {article['published']} (printed: {article['published_raw']})",
                   f"replay: {current_replay_url(article['replay_url'], out)}", "", article["text"] or ""]
     return "\n".join(lines)

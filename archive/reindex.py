@@ -31,6 +31,7 @@ from .pages.extract import extract_article
 from .pages.feeds import FeedEntry
 from .pages.pool import extraction_pool
 from .pages.profile import Profile
+from .pages.urls import canonical_url
 from .store import DEFAULT_REPLAY_URL, ArchiveDB, StoreError
 from .warc import iter_records, read_record, repair_open_file, warc_files
 
@@ -65,7 +66,8 @@ class ArticleExtractor:
         html = decode_html(body, content_type, url)
         if classify(html_root(html), Profile.from_dict(settings.profile), reached=reached) != "article":
             return
-        future = self.pool.submit(extract_article, html, url, base_date=capture["warc_date"], profile=settings.profile)
+        future = self.pool.submit(extract_article, html, url, base_date=capture["warc_date"], profile=settings.profile,
+                                  allowed_domains=settings.allowed_domains)
         self.pending.append((future, capture, settings.replay_pattern))
         self.drain(WINDOW)
 
@@ -75,7 +77,7 @@ class ArticleExtractor:
             try:
                 article = future.result()
             except Exception as exc:  # a page that breaks the extractor is kept, with the error, as in the crawl
-                article = {"url": capture["url"], "extract_error": f"{type(exc).__name__}: {exc}"[:500]}
+                article = {"url": canonical_url(capture["url"]), "extract_error": f"{type(exc).__name__}: {exc}"[:500]}
             self.db.upsert_article(article, capture=capture, replay_pattern=pattern)
             self.stored += 1
 
@@ -95,13 +97,16 @@ class CrawlSettings:
     """What a crawl's extraction depended on, as recorded in its warcinfo records."""
     replay_pattern: str = DEFAULT_REPLAY_URL
     profile: dict[str, str] = field(default_factory=dict)
+    allowed_domains: tuple[str, ...] = ()  # hosts beside the page's own a rel=canonical may name
 
     @classmethod
     def recorded(cls, settings: dict, *, replay_pattern: str | None = None,
                  profile: dict[str, str] | None = None) -> "CrawlSettings":
         """The crawl's own settings, each overridden by an explicit option when given."""
+        domains = settings.get("ARSHIF_ALLOW_DOMAINS") or ()
         return cls(replay_pattern or settings.get("ARSHIF_REPLAY_URL") or DEFAULT_REPLAY_URL,
-                   dict(profile if profile is not None else settings.get("ARSHIF_PROFILE_SELECTORS") or {}))
+                   dict(profile if profile is not None else settings.get("ARSHIF_PROFILE_SELECTORS") or {}),
+                   tuple(str(d) for d in domains) if isinstance(domains, list) else ())
 
 
 def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str | None = None,

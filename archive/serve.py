@@ -92,7 +92,8 @@ def metadata() -> dict:
                                "status"],
                     "columns": COLUMNS,
                 },
-                "captures": {"description": "Every fetch, with the WARC file, offset and record id of its record.",
+                "captures": {"description": "Every fetch, with the WARC file, offset and record id of its record, "
+                                            "and the article it shows (article_url).",
                              "sort_desc": "id"},
                 "links": {"description": "Links between pages and how each was classified."},
                 "article_versions": {"description": "Each distinct content an article has had, capture by capture."},

@@ -16,6 +16,7 @@ from scrapy.exceptions import NotConfigured
 
 from archive.pages.extract import extract_article
 from archive.pages.pool import extraction_pool
+from archive.pages.urls import canonical_url
 
 from .items import PageItem
 from .run import ArchiveRun
@@ -28,8 +29,9 @@ logger = logging.getLogger(__name__)
 
 
 class ExtractPipeline:
-    def __init__(self, workers: int, profile: dict, stats: StatsCollector) -> None:
+    def __init__(self, workers: int, profile: dict, stats: StatsCollector, allowed_domains: tuple[str, ...] = ()) -> None:
         self.workers, self.profile, self.stats = workers, profile, stats
+        self.allowed_domains = allowed_domains  # where a page's rel=canonical may point
         self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
@@ -40,7 +42,8 @@ class ExtractPipeline:
         if workers == 0:
             workers = os.cpu_count() or 1
         profile = getattr(crawler.spider, "profile", None)
-        return cls(workers, dict(profile.selectors) if profile else {}, crawler.stats)
+        domains = tuple(getattr(crawler.spider, "extra_domains", ()))
+        return cls(workers, dict(profile.selectors) if profile else {}, crawler.stats, domains)
 
     def open_spider(self) -> None:
         self.stats.set_value("arshif/extract_processes", max(self.workers, 0))
@@ -58,15 +61,16 @@ class ExtractPipeline:
         try:
             if self.pool:
                 future = self.pool.submit(extract_article, item.html, item.url,  # type: ignore[arg-type]
-                                          base_date=base, profile=self.profile)
+                                          base_date=base, profile=self.profile, allowed_domains=self.allowed_domains)
                 item.article = await asyncio.wrap_future(future)
             else:
                 item.article = extract_article(item.html, item.url,  # type: ignore[arg-type]
-                                               base_date=base, profile=self.profile)
+                                               base_date=base, profile=self.profile,
+                                               allowed_domains=self.allowed_domains)
         except Exception as exc:  # a page that breaks the extractor is kept, with the error
             logger.warning("extraction failed for %s: %s", item.url, exc)
             self.stats.inc_value("arshif/extract_errors")
-            item.article = {"url": item.url, "extract_error": f"{type(exc).__name__}: {exc}"[:500]}
+            item.article = {"url": canonical_url(item.url), "extract_error": f"{type(exc).__name__}: {exc}"[:500]}
         item.html = None  # the WARC has the page; do not keep it in memory
         return item
 

@@ -11,6 +11,10 @@
 - ``templates/``: the articles table opens on its rows (title as the row's label, long cells
   clipped to a few lines); an article's page has its title as the heading, links to the archived
   copy and the live page, and the whole text right to left.
+- ``/-/arshif/article?url=…`` finds an article under any form of its URL (Arabic or %xx, upper or
+  lower case, with or without the trailing slash, tracking parameters or fragment, or a form it
+  was fetched under but is not stored under) and redirects to its row page, which is keyed by
+  the stored, canonical URL.
 - A plain search from the articles table (``?_search=`` in the default order) goes to the canned
   ``search`` query: ranked by relevance (bm25), with a snippet. With facets or filters it stays a
   filter of the table.
@@ -31,6 +35,8 @@ from markupsafe import Markup, escape
 
 from ..arabic import fold
 from ..arabic.search import query_terms, snippet
+from ..pages.urls import url_forms
+from ..store.database import ARTICLE_BY_URL
 
 if TYPE_CHECKING:
     import sqlite3
@@ -171,4 +177,20 @@ def register_routes() -> list[tuple[str, Callable[..., Any]]]:
     async def stylesheet() -> Response:
         return Response(CSS, content_type="text/css; charset=utf-8")
 
-    return [(r"^/-/arshif/arshif\.css$", stylesheet)]
+    return [(r"^/-/arshif/arshif\.css$", stylesheet), (r"^/-/arshif/article$", article_by_url)]
+
+
+async def article_by_url(request: Any, datasette: Any) -> Response:
+    """``/-/arshif/article?url=ANY_FORM`` → the article's row page (302), or 404."""
+    url = (request.args.get("url") or "").strip()
+    if not url:
+        return Response.text("Give the article's URL: /-/arshif/article?url=https://…", status=400)
+    forms = url_forms(url)
+    for name, database in datasette.databases.items():
+        if name.startswith("_") or not await database.table_exists("articles"):
+            continue
+        for form in forms:
+            row = (await database.execute(ARTICLE_BY_URL, {"url": form})).first()
+            if row is not None:
+                return Response.redirect(datasette.urls.row(name, "articles", tilde_encode(row["url"])))
+    return Response.text(f"{url} is not in this archive", status=404)

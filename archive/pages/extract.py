@@ -28,6 +28,7 @@ from ..arabic.dates import normalize_date
 from ..arabic.text import tidy
 from . import jsonld
 from .blocks import UPDATED_XPATH, html_root, related_links, remove_boilerplate
+from .canonical import article_url
 from .profile import Profile
 
 # Visible date elements of common themes, most specific first.
@@ -81,9 +82,11 @@ _BYLINE_PREFIX = re.compile(r"^\s*(?:بقلم|كتبه|كتب|الكاتب|ال�
 
 
 def extract_article(html: str, url: str, *, base_date: str | None = None,
-                    profile: dict[str, str] | None = None) -> dict:
-    """The article on ``html`` (already decoded), as a plain dict; ``profile`` holds a per-site
-    profile's selectors (a dict, so the call can cross a process boundary)."""
+                    profile: dict[str, str] | None = None, allowed_domains: Iterable[str] = ()) -> dict:
+    """The article on ``html`` (already decoded), fetched from ``url``, as a plain dict; ``profile``
+    holds a per-site profile's selectors (a dict, so the call can cross a process boundary). Its
+    ``url`` is the one it is stored under (``canonical.article_url``: the page's own canonical on
+    the blog or ``allowed_domains``, else ``url`` in canonical form)."""
     selectors = Profile.from_dict(profile)
     root = html_root(html)
     ld = jsonld.article(root)
@@ -130,7 +133,7 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
         text = text.split("\n", 1)[1] if "\n" in text else ""
     text = _without_byline(text, authors, published[1])
     return {
-        "url": url,
+        "url": article_url(root, url, allowed_domains),
         "title": title,
         "author": "; ".join(_dedupe(_strip_byline(a) for a in authors if a and _strip_byline(a))) or None,
         **_date_fields("published", published),

@@ -2,8 +2,10 @@
 
 Links carry tracking parameters (``?utm_source=…``, ``fbclid``), WordPress adds ``?replytocom=`` to
 every comment's reply link, and users paste URLs in their Arabic (IRI) form or with lower-case
-``%d8``. ``without_tracking`` is the form the crawler requests and stores; ``url_forms`` lists the
-forms under which a pasted URL may have been stored.
+``%d8``. ``without_tracking`` drops what never changes the page; ``canonical_url`` is the one form
+the crawler requests links under and stores articles under (``canonical.article_url`` prefers the
+page's own ``rel=canonical``); ``url_forms`` lists the forms under which a pasted URL may have been
+stored.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from w3lib.url import safe_url_string
 
 # Query parameters that never change what a page shows: campaign tracking, click ids, comment-reply
-# links, AMP switches, session ids.
+# links, referral tags (Ghost adds ?ref=), AMP switches, session ids.
 TRACKING_PARAMS = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|igshid|twclid|mc_cid|mc_eid|"
-                             r"_ga|_gl|ref_src|replytocom|amp|phpsessid|jsessionid|sessionid|session_id)$", re.I)
+                             r"_ga|_gl|ref|ref_src|replytocom|amp|phpsessid|jsessionid|sessionid|session_id)$", re.I)
 # `sid` names a story on some CMSs (PHP-Nuke's ?sid=42): only a long token is a session id.
 _SESSION_SID = re.compile(r"^[0-9a-f]{16,}$|^[0-9a-z]{24,}$", re.I)
 _PATH_SESSION = re.compile(r";jsessionid=[^/?#]*", re.I)
@@ -41,12 +43,21 @@ def _is_tracking(pair: str) -> bool:
     return bool(TRACKING_PARAMS.match(key)) or (key.lower() == "sid" and bool(_SESSION_SID.match(unquote(value))))
 
 
+def canonical_url(url: str) -> str:
+    """The one form of ``url`` that articles are stored and links requested under: no tracking
+    parameters, no fragment, URI form (non-ASCII percent-encoded as UTF-8, as browsers and Scrapy
+    send it), escapes in upper case (``%d8`` → ``%D8``, RFC 3986 § 6.2.2.1), host in lower case.
+    Escapes are only re-cased, never decoded: a windows-1256 query keeps its bytes."""
+    return _upper_escapes(safe_url_string(without_tracking(url.strip())))
+
+
 def url_forms(url: str) -> list[str]:
     """The forms a URL given by a user may have been archived under, most likely first: as given,
-    percent-encoded (URI) with upper-case escapes as the crawler stores it, decoded (IRI), without
-    tracking parameters, with and without a trailing slash."""
+    in the canonical form the crawler stores, percent-encoded (URI) with upper- or lower-case
+    escapes (older archives), decoded (IRI), without tracking parameters, with and without a
+    trailing slash."""
     url = url.strip()
-    base = [url, safe_url_string(url), _upper_escapes(url), unquote(url)]
+    base = [url, canonical_url(url), safe_url_string(url), _upper_escapes(url), _lower_escapes(url), unquote(url)]
     base += [without_tracking(u) for u in base]
     forms = []
     for form in base:
@@ -71,3 +82,7 @@ def url_pattern(url: str) -> str:
     parts = urlsplit(url)
     keys = sorted({_DIGITS.sub("N", pair.partition("=")[0]) for pair in parts.query.split("&") if pair})
     return f"{parts.netloc.lower()}{_DIGITS.sub('N', parts.path)}" + (f"?{'&'.join(keys)}" if keys else "")
+
+
+def _lower_escapes(url: str) -> str:  # WordPress writes its permalinks' escapes in lower case
+    return re.sub(r"%[0-9a-fA-F]{2}", lambda m: m.group(0).lower(), safe_url_string(url))

@@ -4,8 +4,10 @@ write of the archive goes through its methods; no other module opens the file or
 Tables
   crawls           one row per crawl run: start URL, times, settings, final stats
   captures         one row per fetch, failed ones included; points at its WARC record
-                   (warc_filename, warc_offset, warc_length, warc_record_id, payload_digest)
-  articles         one row per article URL (upserted: a re-crawl updates, never duplicates)
+                   (warc_filename, warc_offset, warc_length, warc_record_id, payload_digest) and,
+                   for a page stored as an article, at that article (article_url)
+  articles         one row per article, keyed by its canonical URL (``pages.canonical``): fetched
+                   under several URL forms it is still one row (upserted: a re-crawl updates)
   authors, categories, tags   and their join tables articles_authors, articles_categories, articles_tags
   article_versions one row per distinct content of an article (a changed article keeps its history)
   links            (from_url, to_url, kind): pagination / article / related / adjacent / home /
@@ -43,6 +45,11 @@ ARTICLE_COLUMNS = {
     "captured_at": str, "extract_error": str,
 }
 LIST_COLUMNS = ("categories", "tags", "related")
+# The article stored under :url, or else the one the latest capture of :url showed (the URL is one of
+# its other forms: tracking parameters, an AMP copy): `arshif show` and the Datasette plugin.
+ARTICLE_BY_URL = ("select * from articles where url = :url or url = (select article_url from captures "
+                  "where url = :url and article_url is not null order by id desc limit 1) "
+                  "order by url = :url desc limit 1")
 # Where `articles.replay_url` points by default: `arshif replay` (pywb) on its default port.
 DEFAULT_REPLAY_URL = "http://127.0.0.1:8080/arshif/{timestamp}/{url}"
 
@@ -105,6 +112,8 @@ def _store_article(db: sqlite_utils.Database, article: dict, *, capture: dict | 
             row[key] = json.dumps(row[key], ensure_ascii=False)
     with db.atomic():
         db.table("articles").upsert(row, pk="url", alter=True)
+        if capture and capture.get("url"):  # every capture of the URL it was fetched under shows this article
+            db.execute("update captures set article_url = ? where url = ?", [row["url"], capture["url"]])
         for table, values in names.items():
             _set_names(db, row["url"], table, values)
         _add_version(db, row)
@@ -160,12 +169,12 @@ class ArchiveDB:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _rows(self, sql: str, params: list | tuple = ()) -> list[dict[str, Any]]:
-        cursor = self.db.execute(sql, list(params))
+    def _rows(self, sql: str, params: list | tuple | dict = ()) -> list[dict[str, Any]]:
+        cursor = self.db.execute(sql, params if isinstance(params, dict) else list(params))
         names = [c[0] for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def _row(self, sql: str, params: list | tuple = ()) -> dict[str, Any] | None:
+    def _row(self, sql: str, params: list | tuple | dict = ()) -> dict[str, Any] | None:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
@@ -230,10 +239,14 @@ class ArchiveDB:
         return self._row("select * from captures where url = ? and status = 200 "
                          "and record_type = 'response' order by id desc limit 1", [url])
 
-    def capture_chain(self, url: str, limit: int = 5) -> list[dict[str, Any]]:
-        """The latest archived capture of ``url`` and, for a revisit, the records it refers to."""
-        capture = self._row("select * from captures where url = ? and warc_filename is not null "
-                            "order by id desc limit 1", [url])
+    def capture_chain(self, url: str, limit: int = 5, *, capture_id: int | None = None) -> list[dict[str, Any]]:
+        """The latest archived capture of ``url`` (or the capture ``capture_id``) and, for a revisit,
+        the records it refers to."""
+        if capture_id is not None:
+            capture = self._row("select * from captures where id = ? and warc_filename is not null", [capture_id])
+        else:
+            capture = self._row("select * from captures where url = ? and warc_filename is not null "
+                                "order by id desc limit 1", [url])
         chain = [capture] if capture else []
         while chain and chain[-1]["refers_to"] and len(chain) < limit:
             original = self._row("select * from captures where warc_record_id = ?", [chain[-1]["refers_to"]])
@@ -258,7 +271,13 @@ class ArchiveDB:
         _store_article(self.db, article, capture=capture, replay_pattern=replay_pattern)
 
     def article(self, url: str) -> dict[str, Any] | None:
-        return self._row("select * from articles where url = ?", [url])
+        """The article stored under ``url``, or else the one a page fetched from ``url`` showed
+        (one of its other URL forms)."""
+        return self._row(ARTICLE_BY_URL, {"url": url})
+
+    def article_captures(self, url: str) -> list[dict[str, Any]]:
+        """Every capture of the article stored under ``url``, whatever URL form it was fetched under."""
+        return self._rows("select * from captures where article_url = ? order by id", [url])
 
     def known_articles(self) -> dict[str, str]:
         """{article URL: WARC-Date of its last capture}: what an incremental re-crawl checks again."""
@@ -300,7 +319,8 @@ class ArchiveDB:
         unstored = self.db.execute(
             "select count(distinct l.to_url) from links l join captures c on c.url = l.to_url and c.crawl_id = ? "
             "and c.status = 200 and c.content_type like 'text/html%' where l.crawl_id = ? "
-            "and l.kind in ('article', 'feed', 'related') and l.to_url not in (select url from articles)",
+            "and l.kind in ('article', 'feed', 'related') and l.to_url not in (select url from articles) "
+            "and c.article_url is null",  # stored under its canonical URL
             [crawl_id, crawl_id]).fetchone()[0]
         stored, no_date, no_author, no_text = self.db.execute(
             "select count(*), coalesce(sum(a.published is null), 0), coalesce(sum(coalesce(a.author, '') = ''), 0), "
@@ -371,7 +391,7 @@ class ArchiveDB:
             "select c.*, (select group_concat(distinct l.kind) from links l where l.to_url = c.url) as reached "
             "from captures c where c.id in (select max(id) from captures where record_type = 'response' "
             "and status = 200 and content_type like 'text/html%' group by url) "
-            "and c.url not in (select url from articles) order by c.id")
+            "and c.url not in (select url from articles) and c.article_url is null order by c.id")
 
     def crawl_settings(self) -> dict[int, dict]:
         """{crawl id: the settings it recorded}."""

@@ -140,3 +140,15 @@ def m005_feed_entries(db: sqlite_utils.Database) -> None:
     pages do not print."""
     db.table("feed_entries").create({"url": str, "title": str, "published": str, "author": str, "categories": str},
                                     pk="url", if_not_exists=True)
+
+
+@migrations()
+def m006_capture_article(db: sqlite_utils.Database) -> None:
+    """Which article each capture shows. One article fetched under several URL forms (with tracking
+    parameters, lower-case escapes, its AMP copy) is one row, keyed by its canonical URL; every
+    capture of every form points at that row. Rows stored before keep their URL as it was (a
+    duplicate stored under two forms stays until `arshif reindex` rebuilds the database)."""
+    if "article_url" not in db.table("captures").columns_dict:
+        db.table("captures").add_column("article_url", str, fk="articles", fk_col="url")
+    db.table("captures").create_index(["article_url"], if_not_exists=True)
+    db.execute("update captures set article_url = url where url in (select url from articles)")

@@ -40,7 +40,7 @@ from archive.pages.links import (
     requisite_links,
 )
 from archive.pages.profile import Profile
-from archive.pages.urls import url_pattern, without_tracking
+from archive.pages.urls import canonical_url, url_pattern
 
 from ..items import PageItem
 from ..run import ArchiveRun
@@ -241,7 +241,7 @@ class BlogSpider(scrapy.Spider):
         for href, kind in links:
             if not href or href.startswith(("mailto:", "javascript:", "tel:", "#")):
                 continue
-            url = without_tracking(response.urljoin(href.strip()))
+            url = canonical_url(response.urljoin(href.strip()))  # the form articles are stored under
             in_scope = self.in_scope(url) or (kind == "requisite" and self.is_asset_host(url))
             if (url, kind) in seen or not in_scope or url == response.url and kind != "sitemap":
                 continue
@@ -295,7 +295,7 @@ class BlogSpider(scrapy.Spider):
             extra = extra + assets
         if kind == "listing":
             links = listing_links(root, self.profile)
-            articles = [without_tracking(response.urljoin(h)) for h, k in links if k == "article"]
+            articles = [canonical_url(response.urljoin(h)) for h, k in links if k == "article"]
             if self.incremental and articles and all(a in self.known for a in articles):
                 # Incremental: a listing page with nothing new; the pages after it are older still.
                 links = [(h, k) for h, k in links if k != "pagination"]
@@ -358,9 +358,9 @@ class BlogSpider(scrapy.Spider):
         for entry in entries:
             when = _lastmod(entry.get("lastmod"))
             if when:
-                self.lastmod[response.urljoin(entry["loc"].strip())] = when
+                self.lastmod[canonical_url(response.urljoin(entry["loc"].strip()))] = when
         # Known articles the sitemap says are unchanged are not fetched again at all.
-        locs = [e["loc"] for e in entries if not self.unchanged_per_sitemap(response.urljoin(e["loc"].strip()))]
+        locs = [e["loc"] for e in entries if not self.unchanged_per_sitemap(canonical_url(response.urljoin(e["loc"].strip())))]
         if sitemap.type == "sitemapindex":
             depth = response.meta.get("sitemap_depth", 0) + 1
             if depth > MAX_SITEMAP_DEPTH:  # nested indexes without end
@@ -380,7 +380,7 @@ class BlogSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return
         # One parse of the feed: its items' links to follow, and what it says of each (stored with the feed)
-        entries = [replace(e, url=without_tracking(response.urljoin(e.url))) for e in feed_entries(response.body)]
+        entries = [replace(e, url=canonical_url(response.urljoin(e.url))) for e in feed_entries(response.body)]
         requests, rows = self.follow_all(response, [(e.url, "feed") for e in entries], self.parse_page)
         yield from requests
         for url, _ in rows:

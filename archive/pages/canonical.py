@@ -1,0 +1,50 @@
+"""Which URL an article is stored under: one article, one row, whatever form it was fetched under.
+
+A page names its own address in ``<link rel="canonical">`` or ``og:url``: the AMP copy
+(``/post/amp/``), a paginated comment page or a link with a campaign parameter all name the plain
+post. That name is taken when it stays on the blog (the page's host, ``www.`` or not, or an allowed
+domain): a canonical on another site (a syndicated copy, a theme's demo address left in its
+settings) is never followed. Nor is one naming the blog's home page from a post (themes that print
+the home URL on every page would fold the whole blog into one row). Otherwise the article is stored
+under the URL it was fetched from. Either way in the one form of ``urls.canonical_url``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urljoin, urlsplit
+
+from lxml.etree import _Element as Element
+
+from .urls import canonical_url
+
+DECLARED = ["//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')), ' '), "
+            "' canonical ')]/@href",
+            "//meta[@property='og:url' or @name='og:url']/@content"]
+
+
+def article_url(root: Element, fetched: str, allowed_domains: Iterable[str] = ()) -> str:
+    """The URL the article on ``root`` (fetched from ``fetched``) is stored under."""
+    for xpath in DECLARED:
+        for declared in root.xpath(xpath)[:1]:
+            url = canonical_url(urljoin(fetched, str(declared).strip()))
+            if str(declared).strip() and _on_the_blog(url, fetched, allowed_domains):
+                return url
+    return canonical_url(fetched)
+
+
+def _on_the_blog(url: str, fetched: str, allowed_domains: Iterable[str]) -> bool:
+    parts, page = urlsplit(url), urlsplit(fetched)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    if parts.path in ("", "/") and not parts.query and page.path not in ("", "/"):
+        return False  # the home page named by a post
+    host = parts.hostname.lower()
+    if _bare(host) == _bare(page.hostname or "") and parts.port == page.port:
+        return True
+    return any(host == d or host.endswith("." + d) for d in (d.lower() for d in allowed_domains if d))
+
+
+def _bare(host: str) -> str:
+    host = host.lower()
+    return host[4:] if host.startswith("www.") else host
