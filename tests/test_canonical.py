@@ -228,3 +228,15 @@ def test_an_older_folder_gets_its_captures_tied_by_the_migration(tmp_path):
         assert archive.article("https://b.example/") is None
     assert [tuple(r) for r in query(tmp_path, "select id, article_url from captures order by id")] == \
         [(1, "https://b.example/a/"), (2, None)]
+
+
+def test_a_declared_index_file_names_its_folder():
+    """Hexo prints og:url as …/post/index.html while every link on the blog says …/post/."""
+    import lxml.html
+
+    from archive.pages.canonical import article_url
+
+    page = lxml.html.fromstring('<html><head><meta property="og:url" content="http://127.0.0.1:8000/2024/06/03/'
+                                'bread-prices/index.html"></head><body><p>نص</p></body></html>')
+    assert article_url(page, "http://127.0.0.1:8000/2024/06/03/bread-prices/") == \
+        "http://127.0.0.1:8000/2024/06/03/bread-prices/"

@@ -7,16 +7,22 @@ domain): a canonical on another site (a syndicated copy, a theme's demo address 
 settings) is never followed. Nor is one naming the blog's home page from a post (themes that print
 the home URL on every page would fold the whole blog into one row). Otherwise the article is stored
 under the URL it was fetched from. Either way in the one form of ``urls.canonical_url``.
+
+A declared ``…/post/index.html`` names the folder the blog links to (``…/post/``): static
+generators such as Hexo print the file, every link on the blog says the folder, so the folder it is.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urljoin, urlsplit
 
 from lxml.etree import _Element as Element
 
 from .urls import canonical_url
+
+_DIRECTORY_INDEX = re.compile(r"/index\.(?:html?|php)$", re.IGNORECASE)
 
 DECLARED = ["//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')), ' '), "
             "' canonical ')]/@href",
@@ -27,10 +33,17 @@ def article_url(root: Element, fetched: str, allowed_domains: Iterable[str] = ()
     """The URL the article on ``root`` (fetched from ``fetched``) is stored under."""
     for xpath in DECLARED:
         for declared in root.xpath(xpath)[:1]:
-            url = canonical_url(urljoin(fetched, str(declared).strip()))
+            url = canonical_url(_folder(urljoin(fetched, str(declared).strip())))
             if str(declared).strip() and _on_the_blog(url, fetched, allowed_domains):
                 return url
     return canonical_url(fetched)
+
+
+def _folder(url: str) -> str:
+    parts = urlsplit(url)
+    if not _DIRECTORY_INDEX.search(parts.path):
+        return url
+    return parts._replace(path=_DIRECTORY_INDEX.sub("/", parts.path)).geturl()
 
 
 def _on_the_blog(url: str, fetched: str, allowed_domains: Iterable[str]) -> bool:
