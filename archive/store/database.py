@@ -111,9 +111,11 @@ def _store_article(db: sqlite_utils.Database, article: dict, *, capture: dict | 
         if isinstance(row.get(key), list):
             row[key] = json.dumps(row[key], ensure_ascii=False)
     with db.atomic():
-        db.table("articles").upsert(row, pk="url", alter=True)
         if capture and capture.get("url"):  # every capture of the URL it was fetched under shows this article
             db.execute("update captures set article_url = ? where url = ?", [row["url"], capture["url"]])
+            if _has_its_own_capture(db, row["url"], capture):
+                return
+        db.table("articles").upsert(row, pk="url", alter=True)
         for table, values in names.items():
             _set_names(db, row["url"], table, values)
         _add_version(db, row)
@@ -121,6 +123,17 @@ def _store_article(db: sqlite_utils.Database, article: dict, *, capture: dict | 
         db.execute("delete from articles_fts where rowid = ?", [rowid])
         db.execute("insert into articles_fts (rowid, title, text) values (?, ?, ?)",
                    [rowid, index_text(row.get("title")), index_text(row.get("text"))])
+
+
+def _has_its_own_capture(db: sqlite_utils.Database, url: str, capture: dict) -> bool:
+    """True when ``capture`` is another form of the article (AMP, a campaign link) and the row
+    already comes from the article's own URL in the same crawl: the row stays as it is, whichever
+    arrived first, so a crawl and ``reindex`` store the same capture."""
+    if capture["url"] == url:
+        return False
+    own = db.execute("select c.url, c.crawl_id from articles a join captures c on c.id = a.capture_id "
+                     "where a.url = ?", [url]).fetchone()
+    return own is not None and own[0] == url and own[1] == capture.get("crawl_id")
 
 
 def _set_names(db: sqlite_utils.Database, url: str, table: str, values: list[str]) -> None:
