@@ -59,6 +59,16 @@ MAX_SITEMAP_DEPTH = 3  # sitemaps.org allows an index of sitemaps; real sites ne
 NAVIGATION_KINDS = ("pagination", "adjacent", "related", "home")
 
 
+def _spend(counts: dict[str, int], key: str, budget: int, warning: str) -> bool:
+    """One more request of ``key`` if its budget allows it; the first refusal logs ``warning``."""
+    made = counts.get(key, 0)
+    if made <= budget:
+        counts[key] = made + 1
+    if made == budget:
+        progress_log.warning(warning)
+    return made < budget
+
+
 def _lastmod(text: str | None) -> datetime | None:
     """A sitemap lastmod as an aware datetime; a bare date counts as the end of that day, so a
     post edited on the day of the last capture is still checked."""
@@ -205,14 +215,10 @@ class BlogSpider(scrapy.Spider):
         if kind not in NAVIGATION_KINDS or not self.pattern_budget or url in self.requested:
             return True
         pattern = url_pattern(url)
-        seen = self.patterns.get(pattern, 0)
-        if seen < self.pattern_budget:
-            self.patterns[pattern] = seen + 1
+        if _spend(self.patterns, pattern, self.pattern_budget,
+                  f"more than {self.pattern_budget} links like {pattern}: the rest are not followed "
+                  "(ARSHIF_URL_PATTERN_BUDGET)"):
             return True
-        if seen == self.pattern_budget:
-            self.patterns[pattern] = seen + 1
-            progress_log.warning("more than %d links like %s: the rest are not followed (ARSHIF_URL_PATTERN_BUDGET)",
-                                 self.pattern_budget, pattern)
         if url not in self.held_back:
             self.held_back.add(url)
             self.crawler.stats.inc_value("arshif/budget/url_pattern")
@@ -224,13 +230,9 @@ class BlogSpider(scrapy.Spider):
         if not self.host_budget or url in self.requested:
             return True
         host = (urlsplit(url).hostname or "").lower()
-        made = self.per_host.get(host, 0)
-        if made < self.host_budget:
-            self.per_host[host] = made + 1
+        if _spend(self.per_host, host, self.host_budget,
+                  f"{self.host_budget} requests to {host}: no more are made (ARSHIF_HOST_PAGE_BUDGET)"):
             return True
-        if made == self.host_budget:
-            self.per_host[host] = made + 1
-            progress_log.warning("%d requests to %s: no more are made (ARSHIF_HOST_PAGE_BUDGET)", self.host_budget, host)
         self.crawler.stats.inc_value("arshif/budget/host")
         return False
 
