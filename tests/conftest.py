@@ -7,15 +7,14 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from archive.demo.server import SiteServer, free_port  # noqa: F401 (free_port: for the tests)
+from archive.demo.server import BackgroundServer, SiteServer, free_port  # noqa: F401 (free_port: for the tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 # A local server needs no politeness delays; everything else stays at its default.
@@ -102,13 +101,8 @@ class LocalHandler(BaseHTTPRequestHandler):
 @contextmanager
 def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     """Serve ``handler`` on 127.0.0.1 (a free port) while in the block; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with BackgroundServer(handler) as server:
         yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def run_arshif(*args, cwd=None, check=True, timeout=300) -> subprocess.CompletedProcess:

@@ -8,9 +8,11 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import zlib
-from http.server import ThreadingHTTPServer
+
+import pytest
+
+from archive.demo.server import BackgroundServer
 
 from .conftest import ROOT, WARCIO_WITH_OUR_DECODERS, LocalHandler, check_warc_folder, crawl, local_server, query, run_arshif
 
@@ -150,6 +152,14 @@ def test_digests_are_right_for_plain_gzip_chunked_and_gzip_chunked(tmp_path):
 
 
 # --- <base href> off-scope -----------------------------------------------------------------------------
+@pytest.fixture
+def elsewhere():
+    """Another site, on 127.0.0.2: any request reaching it is a request off-scope."""
+    Elsewhere.paths = []
+    with BackgroundServer(Elsewhere, host="127.0.0.2") as other:
+        yield f"http://127.0.0.2:{other.server_address[1]}/"
+
+
 class Elsewhere(LocalHandler):
     """Another site: any request reaching it is a request off-scope."""
     paths: list[str] = []
@@ -172,25 +182,20 @@ def based_page(elsewhere: str, own: str) -> bytes:
             '</body></html>').encode()
 
 
-def test_an_off_scope_base_href_never_leads_a_request_off_scope(tmp_path):
-    with ThreadingHTTPServer(("127.0.0.2", 0), Elsewhere) as other:
-        threading.Thread(target=other.serve_forever, daemon=True).start()
-        elsewhere = f"http://127.0.0.2:{other.server_address[1]}/"
+def test_an_off_scope_base_href_never_leads_a_request_off_scope(tmp_path, elsewhere):
+    class Based(LocalHandler):
+        def do_GET(self):  # noqa: N802
+            own = f"http://{self.headers['Host']}/"
+            if self.path == "/":
+                self.respond(200, based_page(elsewhere, own), {"Content-Type": "text/html; charset=utf-8"})
+            elif self.path.startswith("/post/"):
+                self.respond(200, article("مقال مطلق", f'<base href="{elsewhere}"><a href="post/3/">التالي</a>')
+                             .encode(), {"Content-Type": "text/html; charset=utf-8"})
+            else:
+                self.respond(404, b"", {})
 
-        class Based(LocalHandler):
-            def do_GET(self):  # noqa: N802
-                own = f"http://{self.headers['Host']}/"
-                if self.path == "/":
-                    self.respond(200, based_page(elsewhere, own), {"Content-Type": "text/html; charset=utf-8"})
-                elif self.path.startswith("/post/"):
-                    self.respond(200, article("مقال مطلق", f'<base href="{elsewhere}"><a href="post/3/">التالي</a>')
-                                 .encode(), {"Content-Type": "text/html; charset=utf-8"})
-                else:
-                    self.respond(404, b"", {})
-
-        with local_server(Based) as url:
-            crawl(url, tmp_path, "-s", "ROBOTSTXT_OBEY=False")
-        other.shutdown()
+    with local_server(Based) as url:
+        crawl(url, tmp_path, "-s", "ROBOTSTXT_OBEY=False")
     assert Elsewhere.paths == []
     assert set(articles(tmp_path).values()) == {"مقال مطلق"}
     assert not [r for r in query(tmp_path, "select url from captures") if r["url"].startswith(elsewhere)]
@@ -348,44 +353,39 @@ COMMENTS = ('<section id="comments" class="comments-area"><h2>التعليقات
             '<div class="comment-content"><p>تعليق طويل بعض الشيء على المقال.</p></div></li></ol></section>')
 
 
-def test_hostile_feeds_sitemaps_charsets_and_titles_are_archived_verbatim_and_bounded(tmp_path):
-    Elsewhere.paths = []
-    with ThreadingHTTPServer(("127.0.0.2", 0), Elsewhere) as other:
-        threading.Thread(target=other.serve_forever, daemon=True).start()
-        elsewhere = f"http://127.0.0.2:{other.server_address[1]}/"
+def test_hostile_feeds_sitemaps_charsets_and_titles_are_archived_verbatim_and_bounded(tmp_path, elsewhere):
+    class Hostile(LocalHandler):
+        paths: list[str] = []
 
-        class Hostile(LocalHandler):
-            paths: list[str] = []
+        def do_GET(self):  # noqa: N802
+            own = f"http://{self.headers['Host']}/"
+            Hostile.paths.append(self.path)
+            html = {"Content-Type": "text/html"}
+            pages = {
+                "/": (home({"/sql/": "sql", "/html/": "html", "/huge/": "huge", "/utf7/": "utf7",
+                            "/bogus/": "bogus", "/comments/": "comments"}), html),
+                "/feed/": (XXE_FEED.format(own=own, elsewhere=elsewhere).encode(),
+                           {"Content-Type": "application/rss+xml"}),
+                "/sitemap.xml": (SITEMAP.format(own=own, elsewhere=elsewhere).encode(),
+                                 {"Content-Type": "application/xml"}),
+                "/sql/": (page(SQL_TITLE), html),
+                "/html/": (page(HTML_TITLE), html),
+                "/huge/": (page(HUGE_TITLE), html),
+                "/utf7/": (page("مقال بترميز غريب", charset="utf-7"), html),
+                "/bogus/": (page("مقال بترميز مجهول", charset="x-no-such-charset"), html),
+                "/comments/": (page("مقال بلا كاتب", extra=COMMENTS), html),
+            }
+            if self.path.split("?")[0] not in pages:
+                self.respond(404, b"", {})
+                return
+            body, headers = pages[self.path.split("?")[0]]
+            if self.path == "/":
+                body = body.replace(b"</body>", b'<link rel="alternate" type="application/rss+xml" '
+                                                b'href="/feed/"></body>')
+            self.respond(200, body, headers)
 
-            def do_GET(self):  # noqa: N802
-                own = f"http://{self.headers['Host']}/"
-                Hostile.paths.append(self.path)
-                html = {"Content-Type": "text/html"}
-                pages = {
-                    "/": (home({"/sql/": "sql", "/html/": "html", "/huge/": "huge", "/utf7/": "utf7",
-                                "/bogus/": "bogus", "/comments/": "comments"}), html),
-                    "/feed/": (XXE_FEED.format(own=own, elsewhere=elsewhere).encode(),
-                               {"Content-Type": "application/rss+xml"}),
-                    "/sitemap.xml": (SITEMAP.format(own=own, elsewhere=elsewhere).encode(),
-                                     {"Content-Type": "application/xml"}),
-                    "/sql/": (page(SQL_TITLE), html),
-                    "/html/": (page(HTML_TITLE), html),
-                    "/huge/": (page(HUGE_TITLE), html),
-                    "/utf7/": (page("مقال بترميز غريب", charset="utf-7"), html),
-                    "/bogus/": (page("مقال بترميز مجهول", charset="x-no-such-charset"), html),
-                    "/comments/": (page("مقال بلا كاتب", extra=COMMENTS), html),
-                }
-                if self.path.split("?")[0] not in pages:
-                    self.respond(404, b"", {})
-                    return
-                body, headers = pages[self.path.split("?")[0]]
-                if self.path == "/":
-                    body = body.replace(b"</body>", b'<link rel="alternate" type="application/rss+xml" '
-                                                    b'href="/feed/"></body>')
-                self.respond(200, body, headers)
-
-        with local_server(Hostile) as url:
-            proc = crawl(url, tmp_path, "-s", "ROBOTSTXT_OBEY=False", "-s", "ARSHIF_REQUISITES=False")
+    with local_server(Hostile) as url:
+        proc = crawl(url, tmp_path, "-s", "ROBOTSTXT_OBEY=False", "-s", "ARSHIF_REQUISITES=False")
     assert "Traceback" not in proc.stderr
     assert "/feed/" in Hostile.paths and "/sitemap.xml" in Hostile.paths  # both were read
     assert Elsewhere.paths == []  # off-scope feed and sitemap items: never requested

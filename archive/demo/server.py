@@ -71,22 +71,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class SiteServer(ThreadingHTTPServer):
+class BackgroundServer(ThreadingHTTPServer):
+    """An HTTP server on loopback (127.0.0.1 unless told) that answers from a thread of its own while in a ``with`` block
+    (the demo blog, and the tests' and benchmarks' servers)."""
+
     daemon_threads = True
     request_queue_size = 128  # the default 5 overflows under a crawler's concurrency
 
-    def __init__(self, theme: str = "classic", *, traps: bool = False, port: int = 0, scale: int = 1,
-                 conditional: bool = True) -> None:
-        super().__init__(("127.0.0.1", port), SiteHandler)
-        self.conditional = conditional  # ETag and 304 answers to If-None-Match, as many blogs do
-        self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
-        self.theme = make_theme(theme, self.base_url, traps=traps, scale=scale)
-        self.site = self.theme.build()
+    def __init__(self, handler: Any, port: int = 0, host: str = "127.0.0.1") -> None:
+        super().__init__((host, port), handler)
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    def rebuild(self) -> None:
-        """Serve the theme's current posts: tests add, edit and delete posts between crawls."""
-        self.site = self.theme.build()
 
     def __enter__(self) -> Self:
         self.thread.start()
@@ -95,6 +89,21 @@ class SiteServer(ThreadingHTTPServer):
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
         self.server_close()
+        self.thread.join(5)
+
+
+class SiteServer(BackgroundServer):
+    def __init__(self, theme: str = "classic", *, traps: bool = False, port: int = 0, scale: int = 1,
+                 conditional: bool = True) -> None:
+        super().__init__(SiteHandler, port)
+        self.conditional = conditional  # ETag and 304 answers to If-None-Match, as many blogs do
+        self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.theme = make_theme(theme, self.base_url, traps=traps, scale=scale)
+        self.site = self.theme.build()
+
+    def rebuild(self) -> None:
+        """Serve the theme's current posts: tests add, edit and delete posts between crawls."""
+        self.site = self.theme.build()
 
 
 if __name__ == "__main__":  # python -m archive.demo.server [theme] [port]: serve a site by hand

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import importlib
-import threading
 from dataclasses import dataclass
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import quote
+
+from archive.demo.server import BackgroundServer
 
 from .content import POSTS, Post
 
@@ -38,22 +39,9 @@ class StaticHandler(SimpleHTTPRequestHandler):
         pass
 
 
-class StaticServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128  # the default 5 overflows under a crawler's concurrency
-
+class StaticServer(BackgroundServer):
     def __init__(self, folder: Path, port: int) -> None:
-        super().__init__(("127.0.0.1", port), partial(StaticHandler, directory=str(folder)))
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    def __enter__(self) -> StaticServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-        self.server_close()
-        self.thread.join(5)
+        super().__init__(partial(StaticHandler, directory=str(folder)), port)
 
 
 @dataclass
