@@ -78,6 +78,7 @@ def test_related_links_recorded(crawled):
         assert {server.base_url + theme.post_path(r) for r in related_of(theme.posts, post)} <= related
         stored = json.loads(query(out, "select related from articles where url = ?", (url,))[0]["related"])
         assert {server.base_url + theme.post_path(r) for r in related_of(theme.posts, post)} <= set(stored)
+        assert set(stored) == related  # the article's list and the links table say the same, in one URL form
     kinds = {r["kind"] for r in query(out, "select distinct kind from links")}
     assert {"article", "pagination", "related", "feed", "sitemap"} <= kinds
 

@@ -257,10 +257,10 @@ def _read_time(tokens: str, date_match: re.Match) -> str:
     """The time printed beside the date, as 'THH:MM:SS[+HH:MM]', or ''."""
     rest = tokens[: date_match.start()] + " | " + tokens[date_match.end():]
     m = _TIME_RE.search(rest)
-    return _clock(m, with_offset=True) if m else ""
+    return _clock(m) if m else ""
 
 
-def _clock(m: re.Match[str], *, with_offset: bool) -> str:
+def _clock(m: re.Match[str]) -> str:
     """'THH:MM:SS[+HH:MM]' from a _TIME_RE match (12-hour times with ص/م or am/pm), or ''."""
     hour, minute, second = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
     marker = (m.group(4) or "").replace(".", "")
@@ -271,7 +271,7 @@ def _clock(m: re.Match[str], *, with_offset: bool) -> str:
     if hour > 23 or minute > 59 or second > 59:
         return ""
     out = f"T{hour:02d}:{minute:02d}:{second:02d}"
-    if with_offset and m.group(5):
+    if m.group(5):
         out += _format_offset(m.group(5))
     return out
 
@@ -301,10 +301,10 @@ def _read_with_dateparser(raw: str, text: str) -> ParsedDate | None:
 def _parse_relative(raw: str, base: datetime) -> ParsedDate | None:
     text = _prepare(raw)
     clock = _TIME_RE.search(text)
-    if clock:  # "أمس الساعة 10:30 م": the day from the word, the time as printed (its offset unknown)
+    if clock:  # "أمس الساعة 10:30 م": the day from the word, the time as printed (with its offset when printed)
         words = _CLOCK_WORD_RE.sub(" ", text[: clock.start()] + " " + text[clock.end():])
         day_word = " ".join(words.replace(",", " ").split())
-        time_part = _clock(clock, with_offset=True)
+        time_part = _clock(clock)
         if day_word in _DAY_WORDS and time_part:
             day = base.date() - timedelta(days=_DAY_WORDS[day_word])
             return ParsedDate(day.isoformat() + time_part, "gregorian", "relative", raw)

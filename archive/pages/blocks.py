@@ -54,29 +54,37 @@ def _heading_text(el: Element) -> str:
     return fold(" ".join(el.itertext())).strip(" :：-–»«").lower()
 
 
-def _titled_blocks(root: Element, titles: tuple[str, ...]) -> list[Element]:
-    """Blocks opened by a short heading such as "مقالات ذات صلة": the heading's container."""
-    blocks = []
+def _titled_blocks(root: Element, *title_sets: tuple[str, ...]) -> list[list[Element]]:
+    """Blocks opened by a short heading such as "مقالات ذات صلة" (the heading's container), one list
+    per set of titles, from one pass over the page's short elements."""
+    found: list[list[Element]] = [[] for _ in title_sets]
     for el in root.xpath(_CANDIDATES):
         text = _heading_text(el)
-        if not text or len(text) > 40 or not any(text == t or text.startswith(t + " ") for t in titles):
+        if not text or len(text) > 40:
             continue
-        block = el
-        # Climb from the heading to the smallest container that also holds the block's links.
-        while not block.xpath(_REAL_LINK) and block.getparent() is not None:
-            parent = block.getparent()
-            if parent.tag in ("body", "article", "main") or len(_text_outside_links(parent)) > 120:
+        for blocks, titles in zip(found, title_sets, strict=True):
+            if any(text == t or text.startswith(t + " ") for t in titles):
+                blocks.extend(_block_of(el))
                 break
-            block = parent
-        if block is el:  # nothing to climb to: the heading, and the list of links that follows it
-            blocks.append(el)
-            nxt = el.getnext()
-            if (not el.xpath(_REAL_LINK) and nxt is not None and nxt.tag in ("ul", "ol", "div", "p")
-                    and nxt.xpath(".//a") and len(_text_outside_links(nxt)) <= 120):
-                blocks.append(nxt)
-        else:
-            blocks.append(block)
-    return blocks
+    return found
+
+
+def _block_of(heading: Element) -> list[Element]:
+    """The smallest container of ``heading`` that also holds the block's links; or the heading and
+    the list of links that follows it."""
+    block = heading
+    while not block.xpath(_REAL_LINK) and block.getparent() is not None:
+        parent = block.getparent()
+        if parent.tag in ("body", "article", "main") or len(_text_outside_links(parent)) > 120:
+            break
+        block = parent
+    if block is not heading:
+        return [block]
+    nxt = heading.getnext()
+    if (not heading.xpath(_REAL_LINK) and nxt is not None and nxt.tag in ("ul", "ol", "div", "p")
+            and nxt.xpath(".//a") and len(_text_outside_links(nxt)) <= 120):
+        return [heading, nxt]
+    return [heading]
 
 
 def _text_outside_links(el: Element) -> str:
@@ -93,14 +101,14 @@ def _inside_link(node: Element) -> bool:
     return any(a.tag == "a" for a in node.iterancestors())
 
 
-def related_blocks(root: Element) -> list:
-    return root.xpath(RELATED_XPATH) + _titled_blocks(root, RELATED_TITLES)
-
-
 def related_links(root: Element) -> list[str]:
     """hrefs inside the page's related-articles blocks, in page order, once each."""
+    return _hrefs(root.xpath(RELATED_XPATH) + _titled_blocks(root, RELATED_TITLES)[0])
+
+
+def _hrefs(blocks: list[Element]) -> list[str]:
     seen, out = set(), []
-    for block in related_blocks(root):
+    for block in blocks:
         for href in block.xpath(".//a/@href"):
             href = href.strip()
             if not href or href.startswith(("#", "javascript:", "mailto:")):
@@ -119,10 +127,13 @@ def updated_lines(root: Element) -> list[Element]:
     return [el for el in found if id(el) not in inside]
 
 
-def remove_boilerplate(root: Element) -> None:
+def remove_boilerplate(root: Element) -> list[str]:
     """Drop share, related, comment and navigation blocks, and "last updated" lines, from ``root``
-    in place."""
-    doomed = (related_blocks(root) + root.xpath(SHARE_XPATH) + _titled_blocks(root, SHARE_TITLES)
+    in place; return the related-articles hrefs (``related_links``) found on the way."""
+    titled_related, titled_share = _titled_blocks(root, RELATED_TITLES, SHARE_TITLES)
+    related = root.xpath(RELATED_XPATH) + titled_related
+    hrefs = _hrefs(related)
+    doomed = (related + root.xpath(SHARE_XPATH) + titled_share
               + root.xpath(COMMENTS_XPATH) + root.xpath(NAVIGATION_XPATH) + updated_lines(root))
     for el in doomed:
         if el.tag in ("html", "body", "article", "main"):
@@ -130,6 +141,7 @@ def remove_boilerplate(root: Element) -> None:
         parent = el.getparent()
         if parent is not None:
             _remove_keep_tail(el)
+    return hrefs
 
 
 def _remove_keep_tail(el: Element) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.etree import _Element as Element
 
-from .urls import canonical_url
+from .urls import canonical_url, same_blog
 
 _DIRECTORY_INDEX = re.compile(r"/index\.(?:html?|php)$", re.IGNORECASE)
 
@@ -48,16 +48,6 @@ def _folder(url: str) -> str:
 
 def _on_the_blog(url: str, fetched: str, allowed_domains: Iterable[str]) -> bool:
     parts, page = urlsplit(url), urlsplit(fetched)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return False
     if parts.path in ("", "/") and not parts.query and page.path not in ("", "/"):
         return False  # the home page named by a post
-    host = parts.hostname.lower()
-    if _bare(host) == _bare(page.hostname or "") and parts.port == page.port:
-        return True
-    return any(host == d or host.endswith("." + d) for d in (d.lower() for d in allowed_domains if d))
-
-
-def _bare(host: str) -> str:
-    host = host.lower()
-    return host[4:] if host.startswith("www.") else host
+    return same_blog(url, fetched, allowed_domains)

@@ -27,9 +27,10 @@ from lxml.etree import _Element as Element
 from ..arabic.dates import normalize_date
 from ..arabic.text import tidy
 from . import jsonld
-from .blocks import UPDATED_XPATH, html_root, related_links, remove_boilerplate
+from .blocks import UPDATED_XPATH, html_root, remove_boilerplate
 from .canonical import article_url
 from .profile import Profile
+from .urls import canonical_url
 
 # Visible date elements of common themes, most specific first.
 PUBLISHED_VISIBLE = ["//time[contains(@class,'published')]", "//*[contains(@class,'wp-block-post-date')]//time",
@@ -91,7 +92,6 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
     root = html_root(html)
     ld = jsonld.article(root)
     meta = _meta_tags(root)
-    related = [urljoin(url, h) for h in (selectors.select_hrefs(root, "related") or related_links(root))]
 
     title = (selectors.select_text(root, "title") or _first_text(root, TITLE_XPATHS) or _as_text(ld.get("headline"))
              or meta.get("og:title"))
@@ -101,7 +101,8 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
                           root, None, MODIFIED_VISIBLE, base_date)
 
     content_root = copy.deepcopy(root)
-    remove_boilerplate(content_root)
+    related_hrefs = remove_boilerplate(content_root)  # the same blocks as related_links(root), found once
+    related = [canonical_url(urljoin(url, h)) for h in (selectors.select_hrefs(root, "related") or related_hrefs)]
     scope = selectors.select_element(content_root, "text")
     # trafilatura takes a string here: it reads lxml.html trees, not the etree one blocks.py builds.
     cleaned = etree.tostring(scope if scope is not None else content_root, encoding="unicode", method="html")

@@ -11,6 +11,7 @@ stored.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -61,11 +62,37 @@ def url_forms(url: str) -> list[str]:
     base += [without_tracking(u) for u in base]
     forms = []
     for form in base:
-        path = urlsplit(form).path
-        toggled = form.replace(path, path[:-1], 1) if path.endswith("/") and path != "/" else \
-            urlunsplit(urlsplit(form)._replace(path=path + "/")) if path and not urlsplit(form).query else form
-        forms += [form, toggled]
+        forms += [form, _toggle_slash(form)]
     return list(dict.fromkeys(f for f in forms if f))
+
+
+def _toggle_slash(url: str) -> str:
+    """``…/post/`` ↔ ``…/post``; the home page and URLs with a query stay as they are."""
+    parts = urlsplit(url)
+    if parts.path.endswith("/") and parts.path != "/":
+        return urlunsplit(parts._replace(path=parts.path[:-1]))
+    if parts.path and not parts.query and not parts.path.endswith("/"):
+        return urlunsplit(parts._replace(path=parts.path + "/"))
+    return url
+
+
+def bare_host(host: str | None) -> str:
+    """A host as one blog: lower case, without ``www.``."""
+    host = (host or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def same_blog(url: str, blog: str, domains: Iterable[str] = ()) -> bool:
+    """``url`` belongs to the blog at ``blog``: http(s), the same host (``www.`` or not) and port, or
+    a host under one of ``domains`` (``--allow-domain``). The crawl's scope and an article's
+    canonical URL both go by this one rule."""
+    parts, home = urlsplit(url), urlsplit(blog)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    if (bare_host(parts.hostname), parts.port) == (bare_host(home.hostname), home.port):
+        return True
+    host = parts.hostname.lower()
+    return any(host == d or host.endswith("." + d) for d in (d.lower() for d in domains if d))
 
 
 def _upper_escapes(url: str) -> str:

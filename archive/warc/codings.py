@@ -5,19 +5,17 @@ but the ``brotli`` package that Scrapy installs is Google's (``process``); and w
 ``zstd`` at all. Every reader of ours (reindex, show, archived copies, checks) goes through warcio,
 so the decoders are registered once, here, when ``archive.warc`` is imported.
 
-The crawler advertises only ``READABLE`` codings (``crawler/settings.py``); a record archived with
-any other is still stored as received, and reading it raises instead of returning garbage.
+The crawler asks for gzip, deflate and br only (``crawler/settings.py``: zstd is decoded here but not
+by a stock pywb or ReplayWeb.page); a record archived with any other coding is still stored as
+received, and reading it raises instead of returning garbage.
 """
 
 from __future__ import annotations
 
 import sys
-import zlib
-from typing import Any, Callable
+from typing import Callable
 
 from warcio.bufferedreaders import BufferedReader
-
-READABLE = ("gzip", "deflate", "br", "zstd")
 
 
 class _BrotliDecompressor:
@@ -60,20 +58,6 @@ class _ZstdDecompressor:
 def _register() -> None:
     decoders: dict[str, Callable[[], object]] = {"br": _BrotliDecompressor, "zstd": _ZstdDecompressor}
     BufferedReader.DECOMPRESSORS.update(decoders)
-
-
-def decode(body: bytes, coding: str) -> bytes:
-    """Undo one content coding of a whole body (for tests and for bodies read outside warcio)."""
-    coding = coding.strip().lower()
-    if coding in ("gzip", "x-gzip"):
-        return zlib.decompress(body, wbits=47)
-    if coding == "deflate":
-        try:
-            return zlib.decompress(body)
-        except zlib.error:
-            return zlib.decompress(body, wbits=-15)  # raw deflate, as some servers send it
-    decompressor: Any = BufferedReader.DECOMPRESSORS[coding]()
-    return decompressor.decompress(body)
 
 
 _register()

@@ -29,7 +29,7 @@ from typing import BinaryIO, Iterator
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
-from warcio.timeutils import datetime_to_iso_date
+from warcio.timeutils import datetime_to_iso_date, iso_date_to_timestamp
 from warcio.warcwriter import WARCWriter
 
 OPEN_SUFFIX = ".open"
@@ -106,7 +106,7 @@ def warc_date(moment: datetime | None = None) -> str:
 def warc_timestamp(warc_date: str) -> str:
     """The 14-digit timestamp of a WARC-Date (2025-12-25T09:30:00.123Z → 20251225093000), as replay
     URLs and CDXJ write it."""
-    return "".join(ch for ch in warc_date if ch.isdigit())[:14]
+    return iso_date_to_timestamp(warc_date)
 
 
 class WarcWriter:
@@ -259,11 +259,10 @@ def whole_records(path: str | os.PathLike) -> Iterator[tuple[int, int]]:
     try:
         with open(path, "rb") as fh, open(path, "rb") as raw:
             iterator = ArchiveIterator(fh)
-            for record in iterator:
-                record.raw_stream.read()
-                offset, length = iterator.get_record_offset(), iterator.get_record_length()
+            for _ in iterator:
+                offset, length = iterator.get_record_offset(), iterator.get_record_length()  # reads to its end
                 raw.seek(offset)
-                if not length or not _whole_gzip_member(raw.read(length)):
+                if not length or not _whole_gzip_member(raw, length):
                     raise WarcError(f"{path.name}: damaged record at offset {offset}")
                 yield offset, length
     except WarcError:
@@ -304,10 +303,19 @@ def check_warc(path: str | os.PathLike) -> int:
     return count
 
 
-def _whole_gzip_member(data: bytes) -> bool:
+def _whole_gzip_member(fh: BinaryIO, length: int, chunk: int = 1 << 20) -> bool:
+    """The next ``length`` bytes of ``fh`` are one whole gzip member: inflated piece by piece, the
+    output thrown away, so a 128 MiB body never sits in memory."""
     inflater = zlib.decompressobj(wbits=31)
     try:
-        inflater.decompress(data)
+        while length > 0:
+            data = fh.read(min(length, chunk))
+            if not data:
+                return False
+            length -= len(data)
+            while data:
+                inflater.decompress(data, chunk)
+                data = inflater.unconsumed_tail
     except zlib.error:
         return False
     return inflater.eof

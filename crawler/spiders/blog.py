@@ -40,7 +40,7 @@ from archive.pages.links import (
     requisite_links,
 )
 from archive.pages.profile import Profile
-from archive.pages.urls import canonical_url, url_pattern
+from archive.pages.urls import canonical_url, same_blog, url_pattern
 
 from ..items import PageItem
 from ..run import ArchiveRun
@@ -81,11 +81,6 @@ def _lastmod(text: str | None) -> datetime | None:
     return value.replace(hour=23, minute=59, second=59) if len(text.strip()) == 10 else value
 
 
-def _bare_host(host: str) -> str:
-    host = (host or "").lower()
-    return host[4:] if host.startswith("www.") else host
-
-
 class BlogSpider(scrapy.Spider):
     name = "blog"
 
@@ -98,7 +93,6 @@ class BlogSpider(scrapy.Spider):
             raise ValueError(f"not an http(s) URL: {url!r}")
         self.start_url = url
         self.root_url = f"{parts.scheme}://{parts.netloc}"
-        self.start_netloc = (_bare_host(parts.hostname), parts.port)
         self.extra_domains = [d.strip().lower() for d in allow_domains.split(",") if d.strip()]
         self.allowed_domains = [parts.hostname] + self.extra_domains  # OffsiteMiddleware: redirects too
         self.profile_path = profile
@@ -196,13 +190,7 @@ class BlogSpider(scrapy.Spider):
 
     # --- scope --------------------------------------------------------------------------------------
     def in_scope(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            return False
-        if (_bare_host(parts.hostname), parts.port) == self.start_netloc:
-            return True
-        host = parts.hostname.lower()
-        return any(host == d or host.endswith("." + d) for d in self.extra_domains)
+        return same_blog(url, self.start_url, self.extra_domains)
 
     def is_asset_host(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
