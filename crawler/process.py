@@ -126,12 +126,15 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
         for handler in logging.root.handlers:
             handler.setFormatter(_OneLine(handler.formatter))
     log_file = _log_to_file(out)
+    run = None
     try:
         process.start()
+        run = getattr(crawler, "_arshif_run", None)
+        if scrapy_settings.getbool("ARSHIF_REPORT") and run is not None and not run.fatal:
+            _write_report(out)  # after the reactor has stopped: matplotlib takes seconds, none of them its
     finally:
         lock.close()
         _stop_logging_to(log_file)
-    run = getattr(crawler, "_arshif_run", None)
     if run is not None and run.fatal:  # a full disk: what was archived is whole, the rest comes next time
         raise CrawlError(f"{run.fatal}; the WARC files end at their last whole record: free some space and "
                          "run the same command again to resume")
@@ -140,6 +143,18 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
     if resume and result.finish_reason == "finished" and jobdir.exists():
         shutil.rmtree(jobdir)  # done: the next crawl starts a new frontier
     return result
+
+
+def _write_report(out: Path) -> None:
+    """OUT/report.html, drawn from archive.db once the crawl has recorded its end."""
+    from archive.report import write_report  # matplotlib: loaded only when a report is drawn
+
+    try:
+        path = write_report(out)
+    except Exception as exc:  # the archive is whole whatever happens to its picture: never fail the crawl
+        logging.getLogger("arshif").warning("the crawl report was not written: %s", exc)
+    else:
+        logging.getLogger("arshif").info("report: %s", path)
 
 
 class _OneLine(logging.Formatter):

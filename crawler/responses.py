@@ -11,9 +11,10 @@ from scrapy.responsetypes import responsetypes
 from warcio.recordloader import ArcWarcRecord
 
 
-def response_from_record(record: ArcWarcRecord, body: bytes, flags: list[str] | None = None) -> Response:
-    """The Scrapy response the spider saw for this WARC record: ``body`` decoded, Content-Encoding
+def response_from_record(record: ArcWarcRecord, flags: list[str] | None = None) -> Response:
+    """The Scrapy response the spider saw for this WARC record: its body decoded, Content-Encoding
     gone, the response class chosen as HttpCompressionMiddleware chooses it."""
+    body = record.content
     headers = Headers([(k, v) for k, v in record.http_headers.headers if k.lower() != "content-encoding"])
     url = record.rec_headers.get_header("WARC-Target-URI")
     cls = responsetypes.from_args(headers=headers, url=url, body=body)

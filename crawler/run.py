@@ -71,10 +71,8 @@ def _header(response: Response, name: bytes) -> str | None:
 
 class ArchiveRun:
     def __init__(self, out: str, start_url: str, recorded: dict, *, dedup: bool = True, full: bool = False,
-                 warc_prefix: str = "ARSHIF", warc_max_size: int = 10**9, stats: StatsCollector | None = None,
-                 report: bool = True) -> None:
+                 warc_prefix: str = "ARSHIF", warc_max_size: int = 10**9, stats: StatsCollector | None = None) -> None:
         self.out = Path(out)
-        self.report = report  # write OUT/report.html when the crawl ends
         self.out.mkdir(parents=True, exist_ok=True)
         self.stats, self.dedup = stats, dedup
         self.repair_leftovers()
@@ -118,8 +116,7 @@ class ArchiveRun:
             start_url = getattr(crawler.spider, "start_url", None) or ""
             run = cls(s.get("ARSHIF_OUT"), start_url, recorded, dedup=s.getbool("ARSHIF_DEDUP", True),
                       full=s.getbool("ARSHIF_FULL"), warc_prefix=s.get("ARSHIF_WARC_PREFIX"),
-                      warc_max_size=s.getint("ARSHIF_WARC_MAX_SIZE"), stats=crawler.stats,
-                      report=s.getbool("ARSHIF_REPORT", True))
+                      warc_max_size=s.getint("ARSHIF_WARC_MAX_SIZE"), stats=crawler.stats)
             crawler._arshif_run = run  # type: ignore[attr-defined]
             run.crawler = crawler
             crawler.signals.connect(run._spider_closed, signal=signals.spider_closed)
@@ -220,7 +217,7 @@ class ArchiveRun:
             record = read_record(self.out / "warc" / last["warc_filename"], last["warc_offset"])
         except (OSError, ValueError):
             return None
-        return response_from_record(record, record.content, flags=["archived-copy"])
+        return response_from_record(record, flags=["archived-copy"])
 
     def failure(self, request: Request, exception: BaseException) -> dict:
         """A fetch that got no response: recorded with its error, the crawl goes on."""
@@ -266,22 +263,9 @@ class ArchiveRun:
             fed = self.db.fill_from_feed(self.crawl_id)
             health = {**self.db.health(self.crawl_id), **fed}
             stats.update({f"arshif/health/{name}": value for name, value in health.items()})
-            self.db.finish_crawl(self.crawl_id, json.loads(json.dumps(stats, default=str)),
+            self.db.finish_crawl(self.crawl_id, stats,
                                  "storage-failed" if self.fatal else reason)
         try:
             self.db.close()
         except sqlite3.Error:
             pass
-        if self.report and not self.fatal:
-            self.write_report()
-
-    def write_report(self) -> None:
-        """OUT/report.html, drawn from archive.db once the crawl has recorded its end."""
-        from archive.report import write_report  # matplotlib: loaded only when a report is drawn
-
-        try:
-            path = write_report(self.out)
-        except Exception as exc:  # the archive is whole whatever happens to its picture: never fail the crawl
-            logger.warning("the crawl report was not written: %s", exc)
-        else:
-            logging.getLogger("arshif").info("report: %s", path)

@@ -10,8 +10,6 @@ the well-known paths) and feeds. It stays on the start URL's host plus ``allow_d
 
 from __future__ import annotations
 
-import gzip
-import io
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import replace
@@ -25,6 +23,7 @@ from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.http.request import NO_CALLBACK
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 
 from archive import __version__
@@ -239,6 +238,8 @@ class BlogSpider(scrapy.Spider):
                 continue
             seen.add((url, kind))
             rows.append((url, kind))
+            if url in self.requested:
+                continue  # the dupefilter would drop it: a link row, no Request built and fingerprinted
             self.requested.add(url)
             # Requisites wait behind pages: the blog's structure first, its decoration after.
             requests.append(scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta={"link_kind": kind},
@@ -337,20 +338,17 @@ class BlogSpider(scrapy.Spider):
         yield from requests
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
-        body = response.body
-        if body[:2] == b"\x1f\x8b":  # a .xml.gz sitemap, not decoded by HttpCompression
-            body = gzip.GzipFile(fileobj=io.BytesIO(body)).read(MAX_SITEMAP_BYTES)
         try:
+            body = response.body
+            if gzip_magic_number(response):  # a .xml.gz sitemap, not decoded by HttpCompression
+                body = gunzip(body, max_size=MAX_SITEMAP_BYTES)  # what a cut file holds; a bomb raises
             sitemap = Sitemap(body)
-        except Exception:  # not XML (e.g. a theme's HTML 200 page at /sitemap.xml)
+        except Exception:  # not XML (a theme's HTML 200 page at /sitemap.xml), a bomb, a damaged file
             return
-        entries = [entry for entry in sitemap if entry.get("loc")]
-        for entry in entries:
-            when = _lastmod(entry.get("lastmod"))
-            if when:
-                self.lastmod[canonical_url(response.urljoin(entry["loc"].strip()))] = when
-        # Known articles the sitemap says are unchanged are not fetched again at all.
-        locs = [e["loc"] for e in entries if not self.unchanged_per_sitemap(canonical_url(response.urljoin(e["loc"].strip())))]
+        entries = [(canonical_url(response.urljoin(e["loc"].strip())), e.get("lastmod")) for e in sitemap if e.get("loc")]
+        if self.incremental:  # known articles the sitemap says are unchanged are not fetched again at all
+            self.lastmod.update((url, when) for url, lastmod in entries if (when := _lastmod(lastmod)))
+        locs = [url for url, _ in entries if not self.unchanged_per_sitemap(url)]
         if sitemap.type == "sitemapindex":
             depth = response.meta.get("sitemap_depth", 0) + 1
             if depth > MAX_SITEMAP_DEPTH:  # nested indexes without end
