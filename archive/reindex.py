@@ -27,11 +27,10 @@ from .crawl import CrawlError, lock_folder
 from .pages.blocks import html_root
 from .pages.charset import decode_html, is_html
 from .pages.classify import classify, reached_by
-from .pages.extract import extract_article
+from .pages.extract import extract_for_store, failed_article
 from .pages.feeds import FeedEntry
 from .pages.pool import extraction_pool
 from .pages.profile import Profile
-from .pages.urls import canonical_url
 from .store import DEFAULT_REPLAY_URL, ArchiveDB, StoreError
 from .warc import iter_records, read_record, repair_open_file, warc_files
 
@@ -66,7 +65,7 @@ class ArticleExtractor:
         html = decode_html(body, content_type, url)
         if classify(html_root(html), Profile.from_dict(settings.profile), reached=reached) != "article":
             return
-        future = self.pool.submit(extract_article, html, url, base_date=capture["warc_date"], profile=settings.profile,
+        future = self.pool.submit(extract_for_store, html, url, base_date=capture["warc_date"], profile=settings.profile,
                                   allowed_domains=settings.allowed_domains)
         self.pending.append((future, capture, settings.replay_pattern))
         self.drain(WINDOW)
@@ -76,8 +75,8 @@ class ArticleExtractor:
             future, capture, pattern = self.pending.popleft()
             try:
                 article = future.result()
-            except Exception as exc:  # a page that breaks the extractor is kept, with the error, as in the crawl
-                article = {"url": canonical_url(capture["url"]), "extract_error": f"{type(exc).__name__}: {exc}"[:500]}
+            except Exception as exc:  # the pool itself broke: the page is kept, with the error, as in the crawl
+                article = failed_article(capture["url"], exc)
             self.db.upsert_article(article, capture=capture, replay_pattern=pattern)
             self.stored += 1
 
@@ -229,8 +228,6 @@ def _records(path: Path, kinds: tuple[str, ...] | None = None) -> Iterator[ArcWa
             offset = record.offset
             yield record
     except Exception as exc:  # warcio and zlib raise several kinds on damaged input
-        if isinstance(exc, ReindexError):
-            raise
         raise ReindexError(f"{path.name}: damaged after offset {offset} ({str(exc).splitlines()[0][:200]}); "
                            "archive.db left as it was") from None
 

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 
-from archive.pages.extract import extract_article
+from archive.pages.extract import extract_for_store, failed_article
 from archive.pages.pool import extraction_pool
-from archive.pages.urls import canonical_url
 
 from .items import PageItem
 from .run import ArchiveRun
@@ -58,19 +57,18 @@ class ExtractPipeline:
         if not isinstance(item, PageItem) or item.kind != "article":
             return item
         base = (item.capture or {}).get("warc_date")  # relative dates resolve against the WARC-Date
+        options = {"base_date": base, "profile": self.profile, "allowed_domains": self.allowed_domains}
         try:
             if self.pool:
-                future = self.pool.submit(extract_article, item.html, item.url,  # type: ignore[arg-type]
-                                          base_date=base, profile=self.profile, allowed_domains=self.allowed_domains)
+                future = self.pool.submit(extract_for_store, item.html, item.url, **options)  # type: ignore[arg-type]
                 item.article = await asyncio.wrap_future(future)
             else:
-                item.article = extract_article(item.html, item.url,  # type: ignore[arg-type]
-                                               base_date=base, profile=self.profile,
-                                               allowed_domains=self.allowed_domains)
-        except Exception as exc:  # a page that breaks the extractor is kept, with the error
-            logger.warning("extraction failed for %s: %s", item.url, exc)
+                item.article = extract_for_store(item.html, item.url, **options)  # type: ignore[arg-type]
+        except Exception as exc:  # the pool itself broke: the page is kept, with the error
+            item.article = failed_article(item.url, exc)
+        if "extract_error" in item.article:
+            logger.warning("extraction failed for %s: %s", item.url, item.article["extract_error"])
             self.stats.inc_value("arshif/extract_errors")
-            item.article = {"url": canonical_url(item.url), "extract_error": f"{type(exc).__name__}: {exc}"[:500]}
         item.html = None  # the WARC has the page; do not keep it in memory
         return item
 
@@ -107,5 +105,4 @@ class StorePipeline:
         if item.feed_entries:
             db.add_feed_entries(item.feed_entries)
         db.upsert_links(item.url, item.links, self.run.crawl_id)
-        if item.kind in ("article", "listing", "sitemap", "feed"):
-            self.run.write_outlinks(item.url, item.kind, item.capture, item.links, item.feed_entries)
+        self.run.write_outlinks(item.url, item.kind, item.capture, item.links, item.feed_entries)

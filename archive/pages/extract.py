@@ -25,6 +25,7 @@ from lxml import etree
 from lxml.etree import _Element as Element
 
 from ..arabic.dates import normalize_date
+from ..arabic.search import index_text
 from ..arabic.text import tidy
 from . import jsonld
 from .blocks import UPDATED_XPATH, html_root, remove_boilerplate
@@ -80,6 +81,23 @@ CATEGORY_PATHS = ("/category/", "/categories/", "/topics/", "/section/")
 TAG_PATHS = ("/tag/", "/tags/", "/label/", "/search/label/", "/hashtag/")
 TRAFILATURA_DATE_PARAMS = {"extensive_search": False, "original_date": True}
 _BYLINE_PREFIX = re.compile(r"^\s*(?:بقلم|كتبه|كتب|الكاتب|الكاتبة|كتبت|by|author)\s*[:：]?\s*", re.I)
+
+
+def extract_for_store(html: str, url: str, **options: Any) -> dict:
+    """``extract_article`` as the crawl and ``reindex`` store it, run in their worker processes: a
+    page that breaks the extractor becomes a row with its error (the WARC keeps the page), and the
+    search index forms of title and text (``fts``) are computed here, not in the storing process."""
+    try:
+        article = extract_article(html, url, **options)
+    except Exception as exc:
+        return failed_article(url, exc)
+    article["fts"] = (index_text(article.get("title")), index_text(article.get("text")))
+    return article
+
+
+def failed_article(url: str, exc: BaseException) -> dict:
+    """The row of a page that could not be extracted."""
+    return {"url": canonical_url(url), "extract_error": f"{type(exc).__name__}: {exc}"[:500]}
 
 
 def extract_article(html: str, url: str, *, base_date: str | None = None,

@@ -122,7 +122,8 @@ def _store_article(db: sqlite_utils.Database, article: dict, *, capture: dict | 
         rowid = db.execute("select rowid from articles where url = ?", [row["url"]]).fetchone()[0]
         db.execute("delete from articles_fts where rowid = ?", [rowid])
         db.execute("insert into articles_fts (rowid, title, text) values (?, ?, ?)",
-                   [rowid, index_text(row.get("title")), index_text(row.get("text"))])
+                   # the worker computed them (extract_for_store); computed here for rows from elsewhere
+                   [rowid, *(article.get("fts") or (index_text(row.get("title")), index_text(row.get("text"))))])
 
 
 def _has_its_own_capture(db: sqlite_utils.Database, url: str, capture: dict) -> bool:
@@ -183,13 +184,10 @@ class ArchiveDB:
         self.close()
 
     def _rows(self, sql: str, params: list | tuple | dict = ()) -> list[dict[str, Any]]:
-        cursor = self.db.execute(sql, params if isinstance(params, dict) else list(params))
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return list(self.db.query(sql, params if isinstance(params, dict) else list(params)))
 
     def _row(self, sql: str, params: list | tuple | dict = ()) -> dict[str, Any] | None:
-        rows = self._rows(sql, params)
-        return rows[0] if rows else None
+        return next(self.db.query(sql, params if isinstance(params, dict) else list(params)), None)
 
     # --- crawls -------------------------------------------------------------------------------------
     def start_crawl(self, start_url: str, settings: dict) -> int:
@@ -309,18 +307,15 @@ class ArchiveDB:
         for row in cursor:
             yield dict(zip(columns, row, strict=True))
 
-    def newest_articles(self, limit: int) -> list[dict[str, Any]]:
-        """Title, URL and capture WARC-Date of the newest articles."""
-        return self._rows("select a.title, a.url, c.warc_date from articles a join captures c on c.id = a.capture_id "
-                          "order by a.published desc limit ?", [limit])
+    def article_pages(self, limit: int = -1) -> list[dict[str, Any]]:
+        """URL, title and capture time (``ts``: the WARC-Date of the capture behind the row) of the
+        articles, newest first: a WACZ pages list, the links ``arshif replay`` prints."""
+        return self._rows("select url, title, captured_at as ts from articles order by published desc, url limit ?",
+                          [limit])
 
-    def article_pages(self) -> list[dict[str, Any]]:
-        """URL, title and capture time of every article, newest first: a WACZ pages list."""
-        return self._rows("select a.url, a.title, coalesce(c.warc_date, a.captured_at) as ts from articles a "
-                          "left join captures c on c.id = a.capture_id order by a.published desc, a.url")
-
-    def article_versions(self) -> list[dict[str, Any]]:
-        return self._rows("select * from article_versions order by id")
+    def article_versions(self, with_text: bool = True) -> list[dict[str, Any]]:
+        columns = "*" if with_text else "id, url, title, captured_at"
+        return self._rows(f"select {columns} from article_versions order by id")
 
     def gone_articles(self) -> list[dict[str, Any]]:
         return self._rows("select url, title, gone_at from articles where status = 'gone'")
@@ -459,10 +454,6 @@ class ArchiveDB:
             raise ValueError(f"not a count view: {view}")
         return self._rows(f"select * from {view}")
 
-    def article_count(self, status: str | None = None) -> int:
-        if status is None:
-            return self.db.execute("select count(*) from articles").fetchone()[0]
-        return self.db.execute("select count(*) from articles where status = ?", [status]).fetchone()[0]
 
     def articles_reached_by(self) -> dict[str, int]:
         """{link kind: how many articles a link of that kind pointed at} (an article reached several
