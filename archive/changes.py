@@ -52,12 +52,20 @@ def word_diff(old: str, new: str, limit: int = 6, width: int = 12) -> list[str]:
 
 
 def changes(out: str | Path, since: datetime | None = None) -> tuple[datetime | None, list[Change]]:
+    """New, changed (with a short word diff) and removed articles since ``since`` (by default the
+    start of the latest crawl)."""
     with ArchiveDB.existing(out) as db:
-        since = since or default_since(db)
-        versions: dict[str, list[dict]] = {}
-        for row in db.article_versions():
-            versions.setdefault(row["url"], []).append(row)
-        gone = db.gone_articles()
+        return changes_in(db, since)
+
+
+def changes_in(db: ArchiveDB, since: datetime | None = None, *,
+               diff: bool = True) -> tuple[datetime | None, list[Change]]:
+    """``changes`` on an open database; without ``diff`` no text is read and no diff computed."""
+    since = since or default_since(db)
+    versions: dict[str, list[dict]] = {}
+    for row in db.article_versions(with_text=diff):
+        versions.setdefault(row["url"], []).append(row)
+    gone = db.gone_articles()
     found = []
     for url, history in versions.items():
         recent = [i for i, v in enumerate(history) if since is None or _after(v["captured_at"], since)]
@@ -70,7 +78,8 @@ def changes(out: str | Path, since: datetime | None = None) -> tuple[datetime | 
         else:
             before = history[first - 1]
             found.append(Change("changed", url, latest["title"], latest["captured_at"],
-                                word_diff(f"{before['title']}\n{before['text']}", f"{latest['title']}\n{latest['text']}")))
+                                word_diff(f"{before['title']}\n{before['text']}", f"{latest['title']}\n{latest['text']}")
+                                if diff else []))
     for row in gone:
         if since is None or _after(row["gone_at"], since):
             found.append(Change("removed", row["url"], row["title"], row["gone_at"]))

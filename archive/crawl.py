@@ -49,6 +49,22 @@ class CrawlSummary:
     archive: dict[str, int] = field(default_factory=dict)  # ArchiveDB.counts after the crawl, and crawls
     limits: dict[str, int] = field(default_factory=dict)  # LIMIT_LINES' stats that the crawl reached
 
+    @classmethod
+    def from_row(cls, row: dict, archive: dict[str, int] | None = None) -> "CrawlSummary":
+        """A crawl's figures from its ``crawls`` row (``stats`` as JSON; {} when the crawl was
+        killed before it recorded them)."""
+        try:
+            stats = json.loads(row["stats"] or "{}")
+        except ValueError:
+            stats = {}
+        return cls(row["id"], row["start_url"] or "", row["finish_reason"], stats.get("arshif/captures", 0),
+                   stats.get("arshif/articles", 0), stats.get("arshif/failures", 0), stats.get("arshif/warc_bytes", 0),
+                   float(stats.get("elapsed_time_seconds", 0.0)), stats.get("response_received_count", 0),
+                   stats.get("arshif/revisits", 0),
+                   {k.removeprefix("arshif/health/"): v for k, v in stats.items() if k.startswith("arshif/health/")},
+                   stats.get("arshif/articles_deferred", 0), mode=stats.get("arshif/mode", ""),
+                   archive=archive or {}, limits={k: stats[k] for k in LIMIT_LINES if stats.get(k)})
+
     @property
     def understood(self) -> bool:
         """False when most of the posts the crawl was pointed at were captured but not stored as
@@ -149,16 +165,12 @@ def last_crawl_state(out: Path) -> str | None:
 def summary(out: str | Path, crawl_id: int | None = None) -> CrawlSummary:
     """The figures of a crawl (the last one in ``out`` by default), from archive.db."""
     with ArchiveDB.existing(out) as db:
-        row = db.crawl(crawl_id)
-        archive = db.counts()
+        return crawl_summary(db, crawl_id)
+
+
+def crawl_summary(db: ArchiveDB, crawl_id: int | None = None) -> CrawlSummary:
+    """``summary`` on an open database: the crawl's row and the archive's counts."""
+    row = db.crawl(crawl_id)
     if row is None:
-        raise CrawlError(f"no crawl recorded in {out}")
-    stats = json.loads(row["stats"] or "{}")
-    return CrawlSummary(row["id"], row["start_url"], row["finish_reason"], stats.get("arshif/captures", 0),
-                        stats.get("arshif/articles", 0),
-                        stats.get("arshif/failures", 0), stats.get("arshif/warc_bytes", 0),
-                        float(stats.get("elapsed_time_seconds", 0.0)), stats.get("response_received_count", 0),
-                        stats.get("arshif/revisits", 0),
-                        {k.removeprefix("arshif/health/"): v for k, v in stats.items() if k.startswith("arshif/health/")},
-                        stats.get("arshif/articles_deferred", 0), mode=stats.get("arshif/mode", ""),
-                        archive=archive, limits={k: stats[k] for k in LIMIT_LINES if stats.get(k)})
+        raise CrawlError(f"no crawl recorded in {db.path.parent}")
+    return CrawlSummary.from_row(row, db.counts())

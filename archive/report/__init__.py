@@ -58,7 +58,7 @@ def _charts(data: ReportData) -> dict[str, Markup | None]:
         "dedup": charts.dedup_per_crawl(data.dedup_per_crawl),
         "failures": charts.failure_reasons(data.failures),
         "dates": charts.date_sources(data.date_sources),
-        "health": charts.health(data.health),
+        "health": charts.health(data.summary.health),
     }
     return {name: Markup(svg) if svg else None for name, svg in drawn.items()}  # noqa: S704 - our own SVG
 
@@ -67,8 +67,7 @@ def render(data: ReportData) -> str:
     """The report page for these figures."""
     env = Environment(loader=PackageLoader("archive.report"), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(iri=_iri, when=_when, duration=_duration, bytes=charts.human_bytes,
-                       reason=charts.failure_reason, reached=lambda kind: charts.REACHED_LABELS.get(kind, kind))
+    env.filters.update(iri=_iri, when=_when, duration=_duration, bytes=charts.human_bytes)
     return env.get_template("report.html").render(
         data=data, crawl=data.crawl, summary=data.summary, charts=_charts(data),
         warnings=data.summary.health_lines(), generated=datetime.now(timezone.utc),

@@ -11,9 +11,11 @@ import io
 import logging
 import re
 import warnings
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 import matplotlib
@@ -79,8 +81,7 @@ def to_svg(fig: Figure) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     svg = buf.getvalue()
-    svg = svg[svg.index("<svg"):]
-    svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, count=1, flags=re.S)
+    svg = svg[svg.index("<svg"):]  # with every metadata key None, matplotlib writes no <metadata>
     return re.sub(r'^<svg ([^>]*?)width="[^"]*" height="[^"]*"', r'<svg \1role="img"', svg, count=1)
 
 
@@ -116,6 +117,17 @@ def _bar_height(n: int) -> float:
     return 0.9 + 0.26 * n
 
 
+def _hbar_chart(labels: Sequence[str], values: Sequence[float], xlabel: str,
+                colors: str | Sequence[str] = ACCENT) -> str:
+    """A chart of one set of horizontal bars with whole-number values."""
+    with _style():
+        fig, (ax,) = _figure(_bar_height(len(labels)))
+        _hbars(ax, labels, values, colors)
+        ax.set_xlabel(xlabel)
+        _integer_axis(ax, "x")
+        return to_svg(fig)
+
+
 # --- the crawl ------------------------------------------------------------------------------------
 _STEPS = [timedelta(seconds=s) for s in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400)]
 
@@ -137,8 +149,11 @@ def capture_timeline(times: Sequence[datetime]) -> str | None:
     with _style():
         fig = Figure(figsize=(2 * WIDTH, 3.6), layout="constrained")
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-        top.plot(times, range(1, len(times) + 1), color=ACCENT, linewidth=1.8)
-        top.fill_between(times, range(1, len(times) + 1), color=ACCENT, alpha=0.08)
+        # The cumulative curve on the bins' edges: ≤ 41 points whatever the crawl's size.
+        edges = [start] + [left + step for left in lefts]
+        cumulative = [0, *accumulate(bins.get(i, 0) for i in range(last + 1))]
+        top.plot(edges, cumulative, color=ACCENT, linewidth=1.8)
+        top.fill_between(edges, cumulative, color=ACCENT, alpha=0.08)
         top.set_ylabel("captures")
         top.set_title(f"{len(times):,} captures", loc="left")
         _integer_axis(top)
@@ -175,12 +190,7 @@ def status_codes(rows: Sequence[dict]) -> str | None:
     labels = [("no answer" if r["status"] is None else str(r["status"]))
               + (" revisit" if r["record_type"] == "revisit" and r["status"] != 304 else "")
               + (" (unchanged)" if r["status"] == 304 else "") for r in rows]
-    with _style():
-        fig, (ax,) = _figure(_bar_height(len(rows)))
-        _hbars(ax, labels, [r["captures"] for r in rows], [_status_color(r["status"]) for r in rows])
-        ax.set_xlabel("captures")
-        _integer_axis(ax, "x")
-        return to_svg(fig)
+    return _hbar_chart(labels, [r["captures"] for r in rows], "captures", [_status_color(r["status"]) for r in rows])
 
 
 def content_types(rows: Sequence[dict]) -> str | None:
@@ -236,12 +246,7 @@ def named_counts(rows: Sequence[dict], name: str) -> str | None:
     if not rows:
         return None
     rows = list(rows)[:MAX_BARS]
-    with _style():
-        fig, (ax,) = _figure(_bar_height(len(rows)))
-        _hbars(ax, [r[name] for r in rows], [r["articles"] for r in rows])
-        ax.set_xlabel("articles")
-        _integer_axis(ax, "x")
-        return to_svg(fig)
+    return _hbar_chart([r[name] for r in rows], [r["articles"] for r in rows], "articles")
 
 
 def reached_by(counts: dict[str, int]) -> str | None:
@@ -249,13 +254,8 @@ def reached_by(counts: dict[str, int]) -> str | None:
     if not counts:
         return None
     kinds = sorted(counts, key=lambda k: -counts[k])
-    with _style():
-        fig, (ax,) = _figure(_bar_height(len(kinds)))
-        _hbars(ax, [REACHED_LABELS.get(k, k) for k in kinds], [counts[k] for k in kinds],
-               [MUTED if k == "" else ACCENT for k in kinds])
-        ax.set_xlabel("articles reached")
-        _integer_axis(ax, "x")
-        return to_svg(fig)
+    return _hbar_chart([REACHED_LABELS.get(k, k) for k in kinds], [counts[k] for k in kinds], "articles reached",
+                       [MUTED if k == "" else ACCENT for k in kinds])
 
 
 def date_sources(counts: dict[str, int]) -> str | None:
@@ -264,13 +264,8 @@ def date_sources(counts: dict[str, int]) -> str | None:
         return None
     kinds = list(counts)
     colors = [BAD if k == "unparsed" else MUTED if k == "none" else GOOD for k in kinds]
-    with _style():
-        fig, (ax,) = _figure(_bar_height(len(kinds)))
-        _hbars(ax, [k if k not in ("unparsed", "none") else {"unparsed": "not understood", "none": "no date"}[k]
-                    for k in kinds], [counts[k] for k in kinds], colors)
-        ax.set_xlabel("articles")
-        _integer_axis(ax, "x")
-        return to_svg(fig)
+    names = {"unparsed": "not understood", "none": "no date"}
+    return _hbar_chart([names.get(k, k) for k in kinds], [counts[k] for k in kinds], "articles", colors)
 
 
 # --- crawl after crawl ----------------------------------------------------------------------------
@@ -346,16 +341,10 @@ def failure_reasons(rows: Sequence[dict]) -> str | None:
     """Failed fetches per reason."""
     if not rows:
         return None
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[failure_reason(row)] = counts.get(failure_reason(row), 0) + 1
+    counts = Counter(map(failure_reason, rows))
     reasons = sorted(counts, key=lambda r: (-counts[r], r))[:MAX_BARS]
-    with _style():
-        fig, (ax,) = _figure(_bar_height(len(reasons)))
-        _hbars(ax, reasons, [counts[r] for r in reasons], [WARN if r.startswith("HTTP 4") else BAD for r in reasons])
-        ax.set_xlabel("failed fetches")
-        _integer_axis(ax, "x")
-        return to_svg(fig)
+    return _hbar_chart(reasons, [counts[r] for r in reasons], "failed fetches",
+                       [WARN if r.startswith("HTTP 4") else BAD for r in reasons])
 
 
 # What the health figures of a crawl (``crawls.stats``, ``arshif/health/…``) mean, in words.
@@ -371,9 +360,4 @@ def health(figures: dict[str, int]) -> str | None:
         return None
     problems = {"no_date", "no_author", "no_text", "unstored_posts", "feed_disagreements"}
     colors = [(BAD if figures[k] else GOOD) if k in problems else ACCENT for k in keys]
-    with _style():
-        fig, (ax,) = _figure(_bar_height(len(keys)))
-        _hbars(ax, [HEALTH_LABELS[k] for k in keys], [figures[k] for k in keys], colors)
-        ax.set_xlabel("pages")
-        _integer_axis(ax, "x")
-        return to_svg(fig)
+    return _hbar_chart([HEALTH_LABELS[k] for k in keys], [figures[k] for k in keys], "pages", colors)

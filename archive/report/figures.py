@@ -3,44 +3,28 @@ WARC files in ``OUT/warc``: nothing else, so a report can be rebuilt at any time
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..arabic.dates import parse_iso
-from ..changes import Change, changes
-from ..crawl import CrawlError, CrawlSummary, summary
+from ..changes import Change, changes_in
+from ..crawl import CrawlError, CrawlSummary
 from ..store import ArchiveDB
 
 
 @dataclass
 class CrawlRow:
-    """One crawl of the folder, as the crawls table recorded it."""
+    """One crawl of the folder, as the crawls table recorded it: its times and its figures."""
 
     id: int
     start_url: str
     started_at: datetime | None
     finished_at: datetime | None
     finish_reason: str | None
-    stats: dict[str, Any]
-
-    @property
-    def pages(self) -> int:
-        return int(self.stats.get("arshif/captures", 0))
-
-    @property
-    def articles(self) -> int:
-        return int(self.stats.get("arshif/articles", 0))
-
-    @property
-    def failures(self) -> int:
-        return int(self.stats.get("arshif/failures", 0))
-
-    @property
-    def seconds(self) -> float:
-        return float(self.stats.get("elapsed_time_seconds", 0.0))
+    recorded: bool  # False for a crawl killed before it recorded its figures
+    figures: CrawlSummary
 
 
 @dataclass
@@ -62,17 +46,19 @@ class ReportData:
     failures: list[dict[str, Any]]
     unparsed_dates: list[dict[str, Any]]
     date_sources: dict[str, int]
-    articles: int  # in the archive
-    gone: int
     warc_files: int
     warc_bytes_on_disk: int
-    health: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def articles(self) -> int:
+        """Articles in the archive."""
+        return self.summary.archive["articles"]
 
     @property
     def pages(self) -> int:
         """Pages captured: the crawl's own count or, for a crawl killed before it recorded its
         figures, the answers in the captures table."""
-        if self.crawl.stats:
+        if self.crawl.recorded:
             return self.summary.pages
         return sum(r["captures"] for r in self.status_counts if r["status"] is not None)
 
@@ -89,19 +75,15 @@ def _time(text: str | None) -> datetime | None:
 
 
 def _crawl_row(row: dict[str, Any]) -> CrawlRow:
-    try:
-        stats = json.loads(row["stats"] or "{}")
-    except ValueError:
-        stats = {}
     return CrawlRow(row["id"], row["start_url"] or "", _time(row["started_at"]), _time(row["finished_at"]),
-                    row["finish_reason"], stats)
+                    row["finish_reason"], bool(row["stats"]), CrawlSummary.from_row(row))
 
 
 def gather(out: str | Path) -> ReportData:
     """Everything the report shows, about the latest crawl in ``out`` and the archive as a whole.
     Raises StoreError (no or damaged archive.db) or CrawlError (no crawl recorded)."""
     out = Path(out)
-    with ArchiveDB.existing(out) as db:
+    with ArchiveDB.existing(out) as db:  # one open database for every figure
         crawls = [_crawl_row(row) for row in db.crawls()]
         if not crawls:
             raise CrawlError(f"no crawl recorded in {out}")
@@ -112,11 +94,10 @@ def gather(out: str | Path) -> ReportData:
             per_month=db.named_counts("articles_per_month"), per_author=db.named_counts("articles_per_author"),
             per_category=db.named_counts("articles_per_category"), reached_by=db.articles_reached_by(),
             changes_per_crawl=db.changes_per_crawl(), dedup_per_crawl=db.dedup_per_crawl(),
-            failures=db.failures(latest.id), unparsed_dates=db.unparsed_dates(), date_sources=db.date_sources(),
-            articles=db.article_count(), gone=db.article_count("gone"))
-    crawl_summary = summary(out, latest.id)
-    _, found = changes(out)  # since the latest crawl began
+            failures=db.failures(latest.id), unparsed_dates=db.unparsed_dates(), date_sources=db.date_sources())
+        crawl_summary = CrawlSummary.from_row(db.crawl(latest.id) or {}, db.counts())
+        _, found = changes_in(db, diff=False)  # since the latest crawl began; the page shows no diff
     warcs = sorted((out / "warc").glob("*.warc.gz")) if (out / "warc").is_dir() else []
     return ReportData(out=out, crawl=latest, crawls=crawls, summary=crawl_summary, capture_times=times,
                       changes=found, warc_files=len(warcs), warc_bytes_on_disk=sum(p.stat().st_size for p in warcs),
-                      health=crawl_summary.health, **data)
+                      **data)
