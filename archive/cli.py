@@ -315,13 +315,14 @@ def replay(out: str, port: int, web: bool) -> None:
     if web:
         _replay_web(out, port)
         return
-    from .replay import ReplayError, replay_urls, start
+    from .replay import ReplayError, start
+    from .replaylinks import newest_links
     from .store import StoreError
     from .warc import PackageError
 
     with _as_user_error(ReplayError, PackageError, StoreError, OSError):
         base = f"http://127.0.0.1:{port}"
-        urls = replay_urls(_out_folder(out), base)
+        urls = newest_links(_out_folder(out), "pywb", base)
         proc = start(out, port)
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops pywb too, as Ctrl-C does
     click.echo(f"pywb is replaying {out} at {base}/arshif/")
@@ -338,7 +339,8 @@ def replay(out: str, port: int, web: bool) -> None:
 
 
 def _replay_web(out: str, port: int) -> None:
-    from .replayweb import ReplayWebError, article_links, serve
+    from .replaylinks import newest_links
+    from .replayweb import ReplayWebError, serve
     from .store import StoreError
     from .warc import PackageError
 
@@ -346,7 +348,7 @@ def _replay_web(out: str, port: int) -> None:
 
     def ready(base: str) -> None:
         click.echo(f"ReplayWeb.page is replaying {out} at {base}/  (the archive's pages; Ctrl-C to stop)")
-        for title, url in article_links(folder, base):
+        for title, url in newest_links(folder, "web", base):
             click.echo(f"  {title}\n    {url}")
         sys.stdout.flush()
 
@@ -597,10 +599,11 @@ def _store(db: str | None) -> ScheduleStore:
 @_out_option
 @click.option("--every", metavar="INTERVAL", help="Interval between crawls: a number and s, m, h, d or w (30m, 6h, 1d).")
 @click.option("--cron", metavar="EXPR", help='A cron expression instead, e.g. "0 3 * * *" (03:00 every day).')
-@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+@click.option("-s", "--set", "settings", multiple=True, callback=_parse_setting, metavar="NAME=VALUE",
               help="Setting passed to each crawl, as `arshif crawl -s`. Repeatable.")
 @_db_option
-def schedule_add(url: str, out: str, every: str | None, cron: str | None, settings: tuple[str, ...], db: str | None) -> None:
+def schedule_add(url: str, out: str, every: str | None, cron: str | None, settings: dict[str, str],
+                 db: str | None) -> None:
     """Crawl URL into OUT on a schedule (--every or --cron); the first run is due at once with --every.
 
     \b
@@ -608,12 +611,16 @@ def schedule_add(url: str, out: str, every: str | None, cron: str | None, settin
         arshif schedule add https://example.blog/ --out example --every 6h
         arshif schedule add https://example.blog/ --out example --cron "0 3 * * *"
     """
+    from crawler.process import check_settings
+
     from .crawl import CrawlError, check_url
     from .schedule import ScheduleError
 
     with _as_user_error(ScheduleError, CrawlError):
         check_url(url)
-        args = [part for item in settings for part in ("-s", item)]
+        for warning in check_settings(settings):  # checked now, as `crawl -s` does: not at every run
+            click.echo(f"warning: {warning}", err=True)
+        args = [part for name, value in settings.items() for part in ("-s", f"{name}={value}")]
         created = _store(db).add(url, out, every=every, cron=cron, args=args)
     click.echo(f"schedule {created.id}: {created.url} → {created.out}, {created.describe()}, next run {created.next_run}")
 
@@ -690,9 +697,10 @@ def schedule_runs(schedule_id: int | None, last: int, db: str | None) -> None:
     rows = [header]
     for run in runs:
         stats = json.loads(run["stats"] or "{}")
-        count = 0 if stats else ""  # Scrapy leaves out a count that stayed 0; no stats: no crawl was recorded
+        count = 0 if stats else ""  # a count that stayed 0 is left out of the stats; no stats: no crawl recorded
+        # pages as the crawl summary and the report count them: captures
         rows.append((str(run["id"]), str(run["schedule_id"]), written_time(run["started_at"]),
-                     written_time(run["finished_at"]), run_status(run), str(stats.get("response_received_count", count)),
+                     written_time(run["finished_at"]), run_status(run), str(stats.get("arshif/captures", count)),
                      str(stats.get("arshif/articles", count)), run["out"]))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]  # the last column, OUT, runs on
     errors = [None] + [run["error"] for run in runs]

@@ -14,10 +14,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from .replaylinks import COLLECTION, link, record_served
+from .replaylinks import COLLECTION, record_served
 from .serve import check_port
-from .store import ArchiveDB
-from .warc import warc_files, warc_timestamp, write_cdxj
+from .warc import warc_files, write_cdxj
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,13 +84,6 @@ def prepare_collection(out: str | Path) -> Path:
     write_cdxj(out, indexes / "index.cdxj")
     (root / "config.yaml").write_text("# written by arshif replay\nframed_replay: false\n")
     return root
-
-
-def replay_urls(out: str | Path, base: str, limit: int = 5) -> list[tuple[str, str]]:
-    """(title, replay URL) of the first articles, newest first."""
-    with ArchiveDB.existing(out) as db:
-        rows = db.newest_articles(limit)
-    return [(row["title"], link("pywb", base, warc_timestamp(row["warc_date"]), row["url"])) for row in rows]
 
 
 def start(out: str | Path, port: int = 8080) -> subprocess.Popen:

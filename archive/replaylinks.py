@@ -32,6 +32,16 @@ def link(kind: str, base: str, timestamp: str, url: str) -> str:
     return f"{base}/{COLLECTION}/{timestamp}/{url}"
 
 
+def newest_links(out: str | Path, kind: str, base: str, limit: int = 5) -> list[tuple[str, str]]:
+    """(title, replay URL) of the newest articles in a replay of ``kind`` at ``base``."""
+    from .store import ArchiveDB
+    from .warc import warc_timestamp
+
+    with ArchiveDB.existing(out) as db:
+        rows = db.article_pages(limit)
+    return [(row["title"], link(kind, base, warc_timestamp(row["ts"]), row["url"])) for row in rows if row["ts"]]
+
+
 def record_served(out: str | Path, kind: str, base: str) -> None:
     """Remember that ``arshif replay`` serves OUT as ``kind`` ("pywb" or "web") at ``base``."""
     path = Path(out) / SERVED_FILE

@@ -26,10 +26,10 @@ from pathlib import Path
 from aiohttp import web
 from platformdirs import user_cache_dir
 
-from .replaylinks import link, record_served
+from .replaylinks import record_served
 from .serve import check_port
 from .store import ArchiveDB
-from .warc import warc_files, warc_timestamp, write_wacz
+from .warc import warc_files, write_wacz
 
 VIEWER_VERSION = "2.5.3"
 VIEWER_PACKAGE = f"replaywebpage@{VIEWER_VERSION}"
@@ -156,13 +156,6 @@ def viewer_app(wacz: Path, viewer: Path, title: str) -> web.Application:
         app.router.add_get(f"/replay/{name}", file(viewer / name))
     app.router.add_get(f"/{WACZ_NAME}", file(wacz))
     return app
-
-
-def article_links(out: str | Path, base: str, limit: int = 5) -> list[tuple[str, str]]:
-    """(title, viewer URL) of the newest articles."""
-    with ArchiveDB.existing(out) as db:
-        rows = db.newest_articles(limit)
-    return [(row["title"], link("web", base, warc_timestamp(row["warc_date"]), row["url"])) for row in rows]
 
 
 def serve(out: str | Path, port: int, *, on_ready: Callable[[str], None], say: Callable[[str], None] = print) -> None:

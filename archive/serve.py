@@ -73,7 +73,7 @@ QUERIES = {
     "unparsed_dates": {
         "title": "تواريخ لم تُقرأ · Articles whose date could not be parsed",
         "sql": "select url, title, published_raw, published_source from articles "
-               "where published is null order by url",
+               "where published is null and coalesce(published_raw, '') != '' order by url",
     },
 }
 

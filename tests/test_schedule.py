@@ -39,6 +39,10 @@ def test_schedule_commands(tmp_path):
     assert bad.returncode == 1 and "not an interval" in bad.stderr
     both = run_arshif("schedule", "add", "http://127.0.0.1:1/", "--out", tmp_path / "o", "--db", db, check=False)
     assert both.returncode == 1 and "either --every or --cron" in both.stderr
+    wrong = run_arshif("schedule", "add", "http://127.0.0.1:1/", "--out", tmp_path / "o", "--every", "1h",
+                       "-s", "DOWNLOAD_DELAY=abc", "--db", db, check=False)  # refused now, not at every run
+    assert wrong.returncode == 1 and "DOWNLOAD_DELAY must be a number" in wrong.stderr
+    assert len(run_arshif("schedule", "list", "--db", db).stdout.splitlines()) == 1
 
 
 def test_intervals_are_listed_as_written(tmp_path):

@@ -36,13 +36,12 @@ from markupsafe import Markup, escape
 from ..arabic import fold
 from ..arabic.search import query_terms, snippet
 from ..pages.urls import url_forms
-from ..store.database import ARTICLE_BY_URL
+from ..store.database import ARTICLE_BY_URL, LIST_COLUMNS
 
 if TYPE_CHECKING:
     import sqlite3
 
 ARABIC = re.compile("[\u0600-\u06ff]")
-LIST_COLUMNS = {"categories", "tags", "related"}
 CSS_PATH = "/-/arshif/arshif.css"
 CSS = """
 .arshif-rtl { direction: rtl; text-align: right; unicode-bidi: plaintext;
