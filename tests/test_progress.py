@@ -56,7 +56,9 @@ def test_a_terminal_gets_the_first_line_then_a_live_panel(site, tmp_path):
     assert status == 0, terminal[-2000:]
     first = ANSI.sub("", terminal).splitlines()[0]
     assert f"crawl 1: {site.base_url}/ into {tmp_path}" in first and "first crawl" in first
-    assert "\x1b[" in terminal  # drawn with escape codes, redrawn in place
+    assert "\x1b[" in terminal  # drawn with escape codes
+    # redrawn in place while the crawl runs: the first draw, at least one tick of the loop, the last
+    assert ANSI.sub("", terminal).count("elapsed") >= 3
     panel = ANSI.sub("", terminal)
     for label in ("pages", "articles", "failed", "queued", "rate", "WARC", "elapsed"):
         assert re.search(rf"\b{label}\b", panel), label

@@ -88,9 +88,10 @@ def archive(tmp_path_factory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def viewer(archive) -> Iterator[tuple[str, list[str], str]]:
-    """`arshif replay OUT --web` on a free port: (base URL, the lines it printed, the WACZ's SHA-256)."""
+    """`arshif replay OUT --web` on a free port: (base URL, the lines it printed, the WACZ's SHA-256
+    and modification time before it started)."""
     wacz = archive / "replay" / "arshif.wacz"
-    digest = hashlib.sha256(wacz.read_bytes()).hexdigest()
+    digest = hashlib.sha256(wacz.read_bytes()).hexdigest(), wacz.stat().st_mtime_ns
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "replay", str(archive), "--web", "--port", str(port)],
                             cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -134,7 +135,8 @@ def test_the_wacz_is_valid_and_served_as_arshif_wacz_wrote_it(archive, viewer):
                            capture_output=True, text=True)
     assert check.returncode == 0 and "Validation succeeded" in check.stdout, check.stdout + check.stderr
     with urllib.request.urlopen(f"{base}/arshif.wacz") as response:
-        assert hashlib.sha256(response.read()).hexdigest() == digest  # up to date: not packaged again
+        assert hashlib.sha256(response.read()).hexdigest() == digest[0]  # the package `arshif wacz` wrote
+    assert (archive / "replay" / "arshif.wacz").stat().st_mtime_ns == digest[1]  # up to date: not packaged again
     request = urllib.request.Request(f"{base}/arshif.wacz", headers={"Range": "bytes=0-3"})
     with urllib.request.urlopen(request) as response:  # ReplayWeb.page reads the zip by ranges
         assert response.status == 206 and response.read() == b"PK\x03\x04"

@@ -115,6 +115,9 @@ def test_the_report_renders_right_to_left_with_every_chart_and_the_databases_fig
     listed = {(r[0], r[2]) for r in table_rows(dom, "changes")}
     assert listed == {(c.kind, c.url) for c in found}
     assert ("removed", deleted_url) in listed and ("changed", edited_url) in listed
+    with ArchiveDB.existing(out) as db:  # the chart's figures: what the fixture did to the blog
+        per_crawl = db.changes_per_crawl()
+    assert per_crawl[0]["new"] == 45 and per_crawl[-1] == {"crawl_id": 2, "new": 0, "changed": 1, "gone": 1}
     # Dedup: the full re-crawl found most payloads archived already.
     dedup = table_rows(dom, "dedup")
     assert [int(r[2].replace(",", "")) for r in dedup] == [
