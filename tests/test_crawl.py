@@ -367,3 +367,16 @@ def test_url_forms_cover_iri_and_escapes():
     # a story id is no session id; a query in windows-1256 keeps its bytes
     assert without_tracking("http://n.example/modules.php?name=News&sid=42") == "http://n.example/modules.php?name=News&sid=42"
     assert without_tracking("http://o.example/?s=%C7%E1%DA&utm_source=x") == "http://o.example/?s=%C7%E1%DA"
+
+
+def test_www_and_the_bare_host_are_one_blog_for_both_scope_checks():
+    """The spider's scope (links, budgets) and Scrapy's offsite check (requests, redirects) agree."""
+    from scrapy.utils.url import url_is_from_any_domain
+
+    from crawler.spiders.blog import BlogSpider
+
+    spider = BlogSpider(url="https://www.blog.test/")
+    for url in ("https://blog.test/post/", "https://www.blog.test/post/"):
+        assert spider.in_scope(url) and url_is_from_any_domain(url, spider.allowed_domains), url
+    for url in ("https://other.test/", "https://notblog.test/"):
+        assert not spider.in_scope(url) and not url_is_from_any_domain(url, spider.allowed_domains), url

@@ -39,7 +39,7 @@ from archive.pages.links import (
     requisite_links,
 )
 from archive.pages.profile import Profile
-from archive.pages.urls import canonical_url, same_blog, url_pattern
+from archive.pages.urls import bare_host, canonical_url, same_blog, url_pattern
 
 from ..items import PageItem
 from ..run import ArchiveRun
@@ -93,7 +93,9 @@ class BlogSpider(scrapy.Spider):
         self.start_url = url
         self.root_url = f"{parts.scheme}://{parts.netloc}"
         self.extra_domains = [d.strip().lower() for d in allow_domains.split(",") if d.strip()]
-        self.allowed_domains = [parts.hostname] + self.extra_domains  # OffsiteMiddleware: redirects too
+        # OffsiteMiddleware (redirects too) as same_blog: www.blog and blog are one blog (a domain
+        # also allows its subdomains there)
+        self.allowed_domains = [bare_host(parts.hostname)] + self.extra_domains
         self.profile_path = profile
         # Set from the crawler's settings in from_crawler:
         self.requisites = True
