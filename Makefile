@@ -47,8 +47,9 @@ $(REPLAYWEB_DIR)/.installed:
 	rm .replayweb/replaywebpage-$(REPLAYWEB_VERSION).tgz
 	touch $@
 
-# Debian packages the tests use: gzip (gzip -t on WARC files), chromium (renders Datasette pages).
-DEBIAN_PACKAGES := gzip chromium
+# Debian packages the tests use: gzip (gzip -t on WARC files), chromium (renders Datasette pages),
+# redis-server (scale-out jobs shared by several workers; the tests start their own on a free port).
+DEBIAN_PACKAGES := gzip chromium redis-server
 debian-deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
