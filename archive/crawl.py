@@ -82,7 +82,13 @@ class CrawlSummary:
         lines = [LIMIT_LINES[key].format(n=n) for key, n in self.limits.items() if n and key in LIMIT_LINES]
         if self.deferred:
             return lines
-        if h.get("archive_articles", 1) == 0 and h.get("html_pages", 0) > 0 and not h.get("unstored_posts"):
+        none_stored = h.get("archive_articles", 1) == 0 and h.get("html_pages", 0) > 0
+        if none_stored and h.get("unstored_sitemap") and not h.get("unstored_posts"):
+            # A sitemap lists pages, not only posts: say what it listed, never a number of posts.
+            lines.append(f"{h['unstored_sitemap']} of the {h['sitemap_pages']} pages listed in the blog's sitemap were "
+                         "captured but not stored as articles, nor read as listings: the theme was not understood; "
+                         "write a profile (README, Per-site profiles) and run `arshif reindex OUT --profile FILE`")
+        elif none_stored and not h.get("unstored_posts"):
             lines.append(f"{h['html_pages']} HTML page(s) captured but none was understood as an article, nor led to "
                          "one: if this is a blog, write a profile (README, Per-site profiles) and crawl again with "
                          "--profile FILE")

@@ -337,8 +337,17 @@ class ArchiveDB:
         total = self.db.execute("select count(*) from articles").fetchone()[0]
         html_pages = self.db.execute("select count(distinct url) from captures where crawl_id = ? and status = 200 "
                                      "and content_type like 'text/html%'", [crawl_id]).fetchone()[0]
+        # A sitemap lists pages, not only posts: those read as listings (their links were followed)
+        # are accounted for; the rest were neither stored as articles nor understood as anything.
+        sitemap_pages, unstored_sitemap = self.db.execute(
+            "select count(distinct l.to_url), count(distinct case when l.to_url not in (select url from articles) "
+            "and c.article_url is null and l.to_url not in (select from_url from links where crawl_id = ?) "
+            "then l.to_url end) from links l join captures c on c.url = l.to_url and c.crawl_id = ? and c.status = 200 "
+            "and c.content_type like 'text/html%' where l.crawl_id = ? and l.kind = 'sitemap'",
+            [crawl_id, crawl_id, crawl_id]).fetchone()
         return {"unstored_posts": unstored, "stored": stored, "no_date": no_date, "no_author": no_author,
-                "no_text": no_text, "archive_articles": total, "html_pages": html_pages}
+                "no_text": no_text, "archive_articles": total, "html_pages": html_pages,
+                "sitemap_pages": sitemap_pages, "unstored_sitemap": unstored_sitemap}
 
     def add_feed_entries(self, entries: list[FeedEntry]) -> None:
         """Remember what the blog's feeds said of each post (the latest feed wins)."""
