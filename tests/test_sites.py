@@ -23,7 +23,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from tests.conftest import FAST, ROOT, check_warc_folder, query, run_arshif
+from tests.conftest import FAST, ROOT, check_warc_folder, free_port, query, run_arshif
 from tests.sites.content import POSTS, Post
 from tests.sites.serve import DEFEATING, GENERATORS, Site
 
@@ -346,3 +346,23 @@ def test_defeating_site_understood_in_part_says_so(generated_site, tmp_path):
     stats = json.loads(query(tmp_path / "out", "select stats from crawls")[0]["stats"])
     assert stats["arshif/health/unstored_sitemap_like_posts"] == missed
     assert stats["arshif/health/unstored_sitemap"] == missed + 1  # and the home page
+
+
+@pytest.mark.parametrize("generated_site", [DEFEATING], indirect=True)
+def test_defeating_site_without_its_sitemap_claims_no_posts(generated_site, tmp_path):
+    """The same site with no sitemap either: the crawl knows one page, the home page, and says only
+    that (no number of posts it cannot know), with the next step; no success."""
+    from tests.sites.serve import StaticServer
+
+    folder = tmp_path / "site"
+    shutil.copytree(generated_site.folder, folder, ignore=shutil.ignore_patterns("sitemap.xml*"))
+    port = free_port()
+    with StaticServer(folder, port):
+        proc = run_arshif("crawl", f"http://127.0.0.1:{port}/", "--out", tmp_path / "out", *FAST, check=False)
+    pages = query(tmp_path / "out", "select distinct url from captures where status = 200 and content_type like 'text/html%'")
+    assert [r["url"] for r in pages] == [f"http://127.0.0.1:{port}/"]
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings == ["warning: 1 HTML page(s) captured but none was understood as an article, nor led to one: if "
+                        "this is a blog, write a profile (README, Per-site profiles) and crawl again with --profile "
+                        "FILE"], proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
