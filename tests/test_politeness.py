@@ -1,0 +1,109 @@
+"""Politeness across the workers of a job (crawler/politeness.py): three `arshif crawl` processes at
+once against one blog, with a real redis-server. The blog's server logs when each request arrives."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from archive.demo.server import SiteHandler, SiteServer
+
+from .conftest import ROOT, query
+
+DELAY = 0.2
+# Redis spaces the moments the workers let their requests go by DELAY exactly (its own clock); what
+# the server sees also varies by how late each worker's event loop gets to send and the server's
+# thread to answer: measured up to 40 ms on two cores with a load average of 11.
+JITTER = 0.05
+PAGES = 12  # each worker stops after this many responses (CLOSESPIDER_PAGECOUNT)
+
+
+class LoggingHandler(SiteHandler):
+    server: LoggingSiteServer
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        with self.server.lock:
+            self.server.arrivals.append((time.monotonic(), self.path))
+        super().do_GET()
+
+
+class LoggingSiteServer(SiteServer):
+    """The demo blog, noting the moment each request arrives."""
+
+    def __init__(self) -> None:
+        super().__init__("classic")
+        self.RequestHandlerClass = LoggingHandler
+        self.lock = threading.Lock()
+        self.arrivals: list[tuple[float, str]] = []
+
+
+def three_workers(url: str, outs: list[Path], *settings: str) -> list[subprocess.CompletedProcess]:
+    """Three `arshif crawl` processes started together on one blog, each into its own folder."""
+    args = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", f"DOWNLOAD_DELAY={DELAY}", "-s", "DOWNLOAD_DELAY_JITTER=0",
+            "-s", f"CLOSESPIDER_PAGECOUNT={PAGES}", "-s", "ARSHIF_EXTRACT=False", "-s", "ARSHIF_REPORT=False",
+            "-s", "ARSHIF_PROGRESS_INTERVAL=0", *settings]
+    procs = [subprocess.Popen([sys.executable, "-m", "archive.cli", "crawl", url, "--out", str(out), *args],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for out in outs]
+    done = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=180)
+        assert proc.returncode == 0, stderr[-3000:]
+        done.append(subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr))
+    return done
+
+
+def gaps(arrivals: list[tuple[float, str]]) -> list[float]:
+    times = sorted(t for t, _ in arrivals)
+    return [b - a for a, b in pairwise(times)]
+
+
+@pytest.fixture(scope="module")
+def shared(redis_url, tmp_path_factory):
+    """Three workers of job "polite" sharing the host's slot and robots.txt through Redis."""
+    outs = [tmp_path_factory.mktemp(f"polite{i}") for i in range(3)]
+    with LoggingSiteServer() as server:
+        three_workers(server.base_url + "/", outs, "-s", f"ARSHIF_REDIS_URL={redis_url}", "-s", "ARSHIF_JOB=polite")
+    return server.arrivals, outs
+
+
+@pytest.fixture(scope="module")
+def unshared(tmp_path_factory):
+    """The same three workers without Redis: each spaces only its own requests."""
+    outs = [tmp_path_factory.mktemp(f"alone{i}") for i in range(3)]
+    with LoggingSiteServer() as server:
+        three_workers(server.base_url + "/", outs)
+    return server.arrivals, outs
+
+
+def test_three_workers_keep_one_delay_between_requests_to_a_host(shared):
+    arrivals, outs = shared
+    assert len(arrivals) >= 3 * PAGES
+    assert min(gaps(arrivals)) >= DELAY - JITTER, sorted(gaps(arrivals))[:5]
+    # the rate: any run of k requests takes (k - 1) delays, so late requests never bunch up
+    times = sorted(t for t, _ in arrivals)
+    assert all(times[j] - times[i] >= (j - i) * DELAY - JITTER
+               for i in range(len(times)) for j in range(i + 1, len(times)))
+    for out in outs:  # each worker archived its share
+        assert query(out, "select count(*) from captures")[0][0] >= PAGES
+
+
+def test_without_redis_three_workers_hit_the_host_three_times_as_often(unshared):
+    arrivals, _ = unshared
+    assert len(arrivals) >= 3 * PAGES
+    # what the shared slot prevents happens here: many requests closer than the delay
+    assert sum(gap < DELAY / 2 for gap in gaps(arrivals)) >= PAGES
+
+
+def test_robots_txt_is_fetched_once_per_host_per_job(shared, unshared):
+    assert [path for _, path in shared[0]].count("/robots.txt") == 1
+    assert [path for _, path in unshared[0]].count("/robots.txt") == 3
+    # the worker that fetched it archived it; the others have no capture of it and needed none
+    archived = [query(out, "select count(*) from captures where url like '%/robots.txt'")[0][0] for out in shared[1]]
+    assert sorted(archived) == [0, 0, 1]
