@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
@@ -90,6 +93,16 @@ def shared_redis(crawler: Crawler) -> aioredis.Redis:
     return client
 
 
+def redis_failed(crawler: Crawler, exc: RedisError) -> IgnoreRequest:
+    """Without Redis every request of this worker would fail: stop the crawl (reason "redis-failed"),
+    with one line, and skip the request that found it out (it was not fetched)."""
+    if not getattr(crawler, "_arshif_redis_failed", False) and crawler.engine is not None:
+        crawler._arshif_redis_failed = True  # type: ignore[attr-defined]
+        logger.error("Redis at %s failed (%s): stopping the crawl", crawler.settings.get("ARSHIF_REDIS_URL"), exc)
+        deferred_from_coro(crawler.engine.close_spider_async(reason="redis-failed"))
+    return IgnoreRequest(f"Redis failed: {exc}")
+
+
 class SharedPolitenessMiddleware:
     """Per-host download delay held across all processes of a job. Place it innermost (950, after
     HttpCache at 900), so a cached response takes no slot and nothing runs between its wait and the
@@ -118,6 +131,12 @@ class SharedPolitenessMiddleware:
         return self.delays.get(key, self.default_delay)
 
     async def process_request(self, request: Request) -> None:
+        try:
+            await self._take_turn(request)
+        except RedisError as exc:
+            raise redis_failed(self.crawler, exc) from exc
+
+    async def _take_turn(self, request: Request) -> None:
         assert self.crawler.engine is not None
         key = self.crawler.engine.downloader.get_slot_key(request)
         slot, delay_us = job_key(self.settings, "slot", key), round(self._take_local_delay(key) * 1e6)
@@ -131,7 +150,6 @@ class SharedPolitenessMiddleware:
                 await asyncio.sleep(wait_us / 1e6)
                 wait_us = await self.take_turn(keys=[slot], args=[delay_us, "due"])
         self._take_local_delay(key)  # AutoThrottle may have set it again while this request waited
-        return None
 
 
 class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
@@ -153,7 +171,14 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         pending: Deferred[RobotParser | None] = Deferred()
         self._parsers[netloc] = pending
         lock = job_key(self.crawler.settings, "robots-lock", netloc)
-        body = await self._shared_body(netloc, lock)
+        try:
+            body = await self._shared_body(netloc, lock)
+        except RedisError as exc:
+            # the crawl stops; requests already waiting here go on to the politeness middleware,
+            # which skips them as Redis is gone
+            del self._parsers[netloc]
+            pending.callback(None)
+            raise redis_failed(self.crawler, exc) from exc
         if body is not None:
             parser: RobotParser | None = build_from_crawler(self._parserimpl, self.crawler, body)
             self._parsers[netloc] = parser
@@ -163,7 +188,8 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             try:
                 parser = await super().robot_parser(request)
             finally:
-                await self.redis.delete(lock)  # a failed fetch stored nothing: another worker tries
+                with suppress(RedisError):  # gone: the lock expires by itself
+                    await self.redis.delete(lock)  # a failed fetch stored nothing: another worker tries
         pending.callback(parser)
         return parser
 
@@ -181,5 +207,8 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         if self.redis is not None:
-            await self.redis.set(job_key(self.crawler.settings, "robots", netloc), response.body, px=ROBOTS_TTL_MS)
+            try:
+                await self.redis.set(job_key(self.crawler.settings, "robots", netloc), response.body, px=ROBOTS_TTL_MS)
+            except RedisError as exc:
+                redis_failed(self.crawler, exc)  # this worker still obeys the file it fetched
         await super()._parse_robots(response, netloc, request)

@@ -14,7 +14,7 @@ import pytest
 
 from archive.demo.server import SiteHandler, SiteServer
 
-from .conftest import ROOT, query
+from .conftest import ROOT, free_port, query, run_arshif
 
 DELAY = 0.2
 # Redis spaces the moments the workers let their requests go by DELAY exactly (its own clock); what
@@ -107,3 +107,16 @@ def test_robots_txt_is_fetched_once_per_host_per_job(shared, unshared):
     # the worker that fetched it archived it; the others have no capture of it and needed none
     archived = [query(out, "select count(*) from captures where url like '%/robots.txt'")[0][0] for out in shared[1]]
     assert sorted(archived) == [0, 0, 1]
+
+
+def test_a_worker_that_loses_redis_stops_with_one_line(tmp_path):
+    """Every request would fail without the shared slot: the crawl stops at once, says why in one
+    line and exits non-zero; nothing was fetched behind the job's back."""
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    with LoggingSiteServer() as server:
+        proc = run_arshif("crawl", server.base_url + "/", "--out", tmp_path / "out", "-s", f"ARSHIF_REDIS_URL={nowhere}",
+                          "-s", "ARSHIF_REPORT=False", "-s", "ARSHIF_PROGRESS_INTERVAL=0", check=False)
+    assert proc.returncode != 0
+    assert "redis-failed" in proc.stdout
+    assert proc.stderr.count(f"Redis at {nowhere} failed") == 1 and "Traceback" not in proc.stderr
+    assert server.arrivals == []
