@@ -4,14 +4,16 @@ Scrapy spaces the requests to one host per process (its downloader slots), so N 
 would hit a blog N times as often, and each would fetch its robots.txt again. With
 ``ARSHIF_REDIS_URL`` set (job namespace ``ARSHIF_JOB``):
 
-* ``SharedPolitenessMiddleware`` reserves each request's moment in a per-host slot kept in Redis
-  (one atomic script on Redis's own clock, so workers on different machines share one clock) and
+* ``SharedPolitenessMiddleware`` has each request take its turn from a per-host slot kept in Redis
+  (an atomic script on Redis's own clock, so workers on different machines share one clock) and
   holds the request until then without blocking the reactor. The delay is the one the host's local
   slot would apply — ``DOWNLOAD_DELAY``, a ``DOWNLOAD_SLOTS`` entry, or AutoThrottle's current delay
   — taken over from that slot, which then runs at delay 0: otherwise each worker would wait once in
-  Redis and again locally. The shared delay has no jitter. It spaces the moments requests leave
+  Redis and again locally; or the host's robots.txt ``Crawl-delay`` when longer (at most
+  ``AUTOTHROTTLE_MAX_DELAY``). The shared delay has no jitter. It spaces the moments requests leave
   this middleware (the innermost one); a host slower to answer than ``CONCURRENT_REQUESTS_PER_DOMAIN``
-  × delay can still get two requests close together, when the local slot releases them.
+  × delay can still get two requests close together, when the local slot releases them; not with
+  AutoThrottle's defaults, whose delay (latency / 2) keeps fewer than 4 requests in flight.
 * ``SharedRobotsTxtMiddleware`` is Scrapy's RobotsTxtMiddleware whose robots.txt body is shared:
   one worker fetches it (and archives it, and reads its ``Sitemap:`` lines into the job's frontier)
   while the others wait for the body in Redis. Without Redis it is Scrapy's middleware unchanged.
@@ -114,6 +116,10 @@ class SharedPolitenessMiddleware:
         self.take_turn = client.register_script(TAKE_TURN)
         self.default_delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
         self.delays: dict[str, float] = {}  # slot key → the delay taken over from its local slot
+        self.crawl_delays: dict[str, float] = {}  # slot key → its robots.txt Crawl-delay
+        self.max_delay = crawler.settings.getfloat("AUTOTHROTTLE_MAX_DELAY")
+        self.robots_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT")
+        crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedPolitenessMiddleware:
@@ -121,14 +127,24 @@ class SharedPolitenessMiddleware:
             raise NotConfigured
         return cls(crawler, shared_redis(crawler))
 
+    def robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
+        """A host's robots.txt may ask for a longer delay (Crawl-delay): obeyed up to
+        AUTOTHROTTLE_MAX_DELAY, so a robots.txt cannot stall the crawl for hours."""
+        assert self.crawler.engine is not None
+        agent = self.robots_agent or request.headers.get(b"User-Agent") or self.crawler.settings.get("USER_AGENT")
+        delay = robotparser.crawl_delay(agent)
+        if delay:
+            self.crawl_delays[self.crawler.engine.downloader.get_slot_key(request)] = min(delay, self.max_delay)
+
     def _take_local_delay(self, key: str) -> float:
-        """The host's delay, moved out of its local slot (where AutoThrottle keeps adjusting it)."""
+        """The host's delay, moved out of its local slot (where AutoThrottle keeps adjusting it),
+        or its robots.txt Crawl-delay if longer."""
         assert self.crawler.engine is not None
         slot = self.crawler.engine.downloader.slots.get(key)
         if slot is not None and slot.delay:
             self.delays[key] = slot.delay
             slot.delay = 0
-        return self.delays.get(key, self.default_delay)
+        return max(self.delays.get(key, self.default_delay), self.crawl_delays.get(key, 0.0))
 
     async def process_request(self, request: Request) -> None:
         try:
@@ -183,6 +199,9 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             parser: RobotParser | None = build_from_crawler(self._parserimpl, self.crawler, body)
             self._parsers[netloc] = parser
             self._stats.inc_value("arshif/robotstxt/shared")
+            # as when fetched (the politeness middleware reads its Crawl-delay there)
+            await self.crawler.signals.send_catch_log_async(signal=signals.robots_parsed, robotparser=parser,
+                                                            request=request)
         else:  # this worker holds the lock: fetch as Scrapy does (_parse_robots stores the body)
             del self._parsers[netloc]
             try:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from archive.demo.server import SiteHandler, SiteServer
+from archive.demo.site import Resource
 
 from .conftest import ROOT, free_port, query, run_arshif
 
@@ -43,10 +44,11 @@ class LoggingSiteServer(SiteServer):
         self.arrivals: list[tuple[float, str]] = []
 
 
-def three_workers(url: str, outs: list[Path], *settings: str) -> list[subprocess.CompletedProcess]:
-    """Three `arshif crawl` processes started together on one blog, each into its own folder."""
-    args = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", f"DOWNLOAD_DELAY={DELAY}", "-s", "DOWNLOAD_DELAY_JITTER=0",
-            "-s", f"CLOSESPIDER_PAGECOUNT={PAGES}", "-s", "ARSHIF_EXTRACT=False", "-s", "ARSHIF_REPORT=False",
+def three_workers(url: str, outs: list[Path], *settings: str, delay: float = DELAY,
+                  pages: int = PAGES) -> list[subprocess.CompletedProcess]:
+    """`arshif crawl` processes (one per folder) started together on one blog."""
+    args = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", f"DOWNLOAD_DELAY={delay}", "-s", "DOWNLOAD_DELAY_JITTER=0",
+            "-s", f"CLOSESPIDER_PAGECOUNT={pages}", "-s", "ARSHIF_EXTRACT=False", "-s", "ARSHIF_REPORT=False",
             "-s", "ARSHIF_PROGRESS_INTERVAL=0", *settings]
     procs = [subprocess.Popen([sys.executable, "-m", "archive.cli", "crawl", url, "--out", str(out), *args],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -107,6 +109,21 @@ def test_robots_txt_is_fetched_once_per_host_per_job(shared, unshared):
     # the worker that fetched it archived it; the others have no capture of it and needed none
     archived = [query(out, "select count(*) from captures where url like '%/robots.txt'")[0][0] for out in shared[1]]
     assert sorted(archived) == [0, 0, 1]
+
+
+def test_a_longer_crawl_delay_in_robots_txt_is_obeyed_by_every_worker(redis_url, tmp_path):
+    """robots.txt asks for 0.4 s between requests, DOWNLOAD_DELAY says 0.1 s: the longer one holds,
+    for the worker that read robots.txt from Redis too."""
+    with LoggingSiteServer() as server:
+        body = "User-agent: *\nCrawl-delay: 0.4\nDisallow: /private/\n".encode()
+        server.site["/robots.txt"] = Resource(body, "text/plain; charset=utf-8")
+        three_workers(server.base_url + "/", [tmp_path / "a", tmp_path / "b"], "-s", f"ARSHIF_REDIS_URL={redis_url}",
+                      "-s", "ARSHIF_JOB=crawl-delay", delay=0.1, pages=5)
+    assert [path for _, path in server.arrivals].count("/robots.txt") == 1
+    assert len(server.arrivals) >= 10
+    assert min(gaps(server.arrivals)) >= 0.4 - JITTER, sorted(gaps(server.arrivals))[:5]
+    for out in (tmp_path / "a", tmp_path / "b"):
+        assert query(out, "select count(*) from captures")[0][0] >= 5
 
 
 def test_a_worker_that_loses_redis_stops_with_one_line(tmp_path):
