@@ -10,10 +10,9 @@ would hit a blog N times as often, and each would fetch its robots.txt again. Wi
   slot would apply — ``DOWNLOAD_DELAY``, a ``DOWNLOAD_SLOTS`` entry, or AutoThrottle's current delay
   — taken over from that slot, which then runs at delay 0: otherwise each worker would wait once in
   Redis and again locally; or the host's robots.txt ``Crawl-delay`` when longer (at most
-  ``AUTOTHROTTLE_MAX_DELAY``). The shared delay has no jitter. It spaces the moments requests leave
-  this middleware (the innermost one); a host slower to answer than ``CONCURRENT_REQUESTS_PER_DOMAIN``
-  × delay can still get two requests close together, when the local slot releases them; not with
-  AutoThrottle's defaults, whose delay (latency / 2) keeps fewer than 4 requests in flight.
+  ``AUTOTHROTTLE_MAX_DELAY``). The shared delay has no jitter. A request takes its turn only when
+  its local slot has room to send it at once (``CONCURRENT_REQUESTS_PER_DOMAIN``): one held there
+  after its turn would leave with the next one's, on a host slower to answer than that many delays.
 * ``SharedRobotsTxtMiddleware`` is Scrapy's RobotsTxtMiddleware whose robots.txt body is shared:
   one worker fetches it (and archives it, and reads its ``Sitemap:`` lines into the job's frontier)
   while the others wait for the body in Redis. Without Redis it is Scrapy's middleware unchanged.
@@ -25,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter, deque
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
@@ -114,12 +114,20 @@ class SharedPolitenessMiddleware:
         self.crawler = crawler
         self.settings = crawler.settings
         self.take_turn = client.register_script(TAKE_TURN)
-        self.default_delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
+        self.download_delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
+        if crawler.settings.getbool("AUTOTHROTTLE_ENABLED"):  # where AutoThrottle starts a new slot
+            self.download_delay = max(self.download_delay, crawler.settings.getfloat("AUTOTHROTTLE_START_DELAY"))
+        per_slot = crawler.settings.getdict("DOWNLOAD_SLOTS")
+        self.slot_delays = {key: float(slot["delay"]) for key, slot in per_slot.items() if "delay" in slot}
+        self.slot_concurrency = {key: int(slot["concurrency"]) for key, slot in per_slot.items() if "concurrency" in slot}
+        self.in_flight: Counter[str] = Counter()  # slot key → requests between their turn and their response
+        self.waiting: dict[str, deque[asyncio.Future[None]]] = {}  # slot key → requests waiting for room
         self.delays: dict[str, float] = {}  # slot key → the delay taken over from its local slot
         self.crawl_delays: dict[str, float] = {}  # slot key → its robots.txt Crawl-delay
         self.max_delay = crawler.settings.getfloat("AUTOTHROTTLE_MAX_DELAY")
         self.robots_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT")
         crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(self.request_left_downloader, signal=signals.request_left_downloader)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedPolitenessMiddleware:
@@ -144,17 +152,53 @@ class SharedPolitenessMiddleware:
         if slot is not None and slot.delay:
             self.delays[key] = slot.delay
             slot.delay = 0
-        return max(self.delays.get(key, self.default_delay), self.crawl_delays.get(key, 0.0))
+        if key not in self.delays:  # no local slot yet: the delay it will start with
+            self.delays[key] = self.slot_delays.get(key, self.download_delay)
+        return max(self.delays[key], self.crawl_delays.get(key, 0.0))
+
+    def _concurrency(self, key: str) -> int:
+        """How many requests the host's local slot transfers at once."""
+        assert self.crawler.engine is not None
+        downloader = self.crawler.engine.downloader
+        slot = downloader.slots.get(key)
+        if slot is not None:
+            return slot.concurrency
+        return self.slot_concurrency.get(key, downloader.ip_concurrency or downloader.domain_concurrency)
+
+    async def _wait_for_room(self, key: str) -> None:
+        """Take a turn only when the request can go out at once: a request that waited in a full
+        local slot after its turn would go out together with the next one's."""
+        while self.in_flight[key] >= self._concurrency(key):
+            room = asyncio.get_running_loop().create_future()
+            self.waiting.setdefault(key, deque()).append(room)
+            await room
+        self.in_flight[key] += 1
+
+    def _left(self, key: str) -> None:
+        self.in_flight[key] -= 1
+        waiting = self.waiting.get(key)
+        while waiting:
+            room = waiting.popleft()
+            if not room.done():  # (a cancelled request's)
+                room.set_result(None)
+                break
+
+    def request_left_downloader(self, request: Request) -> None:
+        self._left(request.meta.get("download_slot", ""))
 
     async def process_request(self, request: Request) -> None:
-        try:
-            await self._take_turn(request)
-        except RedisError as exc:
-            raise redis_failed(self.crawler, exc) from exc
-
-    async def _take_turn(self, request: Request) -> None:
         assert self.crawler.engine is not None
         key = self.crawler.engine.downloader.get_slot_key(request)
+        await self._wait_for_room(key)
+        try:
+            await self._take_turn(key)
+        except BaseException as exc:
+            self._left(key)  # it never reaches the downloader
+            if isinstance(exc, RedisError):
+                raise redis_failed(self.crawler, exc) from exc
+            raise
+
+    async def _take_turn(self, key: str) -> None:
         slot, delay_us = job_key(self.settings, "slot", key), round(self._take_local_delay(key) * 1e6)
         wait_us = await self.take_turn(keys=[slot], args=[delay_us, "new"])
         if wait_us:

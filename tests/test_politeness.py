@@ -3,6 +3,7 @@ once against one blog, with a real redis-server. The blog's server logs when eac
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import sys
 import threading
@@ -31,15 +32,17 @@ class LoggingHandler(SiteHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         with self.server.lock:
             self.server.arrivals.append((time.monotonic(), self.path))
+        time.sleep(self.server.latency)
         super().do_GET()
 
 
 class LoggingSiteServer(SiteServer):
     """The demo blog, noting the moment each request arrives."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
         super().__init__("classic")
         self.RequestHandlerClass = LoggingHandler
+        self.latency = latency  # seconds before each answer
         self.lock = threading.Lock()
         self.arrivals: list[tuple[float, str]] = []
 
@@ -124,6 +127,33 @@ def test_a_longer_crawl_delay_in_robots_txt_is_obeyed_by_every_worker(redis_url,
     assert min(gaps(server.arrivals)) >= 0.4 - JITTER, sorted(gaps(server.arrivals))[:5]
     for out in (tmp_path / "a", tmp_path / "b"):
         assert query(out, "select count(*) from captures")[0][0] >= 5
+
+
+def test_autothrottle_delay_is_shared_not_added(redis_url, tmp_path):
+    """With AutoThrottle on, the shared slot applies AutoThrottle's delay for the host (its start
+    delay, then latency / AUTOTHROTTLE_TARGET_CONCURRENCY): a blog that takes 0.8 s to answer gets a
+    request every 0.4 s at most from the three workers together, not one every DOWNLOAD_DELAY (0.1 s)."""
+    outs = [tmp_path / name for name in "abc"]
+    with LoggingSiteServer(latency=0.8) as server:
+        three_workers(server.base_url + "/", outs, "-s", f"ARSHIF_REDIS_URL={redis_url}", "-s", "ARSHIF_JOB=throttle",
+                      "-s", "AUTOTHROTTLE_ENABLED=True", "-s", "AUTOTHROTTLE_START_DELAY=0.4", delay=0.1, pages=4)
+    assert len(server.arrivals) >= 12
+    # Redis spaced the turns by 0.4 s (AutoThrottle's delay) or more; at the server, on a loaded machine
+    # with a thread per connection, a request that arrives late shortens one gap: the median shows
+    # which delay applies, and no gap comes near DOWNLOAD_DELAY
+    spacing = gaps(server.arrivals)
+    assert statistics.median(spacing) >= 0.4 - JITTER and min(spacing) >= 0.1 + JITTER, sorted(spacing)[:5]
+
+
+def test_a_slow_host_gets_no_burst_when_its_slot_is_full(redis_url, tmp_path):
+    """A blog slower to answer (1 s) than CONCURRENT_REQUESTS_PER_DOMAIN (4) × delay (0.15 s): the
+    local slot fills up, and a request held there after its turn would leave together with the next."""
+    outs = [tmp_path / name for name in "abc"]
+    with LoggingSiteServer(latency=1.0) as server:
+        three_workers(server.base_url + "/", outs, "-s", f"ARSHIF_REDIS_URL={redis_url}", "-s", "ARSHIF_JOB=slow",
+                      delay=0.15, pages=6)
+    assert len(server.arrivals) >= 18
+    assert min(gaps(server.arrivals)) >= 0.15 - JITTER, sorted(gaps(server.arrivals))[:5]
 
 
 def test_a_worker_that_loses_redis_stops_with_one_line(tmp_path):
