@@ -103,8 +103,9 @@ def test_three_workers_keep_one_delay_between_requests_to_a_host(shared):
 def test_without_redis_three_workers_hit_the_host_three_times_as_often(unshared):
     arrivals, _ = unshared
     assert len(arrivals) >= 3 * PAGES
-    # what the shared slot prevents happens here: many requests closer than the delay
-    assert sum(gap < DELAY / 2 for gap in gaps(arrivals)) >= PAGES
+    # what the shared slot prevents happens here: many requests closer than the delay (how many
+    # depends on how long the three overlap: their start-up varies by seconds on a loaded machine)
+    assert sum(gap < DELAY / 2 for gap in gaps(arrivals)) >= PAGES // 2, sorted(gaps(arrivals))
 
 
 def test_robots_txt_is_fetched_once_per_host_per_job(shared, unshared):
