@@ -48,7 +48,7 @@ class LoggingSiteServer(SiteServer):
         self.arrivals: list[tuple[float, str]] = []
 
 
-def three_workers(url: str, outs: list[Path], *settings: str, delay: float = DELAY,
+def crawl_at_once(url: str, outs: list[Path], *settings: str, delay: float = DELAY,
                   pages: int = PAGES) -> list[subprocess.CompletedProcess]:
     """`arshif crawl` processes (one per folder) started together on one blog."""
     args = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", f"DOWNLOAD_DELAY={delay}", "-s", "DOWNLOAD_DELAY_JITTER=0",
@@ -75,7 +75,7 @@ def shared(redis_url, tmp_path_factory):
     """Three workers of job "polite" sharing the host's slot and robots.txt through Redis."""
     outs = [tmp_path_factory.mktemp(f"polite{i}") for i in range(3)]
     with LoggingSiteServer() as server:
-        three_workers(server.base_url + "/", outs, "-s", f"ARSHIF_REDIS_URL={redis_url}", "-s", "ARSHIF_JOB=polite")
+        crawl_at_once(server.base_url + "/", outs, "-s", f"ARSHIF_REDIS_URL={redis_url}", "-s", "ARSHIF_JOB=polite")
     return server.arrivals, outs
 
 
@@ -84,7 +84,7 @@ def unshared(tmp_path_factory):
     """The same three workers without Redis: each spaces only its own requests."""
     outs = [tmp_path_factory.mktemp(f"alone{i}") for i in range(3)]
     with LoggingSiteServer() as server:
-        three_workers(server.base_url + "/", outs)
+        crawl_at_once(server.base_url + "/", outs)
     return server.arrivals, outs
 
 
@@ -122,7 +122,7 @@ def test_a_longer_crawl_delay_in_robots_txt_is_obeyed_by_every_worker(redis_url,
     with LoggingSiteServer() as server:
         body = "User-agent: *\nCrawl-delay: 0.4\nDisallow: /private/\n".encode()
         server.site["/robots.txt"] = Resource(body, "text/plain; charset=utf-8")
-        three_workers(server.base_url + "/", [tmp_path / "a", tmp_path / "b"], "-s", f"ARSHIF_REDIS_URL={redis_url}",
+        crawl_at_once(server.base_url + "/", [tmp_path / "a", tmp_path / "b"], "-s", f"ARSHIF_REDIS_URL={redis_url}",
                       "-s", "ARSHIF_JOB=crawl-delay", delay=0.1, pages=5)
     assert [path for _, path in server.arrivals].count("/robots.txt") == 1
     assert len(server.arrivals) >= 10
@@ -137,7 +137,7 @@ def test_autothrottle_delay_is_shared_not_added(redis_url, tmp_path):
     request every 0.4 s at most from the three workers together, not one every DOWNLOAD_DELAY (0.1 s)."""
     outs = [tmp_path / name for name in "abc"]
     with LoggingSiteServer(latency=0.8) as server:
-        three_workers(server.base_url + "/", outs, "-s", f"ARSHIF_REDIS_URL={redis_url}", "-s", "ARSHIF_JOB=throttle",
+        crawl_at_once(server.base_url + "/", outs, "-s", f"ARSHIF_REDIS_URL={redis_url}", "-s", "ARSHIF_JOB=throttle",
                       "-s", "AUTOTHROTTLE_ENABLED=True", "-s", "AUTOTHROTTLE_START_DELAY=0.4", delay=0.1, pages=4)
     assert len(server.arrivals) >= 12
     # Redis spaced the turns by 0.4 s (AutoThrottle's delay) or more; at the server, on a loaded machine
@@ -152,7 +152,7 @@ def test_a_slow_host_gets_no_burst_when_its_slot_is_full(redis_url, tmp_path):
     local slot fills up, and a request held there after its turn would leave together with the next."""
     outs = [tmp_path / name for name in "abc"]
     with LoggingSiteServer(latency=1.0) as server:
-        three_workers(server.base_url + "/", outs, "-s", f"ARSHIF_REDIS_URL={redis_url}", "-s", "ARSHIF_JOB=slow",
+        crawl_at_once(server.base_url + "/", outs, "-s", f"ARSHIF_REDIS_URL={redis_url}", "-s", "ARSHIF_JOB=slow",
                       delay=0.15, pages=6)
     assert len(server.arrivals) >= 18
     assert min(gaps(server.arrivals)) >= 0.15 - JITTER, sorted(gaps(server.arrivals))[:5]
