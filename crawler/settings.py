@@ -30,6 +30,8 @@ ARSHIF_REPORT = True  # write OUT/report.html (charts of the crawl and the archi
 ARSHIF_HOST_PAGE_BUDGET = 200_000  # requests per host in one crawl, whatever the URLs look like; 0: no limit
 ARSHIF_URL_PATTERN_BUDGET = 1000  # navigation links (pagination, prev/next, related) per URL shape; 0: no limit
 ARSHIF_REPLAY_URL = DEFAULT_REPLAY_URL  # pattern of articles.replay_url; default: `arshif replay` (pywb)
+ARSHIF_REDIS_URL = ""  # redis://HOST:PORT/DB of a job shared by workers; per-host delay and robots.txt held there
+ARSHIF_JOB = ""  # the job's name: its keys in Redis are arshif:<job>:… ("default" when empty)
 
 # --- politeness ---------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
@@ -54,10 +56,15 @@ DEFAULT_REQUEST_HEADERS = {
 # 800: above Redirect (600) and HttpCompression (590), so capture sees 3xx hops and wire bodies;
 # below HttpCache (900), so responses served from the cache are not archived twice.
 # 60: right after OffsiteMiddleware (50), so out-of-scope redirects are never fetched.
+# 100 and 950: with ARSHIF_REDIS_URL, robots.txt and the per-host delay are shared by the job's
+# workers (crawler/politeness.py); 950 is innermost, so nothing runs between the wait and the download.
 DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ScopeMiddleware": 60,
+                          "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+                          "crawler.politeness.SharedRobotsTxtMiddleware": 100,
                           "crawler.middlewares.ConditionalRequestMiddleware": 560,
                           "crawler.middlewares.ArchivedCopyMiddleware": 795,
-                          "crawler.middlewares.WarcCaptureMiddleware": 800}
+                          "crawler.middlewares.WarcCaptureMiddleware": 800,
+                          "crawler.politeness.SharedPolitenessMiddleware": 950}
 ITEM_PIPELINES = {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.StorePipeline": 800}
 EXTENSIONS = {"crawler.extensions.CrawlProgress": 500,
               "scrapy.extensions.spiderstate.SpiderState": None, "crawler.frontier.DiskSafeSpiderState": 0}
