@@ -423,6 +423,37 @@ def extract(out: str, workers: int | None) -> None:
     _redraw_report(Path(out))
 
 
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(file_okay=False), metavar="DIR...")
+@click.option("--into", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="The merged archive folder to create (new, or an empty folder).")
+def merge(sources: tuple[str, ...], into: str) -> None:
+    """Merge the archive folders DIR... into one new archive folder.
+
+    For the workers of one job that ran on different machines, or separate crawls of the same or
+    different blogs. The WARC files are hard-linked into INTO/warc/ (copied from another file
+    system), keeping their names; archive.db gets every crawl, capture, link and feed entry of the
+    sources, each article once (its newest capture, with its history from every source) and a
+    crawls row recording the merge. The sources are only read. Refused, with nothing written, when
+    INTO is not empty, a DIR is not an archive folder, a WARC file a DIR's archive.db refers to is
+    missing, or two DIRs hold a WARC file of the same name.
+
+    \b
+    Example:
+        arshif merge worker-a worker-b worker-c --into job-archive
+    """
+    from .merge import MergeError
+    from .merge import merge as run_merge
+
+    with _as_user_error(MergeError):
+        summary = run_merge(list(sources), into)
+    copied = f", {len(summary.copied)} copied" if summary.copied else ""
+    click.echo(f"{summary.sources} folders merged into {into} in {summary.seconds:.1f} s: {summary.warc_files} WARC "
+               f"files ({summary.warc_bytes:,} bytes; {summary.linked} hard-linked{copied}), {summary.captures} "
+               f"captures, {summary.articles} articles, {summary.crawls} crawls")
+    _redraw_report(Path(into))
+
+
 def _redraw_report(out: Path) -> None:
     """After the database changed outside a crawl: the report shows what it now holds."""
     from .crawl import CrawlError

@@ -11,7 +11,7 @@ from typing import Any
 from ..arabic.dates import parse_iso
 from ..changes import Change, changes_in
 from ..crawl import CrawlError, CrawlSummary
-from ..store import ArchiveDB
+from ..store import MERGED, ArchiveDB
 
 
 @dataclass
@@ -87,7 +87,7 @@ def gather(out: str | Path) -> ReportData:
         crawls = [_crawl_row(row) for row in db.crawls()]
         if not crawls:
             raise CrawlError(f"no crawl recorded in {out}")
-        latest = crawls[-1]
+        latest = next((c for c in reversed(crawls) if c.finish_reason != MERGED), crawls[-1])  # a merge is no crawl
         times = [t for t in map(_time, db.capture_times(latest.id)) if t is not None]
         data: dict[str, Any] = dict(
             status_counts=db.status_counts(latest.id), content_types=db.content_types(latest.id),

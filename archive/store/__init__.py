@@ -2,5 +2,6 @@
 to it; ``migrations`` holds its schema history, frozen."""
 
 from .database import ARTICLE_BY_URL, DEFAULT_REPLAY_URL, ArchiveDB, StoreError
+from .merging import MERGED
 
-__all__ = ["ARTICLE_BY_URL", "DEFAULT_REPLAY_URL", "ArchiveDB", "StoreError"]
+__all__ = ["ARTICLE_BY_URL", "DEFAULT_REPLAY_URL", "MERGED", "ArchiveDB", "StoreError"]

@@ -36,6 +36,7 @@ from ..arabic.search import index_text
 from ..pages.feeds import FeedEntry
 from ..pages.urls import permalink_shape
 from ..warc.records import warc_timestamp
+from .merging import MERGED, merge_databases, snapshot
 from .migrations import migrations
 
 ARTICLE_COLUMNS = {
@@ -53,6 +54,8 @@ ARTICLE_BY_URL = ("select * from articles where url = :url or url = (select arti
                   "order by url = :url desc limit 1")
 # Where `articles.replay_url` points by default: `arshif replay` (pywb) on its default port.
 DEFAULT_REPLAY_URL = "http://127.0.0.1:8080/arshif/{timestamp}/{url}"
+# The crawls row `arshif merge` adds records the merge, not a crawl: "the latest crawl" skips it.
+_NOT_MERGE = f"finish_reason is not '{MERGED}'"
 
 
 class StoreError(Exception):
@@ -210,13 +213,30 @@ class ArchiveDB:
         self.db.conn.commit()
 
     def crawl(self, crawl_id: int | None = None) -> dict[str, Any] | None:
-        """The crawls row with this id, or the latest crawl's; None if there is none."""
+        """The crawls row with this id, or the latest crawl's (a merge's row is not a crawl); None
+        if there is none."""
         if crawl_id is not None:
             return self._row("select * from crawls where id = ?", [crawl_id])
-        return self._row("select * from crawls order by id desc limit 1")
+        return self._row(f"select * from crawls where {_NOT_MERGE} order by id desc limit 1")
 
     def first_crawl(self) -> dict[str, Any] | None:
-        return self._row("select * from crawls order by id limit 1")
+        return self._row(f"select * from crawls where {_NOT_MERGE} order by id limit 1")
+
+    # --- merging (arshif merge) ----------------------------------------------------------------------
+    @staticmethod
+    def snapshot(source: str | Path, copy: str | Path) -> None:
+        """Copy the archive.db ``source`` to ``copy`` as it is now (its WAL included), reading only."""
+        snapshot(Path(source), Path(copy))
+
+    def merge_from(self, sources: list[Path], record: dict) -> int:
+        """Fill this new, empty database from the archive.db files ``sources`` (see
+        ``merging.py``) and record the merge as a crawls row (``record``: started_at and settings);
+        returns that row's id."""
+        if self.crawls():
+            raise StoreError(f"{self.path} is not empty: a merge fills a new database")
+        for source in sources:  # each at the current schema, so the columns line up
+            ArchiveDB(source).close()
+        return merge_databases(self.db, sources, record)
 
     def last_crawl_state(self) -> str | None:
         """How the last crawl into this folder ended: None (there was none), "crashed" (it never
@@ -438,12 +458,13 @@ class ArchiveDB:
 
     def counts(self) -> dict[str, int]:
         """Archived captures (those with a WARC record) and articles: what a rebuild must keep; and
-        the crawls recorded."""
+        the crawls recorded (merges are not crawls)."""
         def count(sql: str) -> int:
             return self.db.execute(sql).fetchone()[0]
 
         return {"captures": count("select count(*) from captures where warc_filename is not null"),
-                "articles": count("select count(*) from articles"), "crawls": count("select count(*) from crawls")}
+                "articles": count("select count(*) from articles"),
+                "crawls": count(f"select count(*) from crawls where {_NOT_MERGE}")}
 
     def warc_filenames(self) -> set[str]:
         """The WARC files the captures point into."""

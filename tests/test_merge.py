@@ -1,0 +1,253 @@
+"""`arshif merge`: one archive from several output folders, whose rows point at the right WARC
+records, each article once, and on which reindex, wacz, show and changes work unchanged."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.arabic.search import query_terms
+from archive.demo.content import Article
+from archive.demo.server import SiteServer
+
+from .conftest import ROOT, check_warc_folder, crawl, query, run_arshif
+
+# An edit written as Arabic blogs write: harakat, tatweel, Eastern Arabic digits.
+EDIT = "وقد عُدِّلَ هذا المقالُ في ٢٠ رجب ١٤٤٧ هـ بعد نشره، تحديــــث للأرشيف."
+NEW_POST = Article(501, "مقالٌ جديد عن دمج الأرشيفات", "تقنية", "سارة الخطيب", date(2025, 12, 21),
+                   ["نُشر هذا المقال بين الزحفين، فلا يعرفه إلا الزحف الثاني.", "ويجب أن يظهر مرة واحدة بعد الدمج."],
+                   ["تقنية"])
+
+
+def counts(out: Path) -> dict[str, int]:
+    tables = ("captures", "articles", "article_versions", "links", "feed_entries", "articles_fts")
+    return {t: query(out, f"select count(*) n from {t}")[0]["n"] for t in tables}
+
+
+def merge(*folders: Path, into: Path, check: bool = True) -> subprocess.CompletedProcess:
+    return run_arshif("merge", *folders, "--into", into, check=check)
+
+
+@pytest.fixture(scope="module")
+def two_blogs(tmp_path_factory):
+    """Crawls of two different blogs (two hosts, two themes) in two folders, merged."""
+    base = tmp_path_factory.mktemp("two-blogs")
+    with SiteServer("classic") as classic, SiteServer("blogger") as blogger:
+        crawl(classic.base_url + "/", base / "a")
+        crawl(blogger.base_url + "/", base / "b")
+    proc = merge(base / "a", base / "b", into=base / "merged")
+    return base / "a", base / "b", base / "merged", proc
+
+
+@pytest.fixture(scope="module")
+def same_blog(tmp_path_factory):
+    """Two crawls of one blog into two folders: between them a post was edited, one deleted and
+    one added. Yields the folders, the merged one, the URLs of those three posts and the server,
+    still serving the blog as the second crawl saw it."""
+    base = tmp_path_factory.mktemp("same-blog")
+    with SiteServer("block") as server:
+        crawl(server.base_url + "/", base / "first")
+        posts = server.theme.posts
+        edited, deleted = posts[10], posts[20]
+        posts[10] = replace(edited, paragraphs=[edited.paragraphs[0] + " " + EDIT, *edited.paragraphs[1:]])
+        posts.remove(deleted)
+        posts.insert(0, NEW_POST)
+        server.rebuild()
+        crawl(server.base_url + "/", base / "second")
+        urls = {name: server.theme.url(server.theme.post_path(post))
+                for name, post in (("edited", edited), ("deleted", deleted), ("new", NEW_POST))}
+        merge(base / "first", base / "second", into=base / "merged")
+        yield base / "first", base / "second", base / "merged", urls, server
+
+
+def test_two_blogs_merge_into_one_archive(two_blogs):
+    a, b, merged, proc = two_blogs
+    before = [counts(a), counts(b)]
+    after = counts(merged)
+    assert after == {t: before[0][t] + before[1][t] for t in after}  # two blogs share no article, link or feed entry
+    assert after["articles"] == 84
+    assert "2 folders merged into" in proc.stdout and ", 84 articles, 2 crawls" in proc.stdout
+    crawls = query(merged, "select * from crawls order by id")
+    assert [c["start_url"] for c in crawls[:2]] == [query(a, "select start_url from crawls")[0]["start_url"],
+                                                    query(b, "select start_url from crawls")[0]["start_url"]]
+    assert all(c["finish_reason"] == "finished" and c["stats"] for c in crawls[:2])  # stats carried over
+    record = crawls[2]
+    assert record["finish_reason"] == "merged"
+    assert json.loads(record["settings"])["sources"] == [
+        {"folder": str(a.resolve()), "crawls": [1], "warc_files": 1},
+        {"folder": str(b.resolve()), "crawls": [2], "warc_files": 1}]
+    # each blog's captures, articles and links belong to its own crawl
+    for crawl_id, folder in ((1, a), (2, b)):
+        host = query(folder, "select start_url from crawls")[0]["start_url"]
+        rows = query(merged, "select url from captures where crawl_id = ?", [crawl_id])
+        assert len(rows) == before[crawl_id - 1]["captures"] and all(r["url"].startswith(host) for r in rows)
+        assert query(merged, "select count(*) n from articles a join captures c on c.id = a.capture_id "
+                             "where c.crawl_id = ? and a.url like ?", [crawl_id, host + "%"])[0]["n"] == 42
+
+
+def test_captures_point_at_their_records(two_blogs, same_blog):
+    """Every archived capture's (file, offset), read back with warcio in the merged folder, is the
+    record of its URL; the WARC files pass every check and are hard links to the sources'."""
+    for sources, merged in ((two_blogs[:2], two_blogs[2]), (same_blog[:2], same_blog[2])):
+        rows = query(merged, "select url, warc_filename, warc_offset, warc_record_id, record_type from captures "
+                             "where warc_filename is not null")
+        assert rows
+        for row in rows:
+            with open(merged / "warc" / row["warc_filename"], "rb") as fh:
+                fh.seek(row["warc_offset"])
+                record = next(iter(ArchiveIterator(fh)))
+                assert record.rec_headers.get_header("WARC-Target-URI") == row["url"]
+                assert record.rec_headers.get_header("WARC-Record-ID") == row["warc_record_id"]
+                assert record.rec_type == row["record_type"]
+        files = check_warc_folder(merged)
+        originals = [p for source in sources for p in (source / "warc").glob("*.warc.gz")]
+        assert sorted(p.name for p in files) == sorted(p.name for p in originals)
+        assert all(os.path.samefile(merged / "warc" / p.name, p) for p in originals)
+
+
+def test_captures_and_crawls_are_in_time_order(same_blog):
+    """The highest id is the newest, across sources, as the queries for "the latest capture" expect."""
+    merged = same_blog[2]
+    fetched = [r["fetched_at"] for r in query(merged, "select fetched_at from captures order by id")]
+    assert fetched == sorted(fetched)
+    started = [r["started_at"] for r in query(merged, "select started_at from crawls order by id")]
+    assert started == sorted(started)
+
+
+def test_same_blog_each_article_once_newest_capture_wins(same_blog):
+    first, second, merged, urls, _ = same_blog
+    assert counts(first)["articles"] == counts(second)["articles"] == 42
+    articles = {r["url"]: r for r in query(merged, "select a.*, c.crawl_id from articles a "
+                                                   "join captures c on c.id = a.capture_id")}
+    assert len(articles) == 43 == counts(merged)["articles_fts"]  # 42 + the new post; the deleted one is kept
+    assert len(query(merged, "select url from articles group by url having count(*) > 1")) == 0
+    assert articles[urls["deleted"]]["crawl_id"] == 1  # only the first crawl saw it
+    assert all(row["crawl_id"] == 2 for url, row in articles.items() if url != urls["deleted"])
+    assert EDIT in articles[urls["edited"]]["text"]
+    # the history of both folders: the edited post has its old and its new version
+    versions = query(merged, "select v.text, c.crawl_id from article_versions v join captures c on c.id = v.capture_id "
+                             "where v.url = ? order by v.id", [urls["edited"]])
+    assert [v["crawl_id"] for v in versions] == [1, 2] and EDIT not in versions[0]["text"] and EDIT in versions[1]["text"]
+    assert counts(merged)["article_versions"] == 44
+    # the names tables and the search index follow the rows kept
+    assert query(merged, "select count(*) n from articles_authors")[0]["n"] == 43
+    found = query(merged, "select a.url from articles_fts f join articles a on a.rowid = f.rowid "
+                          "where articles_fts match ?", [query_terms("تحديث")])
+    assert [r["url"] for r in found] == [urls["edited"]]
+
+
+def test_show_and_changes_work_on_the_merge(same_blog):
+    _, second, merged, urls, _ = same_blog
+    shown = run_arshif("show", urls["edited"], "--out", merged).stdout
+    name = query(second, "select warc_filename from captures limit 1")[0]["warc_filename"]
+    assert f"# {name} @ " in shown and EDIT in shown
+    since = query(merged, "select started_at from crawls where id = 2")[0]["started_at"]
+    listed = run_arshif("changes", merged, "--since", since).stdout
+    assert f"new      {urls['new']}" in listed and f"changed  {urls['edited']}" in listed
+    assert "1 new, 1 changed, 0 removed" in listed
+    # the latest crawl is the second one, not the merge: `changes` and the report default to it
+    assert run_arshif("changes", merged).stdout.splitlines()[-1] == listed.splitlines()[-1]
+    assert "crawl #2 of 3" in (merged / "report.html").read_text(encoding="utf-8")
+
+
+def test_reindex_of_the_merge_gives_the_same_counts(same_blog, tmp_path):
+    merged = same_blog[2]
+    copy = tmp_path / "copy"
+    shutil.copytree(merged, copy)
+    proc = run_arshif("reindex", copy)
+    assert f"{counts(merged)['captures']} captures, 43 articles in " in proc.stdout
+    assert counts(copy) == counts(merged)
+    assert query(copy, "select url, content_hash from articles order by url") == \
+        query(merged, "select url, content_hash from articles order by url")
+
+
+def test_an_incremental_crawl_continues_the_merge(same_blog, tmp_path):
+    """The validators and the dedup index carried over: a re-crawl into the merged folder asks
+    with If-None-Match and stores the unchanged pages as revisits."""
+    merged, server = same_blog[2], same_blog[4]
+    copy = tmp_path / "copy"
+    shutil.copytree(merged, copy)
+    proc = crawl(server.base_url + "/", copy)
+    assert "This crawl (#4, incremental, finished)" in proc.stdout and "articles       : 0 new or changed" in proc.stdout
+    kinds = {(r["record_type"], r["status"]): r["n"] for r in query(
+        copy, "select record_type, status, count(*) n from captures where crawl_id = 4 group by 1, 2")}
+    assert kinds[("revisit", 304)] >= 43  # every article page at least, unchanged since the second crawl
+    assert counts(copy)["articles"] == 43
+
+
+def test_wacz_of_the_merge_validates(two_blogs, tmp_path):
+    merged = two_blogs[2]
+    package = tmp_path / "merged.wacz"
+    run_arshif("wacz", merged, "-o", package)
+    check = subprocess.run([str(ROOT / ".venv-replay" / "bin" / "wacz"), "validate", "-f", str(package)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0 and "Validation succeeded" in check.stdout, check.stdout + check.stderr
+    with zipfile.ZipFile(package) as wacz:
+        pages = wacz.read("pages/pages.jsonl").decode("utf-8").splitlines()
+    assert len(pages) == 1 + 84  # a header line, then every article of both blogs
+
+
+@pytest.fixture
+def source(two_blogs, tmp_path):
+    """A throw-away copy of one crawl's folder, to break."""
+    copy = tmp_path / "source"
+    shutil.copytree(two_blogs[0], copy)
+    return copy
+
+
+def refused(*args: Path, into: Path, says: str) -> None:
+    """`arshif merge` exits 1 with one line saying ``says``, and leaves nothing behind."""
+    parent_before = sorted(p.name for p in into.parent.iterdir()) if into.parent.is_dir() else []
+    proc = merge(*args, into=into, check=False)
+    assert proc.returncode == 1 and proc.stderr.startswith("Error: ") and says in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert (sorted(p.name for p in into.parent.iterdir()) if into.parent.is_dir() else []) == parent_before
+
+
+def test_refusals(two_blogs, source, tmp_path):
+    a, b, merged, _ = two_blogs
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("ملاحظات", encoding="utf-8")
+    refused(a, b, into=busy, says=f"{busy} is not empty")
+    refused(a, busy, into=tmp_path / "new", says=f"{busy} is not an Arshif output folder")
+    refused(a, a, into=tmp_path / "new", says=f"{a} is given twice")
+    refused(a, b, into=a / "inside", says=f"{a / 'inside'} is {a} or inside it")
+    refused(source, b, into=source, says=f"{source} is {source} or inside it")
+    refused(a, source, into=tmp_path / "new", says=" is in both ")  # a copied folder: the same WARC file twice
+    (tmp_path / "a-file").write_text("")
+    refused(a, b, into=tmp_path / "a-file" / "merged", says="cannot write to")
+
+    warc = next((source / "warc").glob("*.warc.gz"))
+    warc.rename(warc.with_name(warc.name + ".open"))
+    refused(source, b, into=tmp_path / "new", says=f"{warc.name}.open in {source} is still open")
+    (warc.parent / (warc.name + ".open")).unlink()
+    refused(source, b, into=tmp_path / "new", says=f"1 WARC file(s) that {source / 'archive.db'} refers to are "
+                                                   f"missing from {source / 'warc'}: {warc.name}")
+    (source / "archive.db").unlink()
+    refused(source, b, into=tmp_path / "new", says="has no archive.db")
+
+
+def test_an_empty_folder_is_merged_into(two_blogs, tmp_path):
+    a, b, _, _ = two_blogs
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    merge(a, b, into=empty)
+    assert counts(empty)["articles"] == 84
+    assert oct(empty.stat().st_mode & 0o777) == oct(0o777 & ~_umask())
+    assert [p.name for p in tmp_path.iterdir()] == ["empty"]  # no work folder left beside it
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
