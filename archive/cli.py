@@ -447,9 +447,9 @@ def merge(sources: tuple[str, ...], into: str) -> None:
 
     with _as_user_error(MergeError):
         summary = run_merge(list(sources), into)
-    copied = f", {len(summary.copied)} copied" if summary.copied else ""
+    how = ", ".join(f"{n} {what}" for n, what in ((summary.linked, "hard-linked"), (len(summary.copied), "copied")) if n)
     click.echo(f"{summary.sources} folders merged into {into} in {summary.seconds:.1f} s: {summary.warc_files} WARC "
-               f"files ({summary.warc_bytes:,} bytes; {summary.linked} hard-linked{copied}), {summary.captures} "
+               f"files ({summary.warc_bytes:,} bytes; {how}), {summary.captures} "
                f"captures, {summary.articles} articles, {summary.crawls} crawls")
     _redraw_report(Path(into))
 

@@ -3,10 +3,12 @@ records, each article once, and on which reindex, wacz, show and changes work un
 
 from __future__ import annotations
 
+import filecmp
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 import zipfile
 from dataclasses import replace
 from datetime import date
@@ -194,6 +196,34 @@ def test_wacz_of_the_merge_validates(two_blogs, tmp_path):
     with zipfile.ZipFile(package) as wacz:
         pages = wacz.read("pages/pages.jsonl").decode("utf-8").splitlines()
     assert len(pages) == 1 + 84  # a header line, then every article of both blogs
+
+
+def test_merged_archives_merge_again_and_copy_across_file_systems(two_blogs, same_blog, tmp_path):
+    """A merge of two merges keeps every crawl, and each earlier merge row names its sources' crawls
+    by their new ids. Into another file system (/dev/shm, a tmpfs, where there is one) the WARC
+    files are copied, byte for byte, not linked."""
+    shm = Path("/dev/shm")
+    elsewhere = shm.is_dir() and os.access(shm, os.W_OK) and shm.stat().st_dev != tmp_path.stat().st_dev
+    with tempfile.TemporaryDirectory(dir=shm if elsewhere else tmp_path) as parent:
+        into = Path(parent) / "all"
+        proc = merge(two_blogs[2], same_blog[2], into=into)
+        assert ("bytes; 4 copied)" if elsewhere else "bytes; 4 hard-linked)") in proc.stdout, proc.stdout
+        assert ", 127 articles, 4 crawls" in proc.stdout
+        for original in [*(two_blogs[2] / "warc").iterdir(), *(same_blog[2] / "warc").iterdir()]:
+            assert os.path.samefile(into / "warc" / original.name, original) is not elsewhere
+            assert filecmp.cmp(into / "warc" / original.name, original, shallow=False)
+        check_warc_folder(into)
+        crawls = {r["id"]: r for r in query(into, "select * from crawls order by id")}
+        assert [r["finish_reason"] for r in crawls.values()].count("merged") == 3
+        named = []
+        for row in list(crawls.values())[:-1]:
+            if row["finish_reason"] == "merged":
+                sources = json.loads(row["settings"])["sources"]
+                ids = [i for s in sources for i in s["crawls"]]
+                assert len(sources) == len(ids) == 2 and all(crawls[i]["finish_reason"] == "finished" for i in ids)
+                assert all(crawls[i]["started_at"] < row["started_at"] for i in ids)
+                named += ids
+        assert sorted(named) == sorted(i for i, r in crawls.items() if r["finish_reason"] == "finished")
 
 
 @pytest.fixture

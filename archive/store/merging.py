@@ -135,6 +135,23 @@ def _write_merged(conn: sqlite3.Connection) -> None:
                  "where url in (select url from main.captures where article_url is not null)")
 
 
+def _renumber_earlier_merges(conn: sqlite3.Connection) -> None:
+    """A source made by a merge has its own merge row, naming its sources' crawls by id: by their
+    new ids now."""
+    for src, new_id, settings in conn.execute(
+            "select c.src, m.new_id, c.settings from temp.m_crawls c join temp.crawl_map m on m.src = c.src "
+            "and m.old_id = c.id where c.finish_reason = ?", [MERGED]).fetchall():
+        try:
+            recorded = json.loads(settings or "{}")
+        except ValueError:
+            continue
+        for entry in recorded.get("sources", []) if isinstance(recorded, dict) else []:
+            entry["crawls"] = [row[0] for old in entry.get("crawls", []) for row in conn.execute(
+                "select new_id from temp.crawl_map where src = ? and old_id = ?", [src, old])]
+        conn.execute("update main.crawls set settings = ? where id = ?",
+                     [json.dumps(recorded, ensure_ascii=False, sort_keys=True), new_id])
+
+
 def merge_databases(db: sqlite_utils.Database, sources: list[Path], record: dict) -> int:
     """Fill the empty database ``db`` from the archive.db files ``sources`` (each at the current
     schema), and add ``record``, the crawls row of the merge itself: its settings' ``sources`` get
@@ -150,6 +167,7 @@ def merge_databases(db: sqlite_utils.Database, sources: list[Path], record: dict
             conn.execute("detach database src")
     with conn:
         _write_merged(conn)
+        _renumber_earlier_merges(conn)
         crawl_ids: dict[int, list[int]] = {}
         for src, new_id in conn.execute("select src, new_id from temp.crawl_map order by new_id"):
             crawl_ids.setdefault(src, []).append(new_id)
