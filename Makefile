@@ -109,6 +109,7 @@ bench: install-test
 	$(BIN)/python benchmarks/bench_crawl.py
 	$(BIN)/python benchmarks/bench_dates.py
 	$(BIN)/python benchmarks/bench_politeness.py
+	$(BIN)/python benchmarks/bench_merge.py
 
 clean:
 	rm -rf $(VENV) $(REPLAY_VENV) $(SITES_VENV) .sites .replayweb demo-output .pytest_cache

@@ -237,10 +237,14 @@ def _crawl_for(db: ArchiveDB, crawls: dict[str, tuple[int, CrawlSettings]], reco
     """The crawl a warcinfo record opens a file of (a crawls row, added the first time), and the
     settings its articles are extracted with."""
     fields = _fields(record)
-    key = (fields.get("isPartOf") or [record.rec_headers.get_header("WARC-Filename")])[0]
+    description = (fields.get("description") or [""])[0]
+    recorded = (fields.get("arshif-settings") or ["{}"])[0]
+    # isPartOf (arshif-crawl-N) is unique in one folder only: in a merge of folders (`arshif merge`)
+    # each folder's first crawl is arshif-crawl-1, and only its machine, start URL and settings tell
+    # them apart. Files of one crawl share all four.
+    part_of = (fields.get("isPartOf") or [record.rec_headers.get_header("WARC-Filename")])[0]
+    key = "\n".join((part_of, (fields.get("hostname") or [""])[0], description, recorded))
     if key not in crawls:
-        description = (fields.get("description") or [""])[0]
-        recorded = (fields.get("arshif-settings") or ["{}"])[0]
         try:
             settings = json.loads(recorded)
         except ValueError:
