@@ -6,9 +6,15 @@ from __future__ import annotations
 import filecmp
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
+import time
+import urllib.parse
+import urllib.request
 import zipfile
 from dataclasses import replace
 from datetime import date
@@ -19,7 +25,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.arabic.search import query_terms
 from archive.demo.content import Article
-from archive.demo.server import SiteServer
+from archive.demo.server import SiteServer, free_port
 from archive.demo.site import CUSTOM_PROFILE
 
 from .conftest import ROOT, check_warc_folder, crawl, query, run_arshif
@@ -164,6 +170,56 @@ def test_show_and_changes_work_on_the_merge(same_blog):
     # the latest crawl is the second one, not the merge: `changes` and the report default to it
     assert run_arshif("changes", merged).stdout.splitlines()[-1] == listed.splitlines()[-1]
     assert "crawl #2 of 3" in (merged / "report.html").read_text(encoding="utf-8")
+
+
+def test_datasette_searches_both_blogs(two_blogs):
+    """`arshif serve` on the merge: one Arabic search finds the same post in both blogs."""
+    a, b, merged, _ = two_blogs
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "serve", str(merged), "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sql = ("select a.url from articles_fts f join articles a on a.rowid = f.rowid "
+           "where articles_fts match arabic_query(:q) order by a.url")
+    url = f"http://127.0.0.1:{port}/archive.json?_shape=array&" + urllib.parse.urlencode({"sql": sql, "q": "تَدْمُر"})
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    found = [row["url"] for row in json.loads(response.read())]
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode() if proc.stderr else ""
+                time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    hosts = [query(folder, "select start_url from crawls")[0]["start_url"] for folder in (a, b)]
+    assert found and {next(h for h in hosts if u.startswith(h)) for u in found} == set(hosts)
+    assert len(found) == sum(len(query(folder, "select rowid from articles_fts where articles_fts match ?",
+                                       [query_terms("تدمر")])) for folder in (a, b))
+
+
+def test_pywb_replays_both_folders_versions(same_blog):
+    """One pywb collection over the merged WARC files: the edited post as each folder captured it."""
+    _, _, merged, urls, _ = same_blog
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", "replay", str(merged), "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first_line = proc.stdout.readline() if proc.stdout else ""
+        assert "pywb is replaying" in first_line, proc.stderr.read() if proc.poll() is not None and proc.stderr else ""
+        versions = query(merged, "select captured_at from article_versions where url = ? order by id", [urls["edited"]])
+        bodies = []
+        for version in versions:
+            stamp = re.sub(r"\D", "", version["captured_at"])[:14]
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/arshif/{stamp}id_/{urls['edited']}",
+                                        timeout=30) as response:
+                bodies.append(response.read().decode("utf-8"))
+        assert len(bodies) == 2 and EDIT not in bodies[0] and EDIT in bodies[1]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
 
 
 @pytest.mark.parametrize("merged", ["two_blogs", "same_blog"])
