@@ -56,28 +56,21 @@ def merge(sources: list[str | Path], into: str | Path) -> MergeSummary:
     folders = [Path(s) for s in sources]
     into = Path(into)
     _check_into(into, folders)
-    with ExitStack() as locks:
-        warcs: dict[str, Path] = {}  # WARC file name → the source file
-        for folder in folders:
-            _check_source(folder)
-            locks.enter_context(_source_lock(folder))
-            for path in _whole_warcs(folder):
-                if path.name in warcs:
-                    raise MergeError(f"{path.name} is in both {warcs[path.name].parent.parent} and {folder}: "
-                                     "the same WARC file twice (was one folder copied from the other?); "
-                                     "nothing merged")
-                warcs[path.name] = path
-        work = _work_folder(into)
-        try:
-            summary = _build(work, folders, warcs)
-            _move_into_place(work, into)
-        except BaseException as exc:
-            shutil.rmtree(work, ignore_errors=True)  # nothing half-written left behind
-            if isinstance(exc, (sqlite3.Error, StoreError)):
-                raise MergeError(f"nothing merged: {exc}") from None
-            if isinstance(exc, OSError):
-                raise MergeError(f"nothing merged: cannot write {into}: {exc.strerror or exc}") from None
-            raise
+    for folder in folders:
+        _check_source(folder)
+    work = _work_folder(into)
+    try:
+        with ExitStack() as locks:  # no crawl writes to a source while it is read
+            copies, warcs = _read_sources(work / ".sources", folders, locks)
+            summary = _build(work, folders, warcs, copies)
+        _move_into_place(work, into)
+    except BaseException as exc:
+        shutil.rmtree(work, ignore_errors=True)  # nothing half-written left behind
+        if isinstance(exc, (sqlite3.Error, StoreError)):
+            raise MergeError(f"nothing merged: {exc}") from None  # one line, the source named
+        if isinstance(exc, OSError):
+            raise MergeError(f"nothing merged: cannot write {into}: {exc.strerror or exc}") from None
+        raise
     summary.into, summary.seconds = into, time.monotonic() - started
     return summary
 
@@ -99,6 +92,8 @@ def _check_into(into: Path, sources: list[Path]) -> None:
 
 
 def _check_source(folder: Path) -> None:
+    if not folder.is_dir():
+        raise MergeError(f"no folder {folder}")
     if not (folder / "warc").is_dir():
         raise MergeError(f"{folder} is not an Arshif output folder (no warc/ inside)")
     if not (folder / "archive.db").is_file():
@@ -116,19 +111,34 @@ def _source_lock(folder: Path) -> IO[str]:
         return open(os.devnull)  # noqa: SIM115 - closed with the other locks
 
 
-def _whole_warcs(folder: Path) -> list[Path]:
-    """The source's WARC files, refusing a folder whose archive.db refers to a file that is missing
-    or still open (a crashed crawl's)."""
+def _read_sources(snapshots: Path, folders: list[Path], locks: ExitStack) -> tuple[list[Path], dict[str, Path]]:
+    """Each source's archive.db copied into ``snapshots`` (the sources are only read, even an older
+    schema is upgraded in the copy), and {WARC file name: the source's file}."""
+    snapshots.mkdir()
+    copies: list[Path] = []
+    warcs: dict[str, Path] = {}
+    for number, folder in enumerate(folders):
+        locks.enter_context(_source_lock(folder))
+        copies.append(snapshots / f"{number}.db")
+        ArchiveDB.snapshot(folder / "archive.db", copies[-1])
+        for path in _whole_warcs(folder, copies[-1]):
+            if path.name in warcs:
+                raise MergeError(f"{path.name} is in both {warcs[path.name].parent.parent} and {folder}: "
+                                 "the same WARC file twice (was one folder copied from the other?); nothing merged")
+            warcs[path.name] = path
+    return copies, warcs
+
+
+def _whole_warcs(folder: Path, copy: Path) -> list[Path]:
+    """The source's WARC files, refusing a folder whose archive.db (``copy``) refers to a file that
+    is missing or still open (a crashed crawl's)."""
     files = sorted((folder / "warc").glob("*.warc.gz"))
     still_open = sorted((folder / "warc").glob("*.warc.gz.open"))
     if still_open:
         raise MergeError(f"{still_open[0].name} in {folder} is still open: its crawl is running or crashed "
                          f"(`arshif reindex {folder}` repairs it)")
-    try:
-        with ArchiveDB.existing(folder) as db:
-            referred = db.warc_filenames()
-    except StoreError as exc:
-        raise MergeError(str(exc)) from None
+    with ArchiveDB(copy) as db:
+        referred = db.warc_filenames()
     missing = sorted(referred - {f.name for f in files})
     if missing:
         raise MergeError(f"{len(missing)} WARC file(s) that {folder / 'archive.db'} refers to are missing from "
@@ -150,7 +160,7 @@ def _work_folder(into: Path) -> Path:
         raise MergeError(f"cannot write to {parent}: {exc.strerror or exc}") from None
 
 
-def _build(work: Path, folders: list[Path], warcs: dict[str, Path]) -> MergeSummary:
+def _build(work: Path, folders: list[Path], warcs: dict[str, Path], copies: list[Path]) -> MergeSummary:
     (work / "warc").mkdir()
     linked, copied = 0, []
     for name, path in sorted(warcs.items()):
@@ -163,12 +173,6 @@ def _build(work: Path, folders: list[Path], warcs: dict[str, Path]) -> MergeSumm
     for number, folder in enumerate(folders, 1):  # each crawl's log, kept beside the others
         if (folder / "logs").is_dir():
             shutil.copytree(folder / "logs", work / "logs" / f"{number}-{folder.resolve().name}")
-    snapshots = work / ".sources"
-    snapshots.mkdir()
-    copies = []
-    for number, folder in enumerate(folders):
-        copies.append(snapshots / f"{number}.db")
-        ArchiveDB.snapshot(folder / "archive.db", copies[-1])
     record = {"started_at": utc_now(), "settings": json.dumps({"sources": [
         {"folder": str(folder.resolve()), "warc_files": sum(p.parent.parent == folder for p in warcs.values())}
         for folder in folders]})}
@@ -176,7 +180,7 @@ def _build(work: Path, folders: list[Path], warcs: dict[str, Path]) -> MergeSumm
         db.merge_from(copies, record)
         counts = db.counts()
         absent = sorted(db.warc_filenames() - set(warcs))
-    shutil.rmtree(snapshots)
+    shutil.rmtree(work / ".sources")
     if absent:  # cannot happen once every source was checked; a merge that would lie is never kept
         raise MergeError(f"the merged database refers to WARC files not merged: {', '.join(absent[:3])}")
     return MergeSummary(work, len(folders), len(warcs), linked, sum(p.stat().st_size for p in warcs.values()),

@@ -4,6 +4,7 @@ records, each article once, and on which reindex, wacz, show and changes work un
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import json
 import os
 import re
@@ -42,6 +43,14 @@ def counts(out: Path) -> dict[str, int]:
     return {t: query(out, f"select count(*) n from {t}")[0]["n"] for t in tables}
 
 
+def contents(folder: Path) -> dict[str, str]:
+    """{path: SHA-256} of every file in a folder, but the -shm and empty -wal files that any reader
+    of an SQLite database in WAL mode creates."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.endswith("-shm")
+            and not (p.name.endswith("-wal") and p.stat().st_size == 0)}
+
+
 def merge(*folders: Path, into: Path, check: bool = True) -> subprocess.CompletedProcess:
     return run_arshif("merge", *folders, "--into", into, check=check)
 
@@ -57,7 +66,9 @@ def two_blogs(tmp_path_factory):
         crawl(classic.base_url + "/", base / "a")
         crawl(custom.base_url + "/", base / "b", "--profile", profile)
     profile.unlink()  # what each crawl recorded is all a rebuild has
+    before = [contents(base / "a"), contents(base / "b")]
     proc = merge(base / "a", base / "b", into=base / "merged")
+    assert [contents(base / "a"), contents(base / "b")] == before  # the sources are only read
     return base / "a", base / "b", base / "merged", proc
 
 
@@ -328,8 +339,11 @@ def test_refusals(two_blogs, source, tmp_path):
     (warc.parent / (warc.name + ".open")).unlink()
     refused(source, b, into=tmp_path / "new", says=f"1 WARC file(s) that {source / 'archive.db'} refers to are "
                                                    f"missing from {source / 'warc'}: {warc.name}")
+    (source / "archive.db").write_bytes("ليست قاعدة بيانات".encode() * 100)
+    refused(source, b, into=tmp_path / "new", says=f"nothing merged: {source / 'archive.db'} cannot be read (")
     (source / "archive.db").unlink()
     refused(source, b, into=tmp_path / "new", says="has no archive.db")
+    refused(a, tmp_path / "absent", into=tmp_path / "new", says=f"no folder {tmp_path / 'absent'}")
 
 
 def test_an_empty_folder_is_merged_into(two_blogs, tmp_path):

@@ -226,7 +226,11 @@ class ArchiveDB:
     @staticmethod
     def snapshot(source: str | Path, copy: str | Path) -> None:
         """Copy the archive.db ``source`` to ``copy`` as it is now (its WAL included), reading only."""
-        snapshot(Path(source), Path(copy))
+        try:
+            snapshot(Path(source), Path(copy))
+        except sqlite3.Error as exc:
+            raise StoreError(f"{source} cannot be read ({exc}): `arshif reindex {Path(source).parent}` rebuilds it "
+                             "from the WARC files") from None
 
     def merge_from(self, sources: list[Path], record: dict) -> int:
         """Fill this new, empty database from the archive.db files ``sources`` (see
