@@ -25,6 +25,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.arabic.search import query_terms
+from archive.crawl import lock_folder
 from archive.demo.content import Article
 from archive.demo.server import SiteServer, free_port
 from archive.demo.site import CUSTOM_PROFILE
@@ -167,6 +168,22 @@ def test_same_blog_each_article_once_newest_capture_wins(same_blog):
     found = query(merged, "select a.url from articles_fts f join articles a on a.rowid = f.rowid "
                           "where articles_fts match ?", [query_terms("تحديث")])
     assert [r["url"] for r in found] == [urls["edited"]]
+
+
+def test_the_order_of_the_sources_does_not_matter(same_blog, tmp_path):
+    """Newest wins by capture time, not by the place on the command line: the same rows either way."""
+    first, second, merged, _, _ = same_blog
+    merge(second, first, into=tmp_path / "reversed")
+    tables = {table: f"select * from {table} order by 1, 2, 3"
+              for table in ("captures", "articles", "article_versions", "links", "feed_entries")}
+    tables["crawls"] = "select id, start_url, started_at, finished_at, finish_reason, stats from crawls order by id"
+    tables["authors"] = ("select j.articles_id, a.name from articles_authors j join authors a on a.id = j.authors_id "
+                         "order by 1, 2")
+    for table, sql in tables.items():
+        rows = [query(out, sql) for out in (merged, tmp_path / "reversed")]
+        if table == "crawls":  # the merge's own row: its time and figures are its own
+            rows = [r[:-1] for r in rows]
+        assert [tuple(r) for r in rows[0]] == [tuple(r) for r in rows[1]], table
 
 
 def test_show_and_changes_work_on_the_merge(same_blog):
@@ -339,6 +356,8 @@ def test_refusals(two_blogs, source, tmp_path):
     (warc.parent / (warc.name + ".open")).unlink()
     refused(source, b, into=tmp_path / "new", says=f"1 WARC file(s) that {source / 'archive.db'} refers to are "
                                                    f"missing from {source / 'warc'}: {warc.name}")
+    with lock_folder(source):  # as a crawl into it holds it
+        refused(source, b, into=tmp_path / "new", says=f"a crawl is writing to {source}: merge once it has finished")
     (source / "archive.db").write_bytes("ليست قاعدة بيانات".encode() * 100)
     refused(source, b, into=tmp_path / "new", says=f"nothing merged: {source / 'archive.db'} cannot be read (")
     (source / "archive.db").unlink()
