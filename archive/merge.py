@@ -85,8 +85,10 @@ def _check_into(into: Path, sources: list[Path]) -> None:
         if real in seen:
             raise MergeError(f"{folder} is given twice")
         seen[real] = folder
-        if real == resolved or resolved in real.parents or real in resolved.parents:
+        if real == resolved or real in resolved.parents:
             raise MergeError(f"{into} is {folder} or inside it: merge into a new folder (the sources are only read)")
+        if resolved in real.parents:
+            raise MergeError(f"{folder} is inside {into}: merge into a new folder beside the sources")
     if into.is_dir() and any(into.iterdir()):
         raise MergeError(f"{into} is not empty: merge into a new or empty folder")
 

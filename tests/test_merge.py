@@ -346,6 +346,7 @@ def test_refusals(two_blogs, source, tmp_path):
     refused(a, a, into=tmp_path / "new", says=f"{a} is given twice")
     refused(a, b, into=a / "inside", says=f"{a / 'inside'} is {a} or inside it")
     refused(source, b, into=source, says=f"{source} is {source} or inside it")
+    refused(source, b, into=source.parent, says=f"{source} is inside {source.parent}")
     refused(a, source, into=tmp_path / "new", says=" is in both ")  # a copied folder: the same WARC file twice
     (tmp_path / "a-file").write_text("")
     refused(a, b, into=tmp_path / "a-file" / "merged", says="cannot write to")
