@@ -94,6 +94,10 @@ class CrawlSummary:
             if h.get(key):
                 lines.append(f"{h[key]} of {h.get('stored', 0)} articles stored without {what} "
                              "(see the articles table; a profile can name where it is)")
+        if h.get("feed_fields_disagree"):
+            lines.append(f"{h['feed_fields_disagree']} field(s) of the {h.get('feed_items', 0)} feed items stored "
+                         "disagree with the feed (table feed_disagreements): `arshif profile OUT` shows the rules "
+                         "learned from the feed and where the pages differ")
         return lines
 
     @property
