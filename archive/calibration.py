@@ -56,12 +56,17 @@ def _ours(path: Path) -> bool:
         return True
 
 
-def calibrate(db: ArchiveDB, out: str | Path, *, user: dict[str, str] | None = None,
+def calibrate(db: ArchiveDB, out: str | Path, *, profile: dict[str, str] | None = None,
               workers: int | None = None) -> dict[str, int]:
     """Learn ``out/profile.toml`` from the feed items' pages, fill what the heuristics missed on
     every article from the WARC with it, and record the feed disagreements. Returns figures for
-    the crawl's stats. A profile file edited by hand (its first line changed) is used, not rewritten."""
-    out, user = Path(out), dict(user or {})
+    the crawl's stats. The user's profile is ``profile`` when given (``reindex --profile``), else
+    each crawl's recorded one; the last crawl's keys are not learned. A profile file edited by hand
+    (its first line changed) is used, not rewritten."""
+    out = Path(out)
+    recorded = {crawl_id: CrawlSettings.recorded(settings, profile=profile)
+                for crawl_id, settings in db.crawl_settings().items()}
+    user = dict(profile if profile is not None else recorded[max(recorded)].profile if recorded else {})
     path = out / PROFILE_FILE
     pages = []
     for row in db.feed_item_captures():
@@ -75,7 +80,7 @@ def calibrate(db: ArchiveDB, out: str | Path, *, user: dict[str, str] | None = N
         path.write_text(profile_toml(rules), encoding="utf-8")
     learned = {k: r.selector for k, r in rules.items()} or Profile.learned(path).selectors
     learned = {k: v for k, v in learned.items() if k in LEARNED_KEYS and k not in user}
-    filled = _fill(db, out, learned, workers) if learned else {}
+    filled = _fill(db, out, learned, recorded, workers) if learned else {}
     origin_rows: list[dict[str, Any]] = [{"key": k, "selector": v, "origin": "user", "feed_pages": None, "feed_matched": None,
                     "feed_agreed": None, "filled": None} for k, v in user.items()]
     for key, selector in learned.items():
@@ -88,14 +93,15 @@ def calibrate(db: ArchiveDB, out: str | Path, *, user: dict[str, str] | None = N
             **db.record_feed_disagreements()}
 
 
-def _fill(db: ArchiveDB, out: Path, learned: dict[str, str], workers: int | None) -> dict[str, int]:
-    """Re-extract, with the learned rules, the articles missing a field they cover; {field: filled}."""
+def _fill(db: ArchiveDB, out: Path, learned: dict[str, str], recorded: dict[int, CrawlSettings],
+          workers: int | None) -> dict[str, int]:
+    """Re-extract, with the learned rules and the settings of the crawl that fetched each page, the
+    articles missing a field the rules cover; {field: articles filled}."""
     fields = [k for k in learned if k != "text"] + (["text"] if "text" in learned else [])
     before = {f: len(db.articles_missing([f])) for f in fields}
     rows = db.articles_missing(fields)
     if not rows:
         return {}
-    recorded = {crawl_id: CrawlSettings.recorded(settings) for crawl_id, settings in db.crawl_settings().items()}
     with ArticleExtractor(db, workers) as extractor:
         for capture in rows:
             page = _page(out, capture)

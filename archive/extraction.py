@@ -53,8 +53,7 @@ def extract_missing(out: str | Path, *, workers: int | None = None) -> ExtractSu
                 reached = reached_by(set((capture.pop("reached") or "").split(",")))
                 extractor.offer(body, capture, settings.get(capture["crawl_id"]) or CrawlSettings(), reached)
             extractor.drain()
-            last = settings.get(max(settings)) if settings else None
-            calibrate(db, out, user=last.profile if last else {}, workers=workers)
+            calibrate(db, out, workers=workers)
             db.fill_from_feed()
     finally:
         lock.close()

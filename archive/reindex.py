@@ -214,7 +214,7 @@ def _rebuild(files: list[Path], out: Path, target: Path, *, workers: int | None,
         db.add_feed_entries(list(feed_entries.values()))  # what pages lacked, from the blog's feed, as the crawl did
         # the profile learned from the feed fills what the heuristics missed, as at the crawl's end
         from .calibration import calibrate  # calibration re-extracts with this module's ArticleExtractor
-        calibrate(db, out, user=settings.profile, workers=workers)
+        calibrate(db, out, profile=profile, workers=workers)
         db.fill_from_feed()
     except BaseException:
         db.close()

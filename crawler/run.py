@@ -266,8 +266,7 @@ class ArchiveRun:
         if settings is None or not settings.getbool("ARSHIF_EXTRACT", True) or self.fatal:
             return {}
         workers = settings.getint("ARSHIF_EXTRACT_WORKERS") or None
-        return calibrate(self.db, self.out, user=self.recorded.get("ARSHIF_PROFILE_SELECTORS") or {},
-                         workers=workers if workers and workers > 0 else None)
+        return calibrate(self.db, self.out, workers=workers if workers and workers > 0 else None)
 
     def _spider_closed(self, spider: Spider, reason: str) -> None:
         self.close(reason)

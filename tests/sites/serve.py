@@ -15,7 +15,7 @@ from archive.demo.server import BackgroundServer
 
 from .content import POSTS, Post
 
-GENERATORS = ("jekyll", "hexo", "nikola", "mkdocs_material")
+GENERATORS = ("jekyll", "hexo", "nikola", "mkdocs_material", "jekyll_plain")
 
 
 def generator(name: str) -> ModuleType:
