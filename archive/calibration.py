@@ -102,16 +102,26 @@ def _fill(db: ArchiveDB, out: Path, learned: dict[str, str], recorded: dict[int,
     rows = db.articles_missing(fields)
     if not rows:
         return {}
-    with ArticleExtractor(db, workers) as extractor:
+    rules = Profile(learned)
+    with ArticleExtractor(db, workers, keep_failed=False) as extractor:
         for capture in rows:
             page = _page(out, capture)
-            if page is None:
+            # only a page where a rule finds one of the fields it lacks is extracted again (a post
+            # without tags stays without, and costs no extraction at every crawl's end)
+            if page is None or not any(_finds(rules, page[1], key) for key in capture["missing"].split()):
                 continue
             settings = recorded.get(capture["crawl_id"]) or CrawlSettings()
             extractor.extract(page[0], capture, CrawlSettings(settings.replay_pattern, settings.profile,
                                                               settings.allowed_domains, learned))
         extractor.drain()
     return {f: before[f] - len(db.articles_missing([f])) for f in fields}
+
+
+def _finds(rules: Profile, root: Element, key: str) -> bool:
+    try:
+        return bool(rules.select_texts(root, key))
+    except Exception:  # noqa: BLE001 - a selector lxml cannot evaluate on this page
+        return False
 
 
 # --- arshif profile OUT -----------------------------------------------------------------------------
@@ -144,8 +154,9 @@ class ProfileReport:
                          "and no --profile")
         width = max([len(r.key) for r in self.rules] + [3])
         for r in self.rules:
-            agreed = (f"; agreed with the feed on {r.feed_agreed}/{r.feed_pages} feed pages"
-                      if r.feed_pages is not None else "")
+            agreed = ("" if r.feed_pages is None
+                      else f"; the body (most paragraphs) on {r.feed_agreed}/{r.feed_pages} feed pages" if r.key == "text"
+                      else f"; agreed with the feed on {r.feed_agreed}/{r.feed_pages} feed pages")
             filled = f"; filled {r.filled} article(s)" if r.filled else ""
             lines.append(f"  {r.key:<{width}}  {r.selector}  [{r.origin}] matches {r.archive_matched}/"
                          f"{self.article_pages} pages{agreed}{filled}")

@@ -53,8 +53,10 @@ class ArticleExtractor:
     they were offered (as the crawl stored them), at most WINDOW in flight. ``reindex`` and
     ``arshif extract`` both use it."""
 
-    def __init__(self, db: ArchiveDB, workers: int | None = None) -> None:
+    def __init__(self, db: ArchiveDB, workers: int | None = None, *, keep_failed: bool = True) -> None:
         self.db, self.pool, self.stored = db, extraction_pool(workers), 0
+        # False when re-extracting stored articles (calibration): a failure leaves the row as it was
+        self.keep_failed = keep_failed
         self.pending: deque[tuple[Future[dict], dict[str, Any], str]] = deque()
 
     def offer(self, body: bytes, capture: dict[str, Any], settings: CrawlSettings, reached: str | None) -> None:
@@ -82,6 +84,8 @@ class ArticleExtractor:
                 article = future.result()
             except Exception as exc:  # the pool itself broke: the page is kept, with the error, as in the crawl
                 article = failed_article(capture["url"], exc)
+            if "extract_error" in article and not self.keep_failed:
+                continue
             self.db.upsert_article(article, capture=capture, replay_pattern=pattern)
             self.stored += 1
 

@@ -266,7 +266,14 @@ class ArchiveRun:
         if settings is None or not settings.getbool("ARSHIF_EXTRACT", True) or self.fatal:
             return {}
         workers = settings.getint("ARSHIF_EXTRACT_WORKERS") or None
-        return calibrate(self.db, self.out, workers=workers if workers and workers > 0 else None)
+        try:
+            return calibrate(self.db, self.out, workers=workers if workers and workers > 0 else None)
+        except (OSError, sqlite3.Error):
+            raise  # storage: `storing` stops the crawl as for any write
+        except Exception as exc:  # noqa: BLE001 - the crawl's archive stands without it: say so, go on
+            logger.warning("calibration from the feed failed (%s: %s); the crawl's articles are kept as extracted",
+                           type(exc).__name__, exc)
+            return {"calibration_failed": 1}
 
     def _spider_closed(self, spider: Spider, reason: str) -> None:
         self.close(reason)

@@ -23,7 +23,7 @@ from lxml.etree import _Element as Element
 from ..arabic.dates import normalize_date
 from ..arabic.text import clean, tidy
 from .feeds import FeedEntry, feed_date
-from .profile import Profile, _to_xpath
+from .profile import Profile
 
 # Fields learned from the feed, in the order a profile lists them.
 LEARNED_KEYS = ("title", "published", "author", "categories", "tags", "text")
@@ -288,14 +288,6 @@ def _learn_text(pages: list[tuple[Element, FeedEntry]]) -> Rule | None:
             if best is None or score > best[0]:
                 best = (score, Rule("text", selector, len(pages), matched, agreed))
     return best[1] if best else None
-
-
-def check_selector(selector: str) -> bool:
-    try:
-        _to_xpath(selector)
-    except Exception:  # noqa: BLE001 - cssselect raises several kinds
-        return False
-    return True
 
 
 # --- the profile file -------------------------------------------------------------------------------

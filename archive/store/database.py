@@ -398,14 +398,17 @@ class ArchiveDB:
 
     def articles_missing(self, fields: list[str]) -> list[dict[str, Any]]:
         """The captures behind the articles with one of ``fields`` empty (title, published, author,
-        categories, tags, text), with where its body is: what learned rules may fill."""
+        categories, tags, text), with where its body is and which of ``fields`` it lacks (``missing``,
+        space-separated): what learned rules may fill."""
         empty = {"title": "coalesce(a.title, '') = ''", "published": "a.published is null",
                  "author": "coalesce(a.author, '') = ''", "categories": "coalesce(a.categories, '[]') = '[]'",
                  "tags": "coalesce(a.tags, '[]') = '[]'", "text": "coalesce(a.word_count, 0) = 0"}
-        wanted = " or ".join(empty[f] for f in fields if f in empty)
-        if not wanted:
+        fields = [f for f in fields if f in empty]
+        if not fields:
             return []
-        return self._rows(f"select c.*, {_BODY} from articles a {_CAPTURE_BEHIND} "
+        missing = " || ".join(f"(case when {empty[f]} then '{f} ' else '' end)" for f in fields)
+        wanted = " or ".join(empty[f] for f in fields)
+        return self._rows(f"select c.*, {_BODY}, {missing} as missing from articles a {_CAPTURE_BEHIND} "
                           f"where a.extract_error is null and ({wanted}) order by c.id")
 
     def set_profile_rules(self, rows: list[dict[str, Any]]) -> None:
