@@ -131,14 +131,18 @@ def test_next_crawl_extracts_with_the_learned_rules(site_crawl, tmp_path):
 @plain_site
 def test_a_users_profile_wins(site_crawl, tmp_path):
     """A key the user's profile sets is never learned: reindex with --profile naming the site title
-    as the author stores that, and profile.toml no longer has an author rule."""
+    as the author and the tag links as categories stores those, and profile.toml no longer has an
+    author or categories rule."""
     site, out = site_crawl
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
     user = tmp_path / "user.toml"
-    user.write_text('author = "header.raas a"\n', encoding="utf-8")
+    user.write_text('author = "header.raas a"\ncategories = "p.wasm a"\n', encoding="utf-8")
     run_arshif("reindex", copy, "--profile", user)
-    assert "author" not in learned(copy) and learned(copy)["published"] == "span.tarikh"
+    assert not {"author", "categories"} & set(learned(copy)) and learned(copy)["published"] == "span.tarikh"
+    rows = {unquote(r["url"]): r for r in query(copy, "select url, categories from articles")}
+    for url, post in site.truth.items():  # a rule that finds nothing leaves the page to the heuristics
+        assert json.loads(rows[unquote(url)]["categories"]) == (list(post.tags) or [post.category]), post.slug
     site_title = query(copy, "select author from articles")
     assert {r["author"] for r in site_title} == {jekyll_plain.SITE_TITLE}
     lines = run_arshif("profile", copy).stdout.splitlines()
@@ -162,3 +166,20 @@ def test_feed_disagreements_are_recorded(site_crawl):
     health = summary(out).health_lines()
     assert any(line.startswith(f"{len(POSTS)} field(s) of the {len(POSTS)} feed items stored disagree with the feed")
                and "`arshif profile OUT`" in line for line in health), health
+
+
+@plain_site
+def test_capture_only_then_extract_calibrates(generated_site, tmp_path):
+    """A capture-only crawl learns nothing (nothing is extracted yet); `arshif extract` extracts,
+    then learns the profile and fills from it, as a crawl's end does."""
+    out = tmp_path / "out"
+    crawl(generated_site.base_url, out, "--capture-only")
+    assert not (out / "profile.toml").exists()
+    run_arshif("extract", out)
+    assert learned(out)["published"] == "span.tarikh" and learned(out)["author"] == "span.kateb"
+    rows = {unquote(r["url"]): r for r in query(out, "select * from articles")}
+    assert len(rows) == len(POSTS)
+    for url, post in generated_site.truth.items():
+        row = rows[unquote(url)]
+        assert (row["published"], row["published_source"], row["author"]) == (
+            post.published_date.isoformat(), "learned", post.author), post.slug

@@ -140,8 +140,9 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
     # Theme markup and machine-readable lists first; then labelled lines ("التصنيف: …") and links to
     # taxonomy archives. A value the page already gave as one kind is not taken as the other.
     theme_tags = selectors.select_texts(root, "tags") or _first_texts(root, TAG_XPATHS)
-    categories = (selectors.select_texts(root, "categories") or _first_texts(root, CATEGORY_XPATHS) or _as_list(ld.get("articleSection"))
-                  or meta.get("article:section_all") or _without(_labelled_links(root, CATEGORY_LABELS), theme_tags)
+    categories = (selectors.select_texts(root, "categories") or _first_texts(root, CATEGORY_XPATHS)
+                  or _as_list(ld.get("articleSection")) or meta.get("article:section_all")
+                  or _without(_labelled_links(root, CATEGORY_LABELS), theme_tags)
                   or _without(_taxonomy_links(root, CATEGORY_PATHS, url), theme_tags)
                   or _split(doc.get("categories"), ","))
     tags = (theme_tags or _as_list(ld.get("keywords")) or meta.get("article:tag_all")
