@@ -13,6 +13,10 @@ Tables
   links            (from_url, to_url, kind): pagination / article / related / adjacent / home /
                    sitemap / feed / requisite
   articles_fts     FTS5 over title and text in normalized, stemmed form (see arabic/search.py)
+  feed_entries     what the blog's feeds said of each post (title, date, author, categories)
+  profile_rules    the selectors calibration ended with: learned from the feed (with how well each
+                   agreed with it and how many articles it filled) or the user's --profile
+  feed_disagreements  per feed item and field, what the page gave against what the feed says
 Views: articles_per_month, articles_per_author, articles_per_category.
 
 Schema changes are the named, frozen migrations of ``migrations.py``: a folder made by an older
