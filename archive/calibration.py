@@ -37,7 +37,7 @@ class ProfileReportError(Exception):
     """The folder holds no archive: one line for the user."""
 
 
-def _page(out: Path, capture: dict[str, Any]) -> tuple[str, Element] | None:
+def archived_page(out: Path, capture: dict[str, Any]) -> tuple[str, Element] | None:
     """The page behind a capture, read back from the WARC record of its body (a revisit's original);
     None if it cannot be read."""
     try:
@@ -70,7 +70,7 @@ def calibrate(db: ArchiveDB, out: str | Path, *, profile: dict[str, str] | None 
     path = out / PROFILE_FILE
     pages = []
     for row in db.feed_item_captures():
-        page = _page(out, row)
+        page = archived_page(out, row)
         if page is not None:
             entry = FeedEntry(row["feed_url"], row["feed_title"], row["feed_published"], row["feed_author"],
                               json.loads(row["feed_categories"] or "[]"))
@@ -105,7 +105,7 @@ def _fill(db: ArchiveDB, out: Path, learned: dict[str, str], recorded: dict[int,
     rules = Profile(learned)
     with ArticleExtractor(db, workers, keep_failed=False) as extractor:
         for capture in rows:
-            page = _page(out, capture)
+            page = archived_page(out, capture)
             # only a page where a rule finds one of the fields it lacks is extracted again (a post
             # without tags stays without, and costs no extraction at every crawl's end)
             if page is None or not any(_finds(rules, page[1], key) for key in capture["missing"].split()):
@@ -191,7 +191,7 @@ def profile_report(out: str | Path) -> ProfileReport:
                     for r in sorted(rows, key=lambda r: (r["origin"] != "user", order.get(r["key"], 99)))]
     profiles = {r.key: Profile({r.key: r.selector}) for r in report.rules}
     for capture in captures:
-        page = _page(out, capture)
+        page = archived_page(out, capture)
         if page is None:
             continue
         report.article_pages += 1
