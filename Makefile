@@ -110,6 +110,7 @@ bench: install-test
 	$(BIN)/python benchmarks/bench_dates.py
 	$(BIN)/python benchmarks/bench_politeness.py
 	$(BIN)/python benchmarks/bench_merge.py
+	$(BIN)/python benchmarks/bench_calibrate.py
 
 clean:
 	rm -rf $(VENV) $(REPLAY_VENV) $(SITES_VENV) .sites .replayweb demo-output .pytest_cache

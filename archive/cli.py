@@ -454,6 +454,28 @@ def merge(sources: tuple[str, ...], into: str) -> None:
     _redraw_report(Path(into))
 
 
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+def profile(out: str) -> None:
+    """Show the site profile of OUT: the rules learned from the blog's feed (OUT/profile.toml) and
+    the --profile ones, how many of the archive's article pages each matches, how well each agreed
+    with the feed, and how many feed items disagree with their pages, by field.
+
+    Learned rules fill only what the heuristics missed; a --profile rule always wins.
+
+    \b
+    Example:
+        arshif profile example-archive
+        arshif crawl https://example.blog/ --out example-archive --profile example-archive/profile.toml
+    """
+    from .calibration import ProfileReportError, profile_report
+
+    with _as_user_error(ProfileReportError, OSError):
+        report = profile_report(out)
+    for line in report.lines():
+        click.echo(line)
+
+
 def _redraw_report(out: Path) -> None:
     """After the database changed outside a crawl: the report shows what it now holds."""
     from .crawl import CrawlError

@@ -106,7 +106,12 @@ class CrawlSummary:
         for key, what in (("no_date", "a date"), ("no_author", "an author"), ("no_text", "any text")):
             if h.get(key):
                 lines.append(f"{h[key]} of {h.get('stored', 0)} articles stored without {what} "
-                             "(see the articles table; a profile can name where it is)")
+                             "(see the articles table; `arshif profile OUT` shows what was learned from the "
+                             "feed; a profile can name where it is)")
+        if h.get("feed_fields_disagree"):
+            lines.append(f"{h['feed_fields_disagree']} field(s) of the {h.get('feed_items', 0)} feed items stored "
+                         "disagree with the feed (table feed_disagreements): `arshif profile OUT` shows the rules "
+                         "learned from the feed and where the pages differ")
         return lines
 
     @property

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .calibration import calibrate
 from .crawl import CrawlError, lock_folder
 from .pages.classify import reached_by
 from .reindex import ArticleExtractor, CrawlSettings
@@ -52,6 +53,7 @@ def extract_missing(out: str | Path, *, workers: int | None = None) -> ExtractSu
                 reached = reached_by(set((capture.pop("reached") or "").split(",")))
                 extractor.offer(body, capture, settings.get(capture["crawl_id"]) or CrawlSettings(), reached)
             extractor.drain()
+            calibrate(db, out, workers=workers)
             db.fill_from_feed()
     finally:
         lock.close()

@@ -53,8 +53,10 @@ class ArticleExtractor:
     they were offered (as the crawl stored them), at most WINDOW in flight. ``reindex`` and
     ``arshif extract`` both use it."""
 
-    def __init__(self, db: ArchiveDB, workers: int | None = None) -> None:
+    def __init__(self, db: ArchiveDB, workers: int | None = None, *, keep_failed: bool = True) -> None:
         self.db, self.pool, self.stored = db, extraction_pool(workers), 0
+        # False when re-extracting stored articles (calibration): a failure leaves the row as it was
+        self.keep_failed = keep_failed
         self.pending: deque[tuple[Future[dict], dict[str, Any], str]] = deque()
 
     def offer(self, body: bytes, capture: dict[str, Any], settings: CrawlSettings, reached: str | None) -> None:
@@ -65,8 +67,13 @@ class ArticleExtractor:
         html = decode_html(body, content_type, url)
         if classify(html_root(html), Profile.from_dict(settings.profile), reached=reached) != "article":
             return
-        future = self.pool.submit(extract_for_store, html, url, base_date=capture["warc_date"], profile=settings.profile,
-                                  allowed_domains=settings.allowed_domains)
+        self.extract(html, capture, settings)
+
+    def extract(self, html: str, capture: dict[str, Any], settings: CrawlSettings) -> None:
+        """Extract and store a page already known to be an article."""
+        future = self.pool.submit(extract_for_store, html, capture["url"], base_date=capture["warc_date"],
+                                  profile=settings.profile, allowed_domains=settings.allowed_domains,
+                                  learned=settings.learned)
         self.pending.append((future, capture, settings.replay_pattern))
         self.drain(WINDOW)
 
@@ -77,6 +84,8 @@ class ArticleExtractor:
                 article = future.result()
             except Exception as exc:  # the pool itself broke: the page is kept, with the error, as in the crawl
                 article = failed_article(capture["url"], exc)
+            if "extract_error" in article and not self.keep_failed:
+                continue
             self.db.upsert_article(article, capture=capture, replay_pattern=pattern)
             self.stored += 1
 
@@ -97,6 +106,7 @@ class CrawlSettings:
     replay_pattern: str = DEFAULT_REPLAY_URL
     profile: dict[str, str] = field(default_factory=dict)
     allowed_domains: tuple[str, ...] = ()  # hosts beside the page's own a rel=canonical may name
+    learned: dict[str, str] = field(default_factory=dict)  # rules learned from the feed: they fill only
 
     @classmethod
     def recorded(cls, settings: dict, *, replay_pattern: str | None = None,
@@ -105,7 +115,8 @@ class CrawlSettings:
         domains = settings.get("ARSHIF_ALLOW_DOMAINS") or ()
         return cls(replay_pattern or settings.get("ARSHIF_REPLAY_URL") or DEFAULT_REPLAY_URL,
                    dict(profile if profile is not None else settings.get("ARSHIF_PROFILE_SELECTORS") or {}),
-                   tuple(str(d) for d in domains) if isinstance(domains, list) else ())
+                   tuple(str(d) for d in domains) if isinstance(domains, list) else (),
+                   dict(settings.get("ARSHIF_LEARNED_SELECTORS") or {}))
 
 
 def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str | None = None,
@@ -135,7 +146,7 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
                                f"({', '.join(missing[:3])}{', …' if len(missing) > 3 else ''}); archive.db left as it was "
                                "(--allow-missing rebuilds from what remains)")
         target = out / "archive.db.reindex"
-        counts = _rebuild(files, target, workers=workers, replay_pattern=replay_pattern, profile=profile)
+        counts = _rebuild(files, out, target, workers=workers, replay_pattern=replay_pattern, profile=profile)
         with ArchiveDB(target) as db:
             after = db.counts()
         lost = {k: before[k] - after[k] for k in ("captures", "articles") if k in before and after[k] < before[k]}
@@ -162,7 +173,7 @@ def _live_counts(out: Path) -> dict:
         return {}
 
 
-def _rebuild(files: list[Path], target: Path, *, workers: int | None, replay_pattern: str | None,
+def _rebuild(files: list[Path], out: Path, target: Path, *, workers: int | None, replay_pattern: str | None,
              profile: dict[str, str] | None) -> dict[str, int]:
     """Write a new database at ``target`` from the WARC ``files``; return what was read."""
     for suffix in ("", "-wal", "-shm"):
@@ -205,6 +216,9 @@ def _rebuild(files: list[Path], target: Path, *, workers: int | None, replay_pat
             extractor.drain()
             counts["articles"] = extractor.stored
         db.add_feed_entries(list(feed_entries.values()))  # what pages lacked, from the blog's feed, as the crawl did
+        # the profile learned from the feed fills what the heuristics missed, as at the crawl's end
+        from .calibration import calibrate  # calibration re-extracts with this module's ArticleExtractor
+        calibrate(db, out, profile=profile, workers=workers)
         db.fill_from_feed()
     except BaseException:
         db.close()

@@ -28,8 +28,10 @@ logger = logging.getLogger(__name__)
 
 
 class ExtractPipeline:
-    def __init__(self, workers: int, profile: dict, stats: StatsCollector, allowed_domains: tuple[str, ...] = ()) -> None:
+    def __init__(self, workers: int, profile: dict, stats: StatsCollector, allowed_domains: tuple[str, ...] = (),
+                 learned: dict | None = None) -> None:
         self.workers, self.profile, self.stats = workers, profile, stats
+        self.learned = learned or {}  # rules an earlier crawl learned from the feed: they fill only
         self.allowed_domains = allowed_domains  # where a page's rel=canonical may point
         self.pool: ProcessPoolExecutor | None = None
 
@@ -42,7 +44,8 @@ class ExtractPipeline:
             workers = os.cpu_count() or 1
         profile = getattr(crawler.spider, "profile", None)
         domains = tuple(getattr(crawler.spider, "extra_domains", ()))
-        return cls(workers, dict(profile.selectors) if profile else {}, crawler.stats, domains)
+        return cls(workers, dict(profile.selectors) if profile else {}, crawler.stats, domains,
+                   ArchiveRun.of(crawler).learned)
 
     def open_spider(self) -> None:
         self.stats.set_value("arshif/extract_processes", max(self.workers, 0))
@@ -57,7 +60,8 @@ class ExtractPipeline:
         if not isinstance(item, PageItem) or item.kind != "article":
             return item
         base = (item.capture or {}).get("warc_date")  # relative dates resolve against the WARC-Date
-        options = {"base_date": base, "profile": self.profile, "allowed_domains": self.allowed_domains}
+        options = {"base_date": base, "profile": self.profile, "allowed_domains": self.allowed_domains,
+                   "learned": self.learned}
         try:
             if self.pool:
                 future = self.pool.submit(extract_for_store, item.html, item.url, **options)  # type: ignore[arg-type]

@@ -18,7 +18,9 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from archive import __version__
+from archive.calibration import PROFILE_FILE, calibrate
 from archive.pages.feeds import FeedEntry
+from archive.pages.profile import Profile
 from archive.store import ArchiveDB
 from archive.warc import (
     REVISIT_IDENTICAL,
@@ -48,7 +50,8 @@ RECORDED_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "DO
                      "ARSHIF_WARC_MAX_SIZE", "ARSHIF_WARC_PREFIX", "ARSHIF_CONTACT", "ARSHIF_OPERATOR",
                      "ARSHIF_DEDUP", "ARSHIF_FULL", "ARSHIF_REPLAY_URL")
 # Besides, the profile's selectors themselves (ARSHIF_PROFILE_SELECTORS): the file may change or go,
-# and `arshif reindex` must extract as the crawl did.
+# and `arshif reindex` must extract as the crawl did; and so the rules learned from the feed by an
+# earlier crawl (OUT/profile.toml) that this one fills with (ARSHIF_LEARNED_SELECTORS).
 
 
 def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
@@ -73,6 +76,7 @@ class ArchiveRun:
     def __init__(self, out: str, start_url: str, recorded: dict, *, dedup: bool = True, full: bool = False,
                  warc_prefix: str = "ARSHIF", warc_max_size: int = 10**9, stats: StatsCollector | None = None) -> None:
         self.out = Path(out)
+        self.recorded = recorded
         self.out.mkdir(parents=True, exist_ok=True)
         self.stats, self.dedup = stats, dedup
         self.repair_leftovers()
@@ -112,7 +116,9 @@ class ArchiveRun:
             recorded = {name: s.get(name) for name in RECORDED_SETTINGS}
             recorded["ARSHIF_ALLOW_DOMAINS"] = s.getlist("ARSHIF_ALLOW_DOMAINS")
             profile = getattr(crawler.spider, "profile", None)
-            recorded["ARSHIF_PROFILE_SELECTORS"] = dict(profile.selectors) if profile else {}
+            recorded["ARSHIF_PROFILE_SELECTORS"] = user = dict(profile.selectors) if profile else {}
+            learned = Profile.learned(Path(s.get("ARSHIF_OUT")) / PROFILE_FILE).selectors
+            recorded["ARSHIF_LEARNED_SELECTORS"] = {k: v for k, v in learned.items() if k not in user}
             start_url = getattr(crawler.spider, "start_url", None) or ""
             run = cls(s.get("ARSHIF_OUT"), start_url, recorded, dedup=s.getbool("ARSHIF_DEDUP", True),
                       full=s.getbool("ARSHIF_FULL"), warc_prefix=s.get("ARSHIF_WARC_PREFIX"),
@@ -247,6 +253,28 @@ class ArchiveRun:
                 self.warc.write_metadata(url, capture["warc_record_id"], fields)
 
     # --- end ------------------------------------------------------------------------------------
+    @property
+    def learned(self) -> dict[str, str]:
+        """The rules an earlier crawl learned from the feed (OUT/profile.toml), less the user's keys:
+        extraction fills what the heuristics miss with them."""
+        return dict(self.recorded.get("ARSHIF_LEARNED_SELECTORS") or {})
+
+    def _calibrate(self) -> dict[str, int]:
+        """Learn the profile from the feed items' pages and fill what the heuristics missed (not in a
+        capture-only crawl: `arshif extract` calibrates once it has extracted)."""
+        settings = self.crawler.settings if self.crawler is not None else None
+        if settings is None or not settings.getbool("ARSHIF_EXTRACT", True) or self.fatal:
+            return {}
+        workers = settings.getint("ARSHIF_EXTRACT_WORKERS") or None
+        try:
+            return calibrate(self.db, self.out, workers=workers if workers and workers > 0 else None)
+        except (OSError, sqlite3.Error):
+            raise  # storage: `storing` stops the crawl as for any write
+        except Exception as exc:  # noqa: BLE001 - the crawl's archive stands without it: say so, go on
+            logger.warning("calibration from the feed failed (%s: %s); the crawl's articles are kept as extracted",
+                           type(exc).__name__, exc)
+            return {"calibration_failed": 1}
+
     def _spider_closed(self, spider: Spider, reason: str) -> None:
         self.close(reason)
 
@@ -260,8 +288,9 @@ class ArchiveRun:
         # On a full disk this may fail too: the crawl then has no recorded end, and the next run
         # treats it as interrupted (it walks the blog again, cheaply).
         with self.storing(str(self.db.path)):
+            calibrated = self._calibrate()
             fed = self.db.fill_from_feed(self.crawl_id)
-            health = {**self.db.health(self.crawl_id), **fed}
+            health = {**self.db.health(self.crawl_id), **fed, **calibrated}
             stats.update({f"arshif/health/{name}": value for name, value in health.items()})
             self.db.finish_crawl(self.crawl_id, stats,
                                  "storage-failed" if self.fatal else reason)

@@ -62,3 +62,33 @@ def test_the_feed_fills_what_pages_lack_and_it_stays(tmp_path):
     columns = "url, title, published, published_raw, published_source, author"
     assert [tuple(r) for r in query(copy, f"select {columns} from articles order by url")] == \
         [tuple(r) for r in query(out, f"select {columns} from articles order by url")]
+
+
+class SitemapListsTheFeed(FeedBlog):
+    """Nikola's way: the sitemap index lists the feed (rss.xml) among its sitemaps, and the home
+    page here names no feed: the feed is first requested as a sitemap."""
+
+    def do_GET(self):  # noqa: N802
+        if self.path == "/sitemap.xml":
+            body = (f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+                    f'sitemap/0.9"><sitemap><loc>http://{self.headers["Host"]}/feed/</loc></sitemap></sitemapindex>')
+            self.respond(200, body.encode(), {"Content-Type": "application/xml; charset=utf-8"})
+            return
+        if self.path == "/":
+            posts = "".join(f'<article class="post hentry"><h2 class="entry-title"><a href="/p/{n}/">مقال {n}</a></h2>'
+                            "</article>" for n in (1, 2))
+            body = f'<html lang="ar"><body class="home blog">{posts}</body></html>'
+            self.respond(200, body.encode(), {"Content-Type": "text/html; charset=utf-8"})
+            return
+        super().do_GET()
+
+
+def test_a_feed_listed_as_a_sitemap_is_read_as_the_feed(tmp_path):
+    out = tmp_path / "out"
+    FeedBlog.in_feed, FeedBlog.edition = [1, 2], 1
+    with local_server(SitemapListsTheFeed) as url:
+        crawl(url, out, "-s", "ROBOTSTXT_OBEY=False", "-s", "ARSHIF_REQUISITES=False")
+    assert [r["url"] for r in query(out, "select url from feed_entries order by url")] == [f"{url}p/1/", f"{url}p/2/"]
+    rows = query(out, "select url, published, published_source, author from articles order by url")
+    assert [(r["published"], r["published_source"], r["author"]) for r in rows] == [
+        (f"2026-01-0{n}T09:30:00+03:00", "feed", "ليلى منصور") for n in (1, 2)]

@@ -101,11 +101,13 @@ def failed_article(url: str, exc: BaseException) -> dict:
 
 
 def extract_article(html: str, url: str, *, base_date: str | None = None,
-                    profile: dict[str, str] | None = None, allowed_domains: Iterable[str] = ()) -> dict:
+                    profile: dict[str, str] | None = None, allowed_domains: Iterable[str] = (),
+                    learned: dict[str, str] | None = None) -> dict:
     """The article on ``html`` (already decoded), fetched from ``url``, as a plain dict; ``profile``
     holds a per-site profile's selectors (a dict, so the call can cross a process boundary). Its
     ``url`` is the one it is stored under (``canonical.article_url``: the page's own canonical on
-    the blog or ``allowed_domains``, else ``url`` in canonical form)."""
+    the blog or ``allowed_domains``, else ``url`` in canonical form). ``learned`` holds the rules
+    learned from the blog's feed (``OUT/profile.toml``): they fill only the fields left empty."""
     selectors = Profile.from_dict(profile)
     root = html_root(html)
     ld = jsonld.article(root)
@@ -137,9 +139,10 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
                or ([meta["author"]] if meta.get("author") else []) or _split(doc.get("author")))
     # Theme markup and machine-readable lists first; then labelled lines ("التصنيف: …") and links to
     # taxonomy archives. A value the page already gave as one kind is not taken as the other.
-    theme_tags = _first_texts(root, TAG_XPATHS)
-    categories = (_first_texts(root, CATEGORY_XPATHS) or _as_list(ld.get("articleSection"))
-                  or meta.get("article:section_all") or _without(_labelled_links(root, CATEGORY_LABELS), theme_tags)
+    theme_tags = selectors.select_texts(root, "tags") or _first_texts(root, TAG_XPATHS)
+    categories = (selectors.select_texts(root, "categories") or _first_texts(root, CATEGORY_XPATHS)
+                  or _as_list(ld.get("articleSection")) or meta.get("article:section_all")
+                  or _without(_labelled_links(root, CATEGORY_LABELS), theme_tags)
                   or _without(_taxonomy_links(root, CATEGORY_PATHS, url), theme_tags)
                   or _split(doc.get("categories"), ","))
     tags = (theme_tags or _as_list(ld.get("keywords")) or meta.get("article:tag_all")
@@ -151,7 +154,7 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
     if title and text.split("\n", 1)[0] == title:  # trafilatura's fallback on short pages keeps the heading
         text = text.split("\n", 1)[1] if "\n" in text else ""
     text = _without_byline(text, authors, published[1])
-    return {
+    article = {
         "url": article_url(root, url, allowed_domains),
         "title": title,
         "author": "; ".join(_dedupe(_strip_byline(a) for a in authors if a and _strip_byline(a))) or None,
@@ -165,6 +168,31 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
         "word_count": len(text.split()),
         "related": related,
     }
+    if learned:
+        _fill_from_rules(article, root, content_root, Profile.from_dict(learned), url, base_date)
+    return article
+
+
+def _fill_from_rules(article: dict, root: Element, content_root: Element, rules: Profile, url: str,
+                     base_date: str | None) -> None:
+    """Fill the fields the heuristics left empty with the rules learned from the blog's feed; a
+    field filled so says where it came from (``published_source = 'learned'``)."""
+    if not article["title"] and (title := rules.select_text(root, "title")):
+        article["title"] = title
+    if not article["published"] and (printed := rules.select_text(root, "published")):
+        parsed = normalize_date(printed, base=base_date)
+        if parsed:
+            article.update(_date_fields("published", (parsed.iso, printed, "learned", parsed.calendar)))
+    if not article["author"] and (names := rules.select_texts(root, "author")):
+        article["author"] = "; ".join(_dedupe(_strip_byline(n) for n in names if _strip_byline(n))) or None
+    for key in ("categories", "tags"):
+        if not article[key]:
+            other = article["tags" if key == "categories" else "categories"]
+            article[key] = _without(_dedupe(rules.select_texts(root, key)), other)
+    if not article["text"] and (scope := rules.select_element(content_root, "text")) is not None:
+        text = _clean_text(trafilatura.extract(etree.tostring(scope, encoding="unicode", method="html"), url=url,
+                                               include_comments=False, favor_precision=True) or "")
+        article.update(text=text, word_count=len(text.split()))
 
 
 # --- dates ------------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ is untrusted input.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 
 from lxml import etree
 
@@ -69,3 +71,17 @@ def _first(item: etree._Element, *paths: str) -> str | None:
             if str(value).strip():
                 return " ".join(str(value).split())
     return None
+
+
+def feed_date(text: str | None) -> datetime | None:
+    """A feed's date: RFC 822 in RSS, ISO 8601 in Atom."""
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        pass
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None

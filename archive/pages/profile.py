@@ -12,9 +12,12 @@ A profile is a small TOML file passed with ``--profile``::
     text = "div.story-body"          # the element holding the article's text
     published = "span.story-date"    # the visible publication date
     author = "span.writer"
+    categories = ".story-section a"  # the article's categories (each element one)
+    tags = ".story-keywords a"       # its tags
 
 Every key is optional; a key that is absent, or matches nothing on a page, leaves that page to
-the heuristics.
+the heuristics. ``arshif crawl`` learns one from the blog's feed into ``OUT/profile.toml``
+(``pages.calibrate``): its rules only fill what the heuristics missed, and a key set here wins.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from lxml.etree import _Element as Element
 
 from ..arabic.text import tidy
 
-KEYS = ("article", "listing", "article_links", "pagination", "related", "title", "text", "published", "author")
+KEYS = ("article", "listing", "article_links", "pagination", "related", "title", "text", "published", "author",
+        "categories", "tags")
 
 
 class ProfileError(ValueError):
@@ -66,6 +70,15 @@ class Profile:
             except Exception as exc:  # cssselect raises several kinds
                 raise ProfileError(f"profile {path}: bad selector for {key!r}: {exc}") from None
         return profile
+
+    @classmethod
+    def learned(cls, path: str | os.PathLike) -> "Profile":
+        """``OUT/profile.toml`` if there is a readable one, else an empty profile: a learned profile
+        that was deleted or broken by hand is learned again, never an error."""
+        try:
+            return cls.load(path)
+        except ProfileError:
+            return cls()
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "Profile":

@@ -351,7 +351,9 @@ def failure_reasons(rows: Sequence[dict]) -> str | None:
 HEALTH_LABELS = {"stored": "articles stored", "no_date": "… without a date", "no_author": "… without an author",
                  "no_text": "… without text", "unstored_posts": "posts not understood",
                  "unstored_sitemap_like_posts": "sitemap pages like posts, not stored",
-                 "filled_from_feed": "filled from the feed", "feed_disagreements": "disagree with the feed"}
+                 "filled_from_feed": "filled from the feed", "feed_disagreements": "disagree with the feed",
+                 "feed_fields_disagree": "feed item fields that disagree",
+                 "filled_by_profile": "fields filled by the learned profile"}
 
 
 def health(figures: dict[str, int]) -> str | None:
@@ -359,6 +361,7 @@ def health(figures: dict[str, int]) -> str | None:
     keys = [k for k in HEALTH_LABELS if k in figures]
     if not keys:
         return None
-    problems = {"no_date", "no_author", "no_text", "unstored_posts", "unstored_sitemap_like_posts", "feed_disagreements"}
+    problems = {"no_date", "no_author", "no_text", "unstored_posts", "unstored_sitemap_like_posts",
+                "feed_disagreements", "feed_fields_disagree"}
     colors = [(BAD if figures[k] else GOOD) if k in problems else ACCENT for k in keys]
     return _hbar_chart([HEALTH_LABELS[k] for k in keys], [figures[k] for k in keys], "pages", colors)

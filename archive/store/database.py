@@ -13,6 +13,10 @@ Tables
   links            (from_url, to_url, kind): pagination / article / related / adjacent / home /
                    sitemap / feed / requisite
   articles_fts     FTS5 over title and text in normalized, stemmed form (see arabic/search.py)
+  feed_entries     what the blog's feeds said of each post (title, date, author, categories)
+  profile_rules    the selectors calibration ended with: learned from the feed (with how well each
+                   agreed with it and how many articles it filled) or the user's --profile
+  feed_disagreements  per feed item and field, what the page gave against what the feed says
 Views: articles_per_month, articles_per_author, articles_per_category.
 
 Schema changes are the named, frozen migrations of ``migrations.py``: a folder made by an older
@@ -26,14 +30,13 @@ import hashlib
 import json
 import sqlite3
 from datetime import date, datetime, timezone
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Iterator
 
 import sqlite_utils
 
 from ..arabic.search import index_text
-from ..pages.feeds import FeedEntry
+from ..pages.feeds import FeedEntry, feed_date
 from ..pages.urls import permalink_shape
 from ..warc.records import warc_timestamp
 from .merging import MERGED, merge_databases, snapshot
@@ -52,6 +55,12 @@ LIST_COLUMNS = ("categories", "tags", "related")
 ARTICLE_BY_URL = ("select * from articles where url = :url or url = (select article_url from captures "
                   "where url = :url and article_url is not null order by id desc limit 1) "
                   "order by url = :url desc limit 1")
+# The capture behind an article row, and the record that holds its body: its own, or for a revisit
+# (the same payload fetched again, or a 304) the response it refers to.
+_CAPTURE_BEHIND = ("join captures c on c.id = a.capture_id left join captures o on c.record_type = 'revisit' "
+                   "and o.warc_record_id = c.refers_to and o.record_type = 'response'")
+_BODY = ("coalesce(o.warc_filename, c.warc_filename) as body_filename, "
+         "coalesce(o.warc_offset, c.warc_offset) as body_offset")
 # Where `articles.replay_url` points by default: `arshif replay` (pywb) on its default port.
 DEFAULT_REPLAY_URL = "http://127.0.0.1:8080/arshif/{timestamp}/{url}"
 # The crawls row `arshif merge` adds records the merge, not a crawl: "the latest crawl" skips it.
@@ -62,25 +71,15 @@ class StoreError(Exception):
     """archive.db is missing or unreadable: the message is meant for the user, on one line."""
 
 
-def _feed_date(text: str | None) -> datetime | None:
-    """A feed's date: RFC 822 in RSS, ISO 8601 in Atom."""
-    if not text:
-        return None
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        pass
-    try:
-        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _full_date(iso: str | None) -> date | None:
     try:
         return date.fromisoformat(iso[:10]) if iso and len(iso) >= 10 else None
     except ValueError:
         return None
+
+
+def _squash(text: str | None) -> str:
+    return " ".join((text or "").split())
 
 
 def utc_now() -> str:
@@ -414,7 +413,7 @@ class ArchiveDB:
             if row is None:
                 continue
             update: dict[str, Any] = {}
-            published = _feed_date(entry.published)
+            published = feed_date(entry.published)
             if not row["published"] and published:
                 update.update(published=published.isoformat(), published_raw=entry.published,
                               published_source="feed", published_calendar="gregorian")
@@ -440,6 +439,83 @@ class ArchiveDB:
                 counts["feed_disagreements"] += 1
         self.db.conn.commit()
         return counts
+
+    # --- feed-guided calibration ----------------------------------------------------------------------
+    def feed_item_captures(self) -> list[dict[str, Any]]:
+        """Each feed item stored as an article, with the capture behind its row and the feed's entry
+        (``feed_*`` columns): the pages a profile is learned from."""
+        return self._rows(
+            f"select c.*, {_BODY}, f.url as feed_url, f.title as feed_title, f.published as feed_published, "
+            "f.author as feed_author, f.categories as feed_categories from feed_entries f "
+            f"join articles a on a.url = f.url {_CAPTURE_BEHIND} order by c.id")
+
+    def articles_missing(self, fields: list[str]) -> list[dict[str, Any]]:
+        """The captures behind the articles with one of ``fields`` empty (title, published, author,
+        categories, tags, text), with where its body is and which of ``fields`` it lacks (``missing``,
+        space-separated): what learned rules may fill."""
+        empty = {"title": "coalesce(a.title, '') = ''", "published": "a.published is null",
+                 "author": "coalesce(a.author, '') = ''", "categories": "coalesce(a.categories, '[]') = '[]'",
+                 "tags": "coalesce(a.tags, '[]') = '[]'", "text": "coalesce(a.word_count, 0) = 0"}
+        fields = [f for f in fields if f in empty]
+        if not fields:
+            return []
+        missing = " || ".join(f"(case when {empty[f]} then '{f} ' else '' end)" for f in fields)
+        wanted = " or ".join(empty[f] for f in fields)
+        return self._rows(f"select c.*, {_BODY}, {missing} as missing from articles a {_CAPTURE_BEHIND} "
+                          f"where a.extract_error is null and ({wanted}) order by c.id")
+
+    def set_profile_rules(self, rows: list[dict[str, Any]]) -> None:
+        """The rules calibration ended with (learned and the user's), replacing the last ones."""
+        with self.db.atomic():
+            self.db.execute("delete from profile_rules")
+            if rows:
+                self.db.table("profile_rules").insert_all(rows, pk="key")
+
+    def profile_rules(self) -> list[dict[str, Any]]:
+        return self._rows("select * from profile_rules order by origin desc, key")
+
+    def article_captures_all(self) -> list[dict[str, Any]]:
+        """The capture behind every article row, with where its body is (``body_filename``, ``body_offset``)."""
+        return self._rows(f"select c.*, {_BODY} from articles a {_CAPTURE_BEHIND} order by c.id")
+
+    def disagreement_counts(self) -> dict[str, int]:
+        """{field: feed items whose page disagrees with the feed on it}."""
+        return {r["field"]: r["n"] for r in self._rows("select field, count(*) as n from feed_disagreements "
+                                                        "group by field")}
+
+    def feed_items_stored(self) -> int:
+        return self.db.execute("select count(*) from feed_entries f join articles a on a.url = f.url").fetchone()[0]
+
+    def record_feed_disagreements(self) -> dict[str, int]:
+        """Compare every feed item stored as an article with its feed entry, field by field (title,
+        published day, author, categories and tags as one set of terms), and keep the differences in
+        ``feed_disagreements`` (page NULL: the page gave nothing). A date or author the feed itself
+        filled in is the page's nothing. Returns {"feed_items": compared, "feed_fields_disagree": rows}."""
+        rows: list[dict[str, Any]] = []
+        items = self._rows("select f.*, a.title as a_title, a.published as a_published, a.published_source, "
+                           "a.author as a_author, a.categories as a_categories, a.tags as a_tags "
+                           "from feed_entries f join articles a on a.url = f.url")
+        for item in items:
+            terms = json.loads(item["categories"] or "[]")
+            page_terms = json.loads(item["a_categories"] or "[]") + json.loads(item["a_tags"] or "[]")
+            published = feed_date(item["published"])
+            page_day = None if item["published_source"] == "feed" else _full_date(item["a_published"])
+            # (field, what the page gave, what the feed says, agree?): a field the feed leaves out agrees
+            checks = [("title", item["a_title"], item["title"],
+                       not item["title"] or _squash(item["a_title"]) == _squash(item["title"])),
+                      ("published", None if page_day is None else item["a_published"], item["published"],
+                       published is None or (page_day is not None and abs((page_day - published.date()).days) <= 1)),
+                      ("author", item["a_author"], item["author"],
+                       not item["author"] or _squash(item["a_author"]) == _squash(item["author"])),
+                      ("categories", json.dumps(page_terms, ensure_ascii=False), json.dumps(terms, ensure_ascii=False),
+                       not terms or {_squash(t) for t in terms} == {_squash(t) for t in page_terms})]
+            rows += [{"url": item["url"], "field": field, "page": page, "feed": feed}
+                     for field, page, feed, same in checks if not same]
+        with self.db.atomic():
+            self.db.execute("delete from feed_disagreements")
+            if rows:
+                self.db.table("feed_disagreements").insert_all(rows, pk=("url", "field"))
+        return {"feed_items": len(items), "feed_fields_disagree": len(rows)}
 
     def unextracted_pages(self) -> list[dict[str, Any]]:
         """The latest full HTML response of every URL that has no article row: what a capture-only

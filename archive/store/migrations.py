@@ -152,3 +152,15 @@ def m006_capture_article(db: sqlite_utils.Database) -> None:
         db.table("captures").add_column("article_url", str, fk="articles", fk_col="url")
     db.table("captures").create_index(["article_url"], if_not_exists=True)
     db.execute("update captures set article_url = url where url in (select url from articles)")
+
+
+@migrations()
+def m007_calibration(db: sqlite_utils.Database) -> None:
+    """Feed-guided calibration: the rules learned from the feed items' pages (and the user's), how
+    well each agreed with the feed, and, per feed item and field, what the page gave against what
+    the feed says."""
+    db.table("profile_rules").create({"key": str, "selector": str, "origin": str, "feed_pages": int,
+                                      "feed_matched": int, "feed_agreed": int, "filled": int},
+                                     pk="key", if_not_exists=True)
+    db.table("feed_disagreements").create({"url": str, "field": str, "page": str, "feed": str},
+                                          pk=("url", "field"), if_not_exists=True)

@@ -273,6 +273,7 @@ class BlogSpider(scrapy.Spider):
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, HtmlResponse):
+            yield from self.feed_reached_otherwise(response)
             return
         root = response.selector.root
         reached = "feed" if response.url in self.feed_items else response.meta.get("link_kind")
@@ -362,9 +363,16 @@ class BlogSpider(scrapy.Spider):
         elif sitemap.type == "urlset":
             requests, rows = self.follow_all(response, [(u, "sitemap") for u in locs], self.parse_page)
         else:
+            yield from self.feed_reached_otherwise(response)
             return
         yield from requests
         yield PageItem(response.url, "sitemap", rows, capture=response.meta.get("arshif_capture"))
+
+    def feed_reached_otherwise(self, response: Response) -> Iterator[Any]:
+        """The blog's feed reached first by another link (Nikola's sitemap index lists rss.xml): the
+        dupefilter drops the feed link that comes later, so it is read as the feed here."""
+        if isinstance(response, TextResponse) and feed_entries(response.body):
+            yield from self.parse_feed(response)
 
     def parse_feed(self, response: Response) -> Iterator[Any]:
         if not isinstance(response, TextResponse):

@@ -15,7 +15,7 @@ from archive.demo.server import BackgroundServer
 
 from .content import POSTS, Post
 
-GENERATORS = ("jekyll", "hexo", "nikola", "mkdocs_material")
+GENERATORS = ("jekyll", "hexo", "nikola", "mkdocs_material", "jekyll_plain")
 # A blog our heuristics do not understand, with no feed: the health line's test site.
 DEFEATING = "mkdocs_plain"
 
