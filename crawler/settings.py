@@ -31,6 +31,15 @@ ARSHIF_HOST_PAGE_BUDGET = 200_000  # requests per host in one crawl, whatever th
 ARSHIF_URL_PATTERN_BUDGET = 1000  # navigation links (pagination, prev/next, related) per URL shape; 0: no limit
 ARSHIF_REPLAY_URL = DEFAULT_REPLAY_URL  # pattern of articles.replay_url; default: `arshif replay` (pywb)
 
+# --- a job shared by several workers through Redis (set by `arshif crawl --redis` and `arshif worker`) ---
+ARSHIF_JOB = ""  # the job's name; empty: an ordinary crawl, with its frontier in this process (and OUT/job)
+ARSHIF_REDIS_URL = ""  # redis://HOST:PORT/DB
+ARSHIF_WORKER = ""  # this worker's id (host-pid): in its WARC file names, leases and heartbeats
+ARSHIF_JOB_SEED = False  # this worker queues the job's start requests
+ARSHIF_JOB_MODE = ""  # first, incremental or full: decided once for the job by the worker that seeds it
+ARSHIF_JOB_LEASE = 30.0  # seconds a dead worker's requests stay leased before they go back to the queue
+ARSHIF_JOB_TICK = 0.5  # seconds between heartbeats (leases renewed, idle worker woken, end of job checked)
+
 # --- politeness ---------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
@@ -54,12 +63,15 @@ DEFAULT_REQUEST_HEADERS = {
 # 800: above Redirect (600) and HttpCompression (590), so capture sees 3xx hops and wire bodies;
 # below HttpCache (900), so responses served from the cache are not archived twice.
 # 60: right after OffsiteMiddleware (50), so out-of-scope redirects are never fetched.
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ScopeMiddleware": 60,
+# The crawler.jobs components are off outside a job (NotConfigured without ARSHIF_JOB).
+DOWNLOADER_MIDDLEWARES = {"crawler.jobs.LeaseDownloaderMiddleware": 1,
+                          "crawler.middlewares.ScopeMiddleware": 60,
                           "crawler.middlewares.ConditionalRequestMiddleware": 560,
                           "crawler.middlewares.ArchivedCopyMiddleware": 795,
                           "crawler.middlewares.WarcCaptureMiddleware": 800}
+SPIDER_MIDDLEWARES = {"crawler.jobs.LeaseSpiderMiddleware": 1}
 ITEM_PIPELINES = {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.StorePipeline": 800}
-EXTENSIONS = {"crawler.extensions.CrawlProgress": 500,
+EXTENSIONS = {"crawler.extensions.CrawlProgress": 500, "crawler.jobs.JobWorker": 100,
               "scrapy.extensions.spiderstate.SpiderState": None, "crawler.frontier.DiskSafeSpiderState": 0}
 
 # Every response, and every decompressed body (a gzip bomb), stops at 128 MiB: memory stays bounded.

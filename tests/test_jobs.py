@@ -1,0 +1,184 @@
+"""Jobs shared by several workers through a real redis-server (the ``redis_url`` fixture): `arshif
+crawl --redis` and `arshif worker` processes on a set of blogs on several loopback hosts, each
+server counting what it was asked for."""
+
+from __future__ import annotations
+
+import collections
+import json
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.robotparser import RobotFileParser
+
+import pytest
+import redis
+
+from archive.demo.server import SiteServer
+
+from .conftest import FAST, ROOT, check_warc_folder, query, run_arshif
+
+# Three blogs in three themes, one per loopback host, each with its own truth (its article URLs).
+BLOGS = (("classic", "127.0.0.2"), ("block", "127.0.0.3"), ("blogger", "127.0.0.4"))
+# Each worker process asks for a host's robots.txt once (Scrapy's RobotsTxtMiddleware is per process).
+PER_WORKER = {"/robots.txt"}
+
+
+@pytest.fixture(scope="module")
+def blogs():
+    servers = [SiteServer(theme, host=host, traps=True, delay=0.01) for theme, host in BLOGS]
+    for server in servers:
+        server.__enter__()
+    yield servers
+    for server in servers:
+        server.__exit__(None, None, None)
+
+
+@pytest.fixture
+def fresh(blogs):
+    """The blogs with their request logs emptied: what one test's job asked for."""
+    for server in blogs:
+        server.requests.clear()
+    return blogs
+
+
+def arshif_process(*args) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "archive.cli", *map(str, args)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def start_job(blogs, out: Path, redis_url: str, job: str, *extra) -> subprocess.Popen:
+    """`arshif crawl --redis`, returned once the job is in Redis (for workers to join)."""
+    proc = arshif_process("crawl", *[s.base_url + "/" for s in blogs], "--out", out, "--redis", redis_url,
+                          "--job", job, *FAST, *extra)
+    client = redis.Redis.from_url(redis_url)
+    wait_for(lambda: client.exists(f"arshif:job:{job}:meta") or proc.poll() is not None, what="the job in Redis")
+    client.close()
+    return proc
+
+
+def finish(proc: subprocess.Popen, timeout: float = 90) -> str:
+    stdout, stderr = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, f"exit {proc.returncode}:\n{stderr[-3000:]}"
+    return stdout
+
+
+def truth(blogs) -> set[str]:
+    return {url for server in blogs for url in server.theme.article_urls()}
+
+
+def fetched_twice(blogs) -> dict[str, int]:
+    """URLs some server answered more than once (robots.txt aside)."""
+    return {server.base_url + path: n for server in blogs
+            for path, n in collections.Counter(server.requests).items() if n > 1 and path not in PER_WORKER}
+
+
+def wait_for(condition, timeout: float = 30, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_share_one_job_over_several_blogs(fresh, redis_url, tmp_path, workers):
+    out, job = tmp_path / "out", f"blogs-{workers}"
+    first = start_job(fresh, out, redis_url, job)
+    others = [arshif_process("worker", "--redis", redis_url, "--out", out, "--job", job) for _ in range(workers - 1)]
+    summaries = [finish(p) for p in [first, *others]]
+
+    assert fetched_twice(fresh) == {}  # every URL fetched once by one worker or another
+    for server in fresh:
+        assert collections.Counter(server.requests)["/robots.txt"] <= workers
+    rows = query(out, "select url from articles")
+    assert sorted(r["url"] for r in rows) == sorted(truth(fresh))  # every article, each once
+    crawls = query(out, "select finish_reason, json_extract(settings, '$.ARSHIF_WORKER') worker, "
+                        "json_extract(settings, '$.ARSHIF_JOB') job from crawls")
+    assert [(c["finish_reason"], c["job"]) for c in crawls] == [("finished", job)] * workers
+    # each worker wrote its own WARC files, its id in their names, and did part of the work
+    files = check_warc_folder(out)
+    for c in crawls:
+        assert any(f.name.endswith(f"-{c['worker']}.warc.gz") for f in files), (c["worker"], files)
+    assert all("This crawl" in s and "finished" in s for s in summaries)
+    pages = [int(s.split("pages captured :")[1].split()[0]) for s in summaries]
+    assert sum(pages) == query(out, "select count(*) n from captures where warc_filename is not null")[0]["n"]
+
+    listing = run_arshif("jobs", "--redis", redis_url).stdout
+    line = next(line.split() for line in listing.splitlines() if line.startswith(job + " "))
+    assert line[1:3] == ["finished", "0"] and line[4:6] == ["0", "0"]  # nothing queued, in flight, alive
+    assert int(line[6]) == sum(pages)
+    status = next(json.loads(s) for s in run_arshif("jobs", "--redis", redis_url, "--json").stdout.splitlines()
+                  if json.loads(s)["name"] == job)
+    assert status["seen"] == int(line[3]) >= len(truth(fresh))
+    assert sorted(status["start_urls"]) == sorted(s.base_url + "/" for s in fresh)
+
+
+def held_leases(client: redis.Redis, job: str, worker: str) -> list[str]:
+    """The URLs a worker holds leases on right now."""
+    leases = client.hgetall(f"arshif:job:{job}:leases")
+    return [pickle.loads(value.split(b"\n", 1)[1])["url"] for lease, value in leases.items()
+            if lease.decode().startswith(worker + ":")]
+
+
+def allowed_by_robots(blogs, url: str) -> bool:
+    server = next(s for s in blogs if url.startswith(s.base_url + "/"))
+    robots = RobotFileParser()
+    robots.parse(server.theme.robots().splitlines())
+    return robots.can_fetch("Arshif", url)
+
+
+def test_a_worker_killed_mid_crawl_loses_nothing(fresh, redis_url, tmp_path):
+    out, job = tmp_path / "out", "killed"
+    client = redis.Redis.from_url(redis_url)
+    lease = ["-s", "ARSHIF_JOB_LEASE=2"]  # a dead worker's requests back in the queue after 2 s
+    first = start_job(fresh, out, redis_url, job, *lease)
+    victim = arshif_process("worker", "--redis", redis_url, "--out", out, "--job", job)
+    victim_id = f"{socket.gethostname()}-{victim.pid}"
+    pages = f"arshif:job:{job}:pages"
+    wait_for(lambda: int(client.hget(pages, victim_id) or 0) >= 10 and held_leases(client, job, victim_id),
+             what="the second worker at work")
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    held = held_leases(client, job, victim_id)  # read at once: they expire 2 s after its last heartbeat
+    killed_at = {s.base_url: len(s.requests) for s in fresh}
+    assert list((out / "warc").glob(f"*-{victim_id}.warc.gz.open"))  # left behind, cut anywhere
+
+    successor = arshif_process("worker", "--redis", redis_url, "--out", out, "--job", job)
+    finish(first)
+    finish(successor)
+
+    # the successor repaired the dead worker's WARC: every file whole, none left open
+    files = check_warc_folder(out)
+    assert any(f.name.endswith(f"-{victim_id}.warc.gz") for f in files)
+    assert not (out / "workers" / f"{victim_id}.lock").exists()
+    rows = query(out, "select url from articles")
+    assert sorted(r["url"] for r in rows) == sorted(truth(fresh))  # nothing lost, nothing twice
+    # the requests it held were done again by the others after the kill (robots.txt permitting)
+    after = {s.base_url + p for s in fresh for p in s.requests[killed_at[s.base_url]:]}
+    assert held and {url for url in held if allowed_by_robots(fresh, url)} <= after, set(held) - after
+    # only what the dead worker held may have been fetched twice
+    assert set(fetched_twice(fresh)) <= set(held)
+    reasons = {c["worker"]: c["finish_reason"] for c in query(
+        out, "select finish_reason, json_extract(settings, '$.ARSHIF_WORKER') worker from crawls")}
+    assert reasons.pop(victim_id) == "interrupted"
+    assert set(reasons.values()) == {"finished"}
+
+
+def test_job_errors_are_one_line(tmp_path, redis_url, blogs):
+    url = blogs[0].base_url + "/"
+    cases = [
+        (["crawl", url, "--out", tmp_path / "a", "--redis", "redis://127.0.0.1:1/0"], "cannot reach Redis"),
+        (["crawl", "ftp://مدونة.example/", "--out", tmp_path / "b", "--redis", redis_url], "not an http(s) URL"),
+        (["crawl", url, "--out", tmp_path / "c", "--redis", redis_url, "--job", "مهمة/١"], "bad job name"),
+        (["crawl", url, url, "--out", tmp_path / "d"], "add --redis"),
+        (["worker", "--redis", redis_url, "--out", tmp_path / "e", "--job", "nothing-here"], "no job 'nothing-here'"),
+        (["jobs", "--redis", "http://127.0.0.1/"], "not a Redis URL"),
+    ]
+    for args, message in cases:
+        proc = run_arshif(*args, check=False)
+        assert proc.returncode != 0 and message in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
