@@ -228,8 +228,12 @@ class Job:
         self._heartbeat(keys=[self.deadlines_key, self.workers_key], args=[worker, lease_ms, *lease_ids])
         self.redis.hset(self.pages_key, worker, pages)
 
-    def leave(self, worker: str) -> None:
-        self.redis.zrem(self.workers_key, worker)
+    def leave(self, worker: str, pages: int) -> None:
+        """The worker stops: no longer alive; its final page count."""
+        pipe = self.redis.pipeline()
+        pipe.zrem(self.workers_key, worker)
+        pipe.hset(self.pages_key, worker, pages)
+        pipe.execute()
 
     # --- the whole job ------------------------------------------------------------------------------
     def done(self) -> bool:

@@ -294,6 +294,7 @@ class JobWorker:
             deferred_from_coro(engine.close_spider_async(reason="finished"))
 
     def spider_idle(self, spider: Spider) -> None:
+        self.work.job.requeue()  # a dead worker's requests may be all that is left
         if not self.work.job.done():
             raise DontCloseSpider  # others still work: what they find may be ours to fetch
 
@@ -304,7 +305,7 @@ class JobWorker:
             given = self.work.give_back()
             if given:
                 logger.warning("%d request(s) this worker held went back to the queue", given)
-            self.work.job.leave(self.work.worker)
+            self.work.job.leave(self.work.worker, self.crawler.stats.get_value("arshif/captures", 0))
         except Exception as exc:
             logger.warning("could not leave the job cleanly: %s (its leases expire by themselves)", exc)
 

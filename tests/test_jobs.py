@@ -26,6 +26,9 @@ from .conftest import FAST, ROOT, check_warc_folder, query, run_arshif
 BLOGS = (("classic", "127.0.0.2"), ("block", "127.0.0.3"), ("blogger", "127.0.0.4"))
 # Each worker process asks for a host's robots.txt once (Scrapy's RobotsTxtMiddleware is per process).
 PER_WORKER = {"/robots.txt"}
+# Extraction in each worker's own process: three workers with two extraction processes each would
+# start nine Pythons on two cores. (Every worker gets the job's settings from Redis.)
+LIGHT = ["-s", "ARSHIF_EXTRACT_WORKERS=-1"]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +57,7 @@ def arshif_process(*args) -> subprocess.Popen:
 def start_job(blogs, out: Path, redis_url: str, job: str, *extra) -> subprocess.Popen:
     """`arshif crawl --redis`, returned once the job is in Redis (for workers to join)."""
     proc = arshif_process("crawl", *[s.base_url + "/" for s in blogs], "--out", out, "--redis", redis_url,
-                          "--job", job, *FAST, *extra)
+                          "--job", job, *FAST, *LIGHT, *extra)
     client = redis.Redis.from_url(redis_url)
     wait_for(lambda: client.exists(f"arshif:job:{job}:meta") or proc.poll() is not None, what="the job in Redis")
     client.close()
@@ -87,11 +90,14 @@ def wait_for(condition, timeout: float = 30, what: str = "") -> None:
 @pytest.mark.parametrize("workers", [2, 3])
 def test_workers_share_one_job_over_several_blogs(fresh, redis_url, tmp_path, workers):
     out, job = tmp_path / "out", f"blogs-{workers}"
-    first = start_job(fresh, out, redis_url, job)
+    first = start_job(fresh, out, redis_url, job, *([] if workers == 2 else ["-s", "ARSHIF_REQUISITES=False"]))
     others = [arshif_process("worker", "--redis", redis_url, "--out", out, "--job", job) for _ in range(workers - 1)]
     summaries = [finish(p) for p in [first, *others]]
 
     assert fetched_twice(fresh) == {}  # every URL fetched once by one worker or another
+    images = [p for server in fresh for p in server.requests if p.endswith(".png")]
+    # the job's settings hold for every worker: with ARSHIF_REQUISITES=False no worker fetched an image
+    assert bool(images) == (workers == 2)
     for server in fresh:
         assert collections.Counter(server.requests)["/robots.txt"] <= workers
     rows = query(out, "select url from articles")
