@@ -4,7 +4,11 @@ Kept in this process, or in Redis when several workers share a job."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+from redis.exceptions import RedisError
 
 if TYPE_CHECKING:
     from archive.jobs import Job
@@ -38,12 +42,22 @@ class SharedPageEvidence(PageEvidence):
     evidence for the pages another fetches. A page taken for "other" and named by a feed is looked
     at again exactly once, whichever comes first, as both sides end with an atomic SREM."""
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, on_error: Callable[[Exception], None]) -> None:
         super().__init__()
         self.redis, self.feed_key, self.other_key = job.redis, job.feed_items_key, job.parsed_other_key
+        self.on_error = on_error  # a failed command stops the worker before the page's lease is released
+
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        try:
+            yield
+        except RedisError as exc:
+            self.on_error(exc)
+            raise
 
     def is_feed_item(self, url: str) -> bool:
-        return bool(self.redis.sismember(self.feed_key, url))
+        with self._guarded():
+            return bool(self.redis.sismember(self.feed_key, url))
 
     def feed_items(self, urls: list[str]) -> list[str]:
         if not urls:
@@ -52,12 +66,14 @@ class SharedPageEvidence(PageEvidence):
         pipe.sadd(self.feed_key, *urls)
         for url in urls:
             pipe.srem(self.other_key, url)
-        removed = pipe.execute()[1:]
+        with self._guarded():
+            removed = pipe.execute()[1:]
         return [url for url, gone in zip(urls, removed, strict=True) if gone]
 
     def taken_for_other(self, url: str) -> bool:
         pipe = self.redis.pipeline()
         pipe.sadd(self.other_key, url)
         pipe.sismember(self.feed_key, url)
-        _, named = pipe.execute()
-        return bool(named) and bool(self.redis.srem(self.other_key, url))
+        with self._guarded():
+            _, named = pipe.execute()
+            return bool(named) and bool(self.redis.srem(self.other_key, url))

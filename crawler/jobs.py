@@ -19,12 +19,15 @@ All of them raise NotConfigured outside a job (no ARSHIF_JOB).
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from redis.exceptions import RedisError
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("arshif")
 LEASE = "arshif_lease"  # request meta: the lease this request was taken under
+REDIS_LOST = "redis-lost"  # the finish reason of a worker that lost its Redis
 TAKEN = "arshif_taken"  # request meta: taken from Redis by JobWorker.wake, to be served locally
 
 
@@ -51,6 +55,7 @@ class JobWork:
         self.items: dict[str, int] = {}  # lease → items from its response not yet through the pipelines
         self.parsing: set[str] = set()  # leases whose response the spider is still parsing
         self.decode: Callable[[bytes], Request] | None = None  # the scheduler's queue decodes requests
+        self.lost_redis: str | None = None  # set when a Redis command of the work itself failed
 
     @classmethod
     def of(cls, crawler: Crawler) -> JobWork:
@@ -84,7 +89,19 @@ class JobWork:
         """The request is done: release its lease (if still ours: a lease requeued meanwhile is gone)."""
         if lease is not None and self.items.pop(lease, None) is not None:
             self.parsing.discard(lease)
-            self.job.release(lease)
+            if self.lost_redis is not None:
+                return  # what it led to may not be queued: its lease expires and it is done again
+            try:
+                self.job.release(lease)
+            except RedisError as exc:  # the lease expires and the request is done again: nothing lost
+                self.lose(exc)
+
+    def lose(self, exc: Exception) -> None:
+        """Redis failed in the middle of the work (a request not queued, a lease not released): this
+        worker releases nothing more and stops (JobWorker); its leases expire and others redo them."""
+        if self.lost_redis is None:
+            self.lost_redis = str(exc)
+            logger.warning("the job's Redis failed: %s; this worker stops", exc)
 
     def item_started(self, lease: str) -> None:
         if lease in self.items:
@@ -130,13 +147,17 @@ class JobScheduler(Scheduler):
             self.local.append(request)
             return True
         # scrapy-redis's enqueue_request, without the spider argument that Scrapy 2.19 deprecates
-        queued = request.dont_filter or not self.df.request_seen(request)
-        if queued:
-            self.queue.push(request)
-            if self.stats:
-                self.stats.inc_value("scheduler/enqueued/redis")
-        else:
-            self.df.log(request, self.spider)
+        try:
+            queued = request.dont_filter or not self.df.request_seen(request)
+            if queued:
+                self.queue.push(request)
+                if self.stats:
+                    self.stats.inc_value("scheduler/enqueued/redis")
+            else:
+                self.df.log(request, self.spider)
+        except RedisError as exc:  # raised here, it would stall Scrapy's scraper for good
+            self.work.lose(exc)
+            return False
         # A redirect or a retry carries its original's meta: once it is queued (or found a
         # duplicate), the original request is finished.
         self.work.finished(lease)
@@ -145,13 +166,19 @@ class JobScheduler(Scheduler):
     def next_request(self) -> Request | None:
         if self.local:
             return self.local.popleft()
-        request = self.work.take()
+        try:
+            request = self.work.take()
+        except RedisError:  # JobWorker stops the worker if Redis stays away
+            return None
         if request is not None and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def has_pending_requests(self) -> bool:
-        return bool(self.local) or len(self.queue) > 0
+        try:
+            return bool(self.local) or len(self.queue) > 0
+        except RedisError:
+            return True  # unknown: never let the spider end as if the job were done
 
     def __len__(self) -> int:
         return len(self.local) + len(self.queue)
@@ -235,6 +262,7 @@ class JobWorker:
         self.crawler, self.work, self.tick = crawler, work, tick
         self.loop: task.LoopingCall | None = None
         self.ticks = 0
+        self.redis_lost_at: float | None = None  # monotonic time Redis stopped answering
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JobWorker:
@@ -261,8 +289,12 @@ class JobWorker:
                                 self.crawler.stats.get_value("arshif/captures", 0))
 
     def on_tick(self) -> None:
+        if self.work.lost_redis is not None:
+            self.stop()
+            return
         try:
             self.beat()
+            self.redis_lost_at = None
             self.ticks += 1
             if self.ticks % 4 == 0:  # a dead worker's leases back into the queue
                 requeued = self.work.job.requeue()
@@ -270,8 +302,25 @@ class JobWorker:
                     self.crawler.stats.inc_value("arshif/job/requeued", requeued)
                     logger.warning("%d request(s) of a stopped worker went back to the queue", requeued)
             self.wake()
-        except Exception as exc:  # Redis away for a moment: the next tick tries again
-            logger.warning("job upkeep failed: %s", exc)
+        except RedisError as exc:
+            self.redis_away(exc)
+
+    def redis_away(self, exc: Exception) -> None:
+        """Redis away for a moment: the next tick tries again. Away longer than a lease: this
+        worker's leases have expired anyway, so it stops (what it archived is kept) rather than
+        wait for ever; started again, it continues the job."""
+        now = time.monotonic()
+        if self.redis_lost_at is None:
+            self.redis_lost_at = now
+            logger.warning("the job's Redis is not answering: %s", exc)
+        elif now - self.redis_lost_at > self.work.lease_ms / 1000:
+            self.stop()
+
+    def stop(self) -> None:
+        if self.loop and self.loop.running:
+            self.loop.stop()
+        if self.crawler.engine is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=REDIS_LOST))
 
     def wake(self) -> None:
         """An idle worker polls the engine only every few seconds: when the job has work queued,
@@ -287,15 +336,17 @@ class JobWorker:
             self._close_when_done()
 
     def _close_when_done(self) -> None:
-        from scrapy.utils.defer import deferred_from_coro
-
         engine = self.crawler.engine
         if engine is not None and engine.spider_is_idle():
             deferred_from_coro(engine.close_spider_async(reason="finished"))
 
     def spider_idle(self, spider: Spider) -> None:
-        self.work.job.requeue()  # a dead worker's requests may be all that is left
-        if not self.work.job.done():
+        try:
+            self.work.job.requeue()  # a dead worker's requests may be all that is left
+            done = self.work.job.done()
+        except RedisError:
+            done = False  # on_tick decides when Redis has been away too long
+        if not done:
             raise DontCloseSpider  # others still work: what they find may be ours to fetch
 
     def spider_closed(self, spider: Spider, reason: str) -> None:

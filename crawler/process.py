@@ -40,7 +40,9 @@ from archive.jobs import Job
 from archive.pages.profile import Profile, ProfileError
 from archive.store import ArchiveDB
 
+from .jobs import REDIS_LOST
 from .run import ArchiveRun
+from .settings import ARSHIF_JOB_LEASE as JOB_LEASE
 from .settings import DOWNLOAD_MAXSIZE as DEFAULT_MAXSIZE
 
 # Settings that are counts, sizes or delays: never negative (ARSHIF_EXTRACT_WORKERS has -1: in-process).
@@ -182,7 +184,12 @@ def crawl_job(job: Job, redis_url: str, out: str | os.PathLike, *, seed: bool, v
         worker_lock.close()
         (out / WORKERS / f"{worker}.lock").unlink(missing_ok=True)
         lock.close()
-    return _result(out, run, log_file)
+    result = _result(out, run, log_file)
+    if result.finish_reason == REDIS_LOST:
+        raise CrawlError(f"lost the job's Redis at {redis_url} for longer than a lease ({overrides.get('ARSHIF_JOB_LEASE', JOB_LEASE)} s): "
+                         "this worker stopped, what it archived is kept; start Redis again (with its data) and "
+                         f"`arshif worker --job {job.name}` continues the job")
+    return result
 
 
 def _run_spider(out: Path, spider_args: dict[str, Any], overrides: dict[str, Any], verbose: bool

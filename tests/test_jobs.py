@@ -20,7 +20,7 @@ import redis
 
 from archive.demo.server import SiteServer
 
-from .conftest import FAST, ROOT, check_warc_folder, query, run_arshif
+from .conftest import FAST, ROOT, check_warc_folder, query, redis_server, run_arshif
 
 # Three blogs in three themes, one per loopback host, each with its own truth (its article URLs).
 BLOGS = (("classic", "127.0.0.2"), ("block", "127.0.0.3"), ("blogger", "127.0.0.4"))
@@ -49,9 +49,25 @@ def fresh(blogs):
     return blogs
 
 
+STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def no_worker_left():
+    """A failed test leaves no worker running."""
+    yield
+    while STARTED:
+        proc = STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def arshif_process(*args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "archive.cli", *map(str, args)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "archive.cli", *map(str, args)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    STARTED.append(proc)
+    return proc
 
 
 def start_job(blogs, out: Path, redis_url: str, job: str, *extra) -> subprocess.Popen:
@@ -188,3 +204,22 @@ def test_job_errors_are_one_line(tmp_path, redis_url, blogs):
         proc = run_arshif(*args, check=False)
         assert proc.returncode != 0 and message in proc.stderr, (args, proc.stderr)
         assert "Traceback" not in proc.stderr
+
+
+def test_a_worker_that_loses_redis_stops_in_one_line(tmp_path):
+    """Redis killed mid-job: the worker does not wait for ever; past a lease it stops, exit 1 with
+    one line, its WARC closed whole and its crawl recorded as such."""
+    with SiteServer("classic", host="127.0.0.5", delay=0.05) as blog, redis_server(tmp_path) as (url, server):
+        out = tmp_path / "out"
+        proc = start_job([blog], out, url, "lost", "-s", "ARSHIF_JOB_LEASE=2")
+        client = redis.Redis.from_url(url)
+        wait_for(lambda: len(blog.requests) >= 10, what="the job under way")
+        server.kill()
+        server.wait()
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert stderr.strip().splitlines()[-1].startswith("Error: lost the job's Redis at " + url)
+    assert "Traceback" not in stderr
+    check_warc_folder(out)
+    assert [r["finish_reason"] for r in query(out, "select finish_reason from crawls")] == ["redis-lost"]
+    client.close()

@@ -147,7 +147,8 @@ class BlogSpider(scrapy.Spider):
             from ..evidence import SharedPageEvidence
             from ..jobs import JobWork
 
-            spider.shared = SharedPageEvidence(JobWork.of(crawler).job)
+            work = JobWork.of(crawler)
+            spider.shared = SharedPageEvidence(work.job, work.lose)
         return spider
 
     # --- incremental re-crawls ------------------------------------------------------------------------
