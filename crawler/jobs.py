@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("arshif")
 LEASE = "arshif_lease"  # request meta: the lease this request was taken under
-REDIS_LOST = "redis-lost"  # the finish reason of a worker that lost its Redis
+REDIS_LOST = "redis-failed"  # the finish reason of a worker that lost its Redis (as crawler/politeness.py)
 TAKEN = "arshif_taken"  # request meta: taken from Redis by JobWorker.wake, to be served locally
 
 

@@ -200,10 +200,12 @@ def test_job_errors_are_one_line(tmp_path, redis_url, blogs):
         (["worker", "--redis", redis_url, "--out", tmp_path / "e", "--job", "nothing-here"], "no job 'nothing-here'"),
         (["jobs", "--redis", "http://127.0.0.1/"], "not a Redis URL"),
     ]
-    for args, message in cases:
-        proc = run_arshif(*args, check=False)
-        assert proc.returncode != 0 and message in proc.stderr, (args, proc.stderr)
-        assert "Traceback" not in proc.stderr
+    procs = [arshif_process(*args) for args, _ in cases]  # side by side: each is a Python start-up
+    for (args, message), proc in zip(cases, procs, strict=True):
+        _, stderr = proc.communicate(timeout=120)
+        errors = [line for line in stderr.splitlines() if line.startswith("Error:")]
+        assert proc.returncode != 0 and len(errors) == 1 and message in errors[0], (args, stderr)
+        assert "Traceback" not in stderr
 
 
 def test_a_worker_that_loses_redis_stops_in_one_line(tmp_path):
@@ -221,5 +223,5 @@ def test_a_worker_that_loses_redis_stops_in_one_line(tmp_path):
     assert stderr.strip().splitlines()[-1].startswith("Error: lost the job's Redis at " + url)
     assert "Traceback" not in stderr
     check_warc_folder(out)
-    assert [r["finish_reason"] for r in query(out, "select finish_reason from crawls")] == ["redis-lost"]
+    assert [r["finish_reason"] for r in query(out, "select finish_reason from crawls")] == ["redis-failed"]
     client.close()
