@@ -179,8 +179,11 @@ class Job:
                                    f"several unfinished jobs ({', '.join(running)}): name one with --job")
                 name = running[0]
             job = cls(client, name)
-            if not job.meta():
+            meta = job.meta()
+            if not meta:
                 raise JobError(f"no job {name!r} in Redis (start one with `arshif crawl URL --redis …`)")
+            if meta.get("finished") == "1":
+                raise JobError(f"job {name!r} is finished: nothing left to do")
         except redis.RedisError as exc:
             raise JobError(f"Redis: {exc}") from None
         return job

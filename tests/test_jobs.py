@@ -129,6 +129,8 @@ def test_workers_share_one_job_over_several_blogs(fresh, redis_url, tmp_path, wo
     pages = [int(s.split("pages captured :")[1].split()[0]) for s in summaries]
     assert sum(pages) == query(out, "select count(*) n from captures where warc_filename is not null")[0]["n"]
 
+    late = run_arshif("worker", "--redis", redis_url, "--out", tmp_path / "late", "--job", job, check=False)
+    assert late.returncode == 1 and f"Error: job '{job}' is finished" in late.stderr
     listing = run_arshif("jobs", "--redis", redis_url).stdout
     line = next(line.split() for line in listing.splitlines() if line.startswith(job + " "))
     assert line[1:3] == ["finished", "0"] and line[4:6] == ["0", "0"]  # nothing queued, in flight, alive
