@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from urllib.robotparser import RobotFileParser
 
@@ -75,7 +76,8 @@ def start_job(blogs, out: Path, redis_url: str, job: str, *extra) -> subprocess.
     proc = arshif_process("crawl", *[s.base_url + "/" for s in blogs], "--out", out, "--redis", redis_url,
                           "--job", job, *FAST, *LIGHT, *extra)
     client = redis.Redis.from_url(redis_url)
-    wait_for(lambda: client.exists(f"arshif:job:{job}:meta") or proc.poll() is not None, what="the job in Redis")
+    wait_for(lambda: client.hget(f"arshif:job:{job}:meta", "finished") == b"0" or proc.poll() is not None,
+             what="the job in Redis")
     client.close()
     return proc
 
@@ -227,3 +229,43 @@ def test_a_worker_that_loses_redis_stops_in_one_line(tmp_path):
     check_warc_folder(out)
     assert [r["finish_reason"] for r in query(out, "select finish_reason from crawls")] == ["redis-failed"]
     client.close()
+
+
+def test_a_second_job_into_the_same_folder_is_incremental(redis_url, tmp_path):
+    """The incremental machinery in a job: the job's mode is decided once (to the second worker
+    the first one's unfinished crawl is no crash), unchanged articles are asked for conditionally,
+    paging stops at known articles, a new post is stored, an edited one versioned, a deleted one
+    marked gone."""
+    from .test_incremental import NEW_POST
+
+    out, job = tmp_path / "out", "again"
+    with SiteServer("block", host="127.0.0.6") as blog:
+        for _ in range(2):
+            first = start_job([blog], out, redis_url, job)
+            finish(arshif_process("worker", "--redis", redis_url, "--out", out, "--job", job))
+            finish(first)
+            posts = blog.theme.posts
+            if NEW_POST in posts:
+                break
+            edited, deleted = posts[10], posts[20]
+            posts[10] = replace(edited, paragraphs=[edited.paragraphs[0] + " وقد عُدّل هذا المقال بعد نشره.",
+                                                    *edited.paragraphs[1:]])
+            posts.remove(deleted)
+            posts.insert(0, NEW_POST)
+            blog.rebuild()
+        url = blog.theme.url
+        edited_url, deleted_url, new_url = (url(blog.theme.post_path(p)) for p in (posts[11], deleted, NEW_POST))
+
+    crawls = query(out, "select id, finish_reason, json_extract(stats, '$.\"arshif/mode\"') mode, "
+                        "json_extract(stats, '$.\"arshif/paging_stopped\"') stopped from crawls order by id")
+    assert [(c["finish_reason"], c["mode"]) for c in crawls] == [("finished", "first")] * 2 + [("finished", "incremental")] * 2
+    assert sum(c["stopped"] or 0 for c in crawls[2:]) >= 1  # paging stopped at known articles
+    second = query(out, "select url, status from captures where crawl_id > 2")
+    not_modified = {r["url"] for r in second if r["status"] == 304}
+    assert len(not_modified) > 25  # unchanged articles were asked for conditionally
+    assert not any(r["status"] == 200 and r["url"] in not_modified for r in second)
+    versions = {r["url"]: r["n"] for r in query(out, "select url, count(*) n from article_versions group by url")}
+    assert versions[edited_url] == 2 and versions[new_url] == 1
+    gone = query(out, "select status from articles where url = ?", [deleted_url])[0]
+    assert gone["status"] == "gone"
+    assert query(out, "select count(*) n from articles where status = 'live'")[0]["n"] == len(posts)
