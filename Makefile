@@ -107,6 +107,7 @@ bench: install-test
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
 	$(BIN)/python benchmarks/bench_crawl.py
 	$(BIN)/python benchmarks/bench_dates.py
+	$(BIN)/python benchmarks/bench_jobs.py
 
 clean:
 	rm -rf $(VENV) $(REPLAY_VENV) $(SITES_VENV) .sites .replayweb demo-output .pytest_cache
