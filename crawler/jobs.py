@@ -134,7 +134,12 @@ class JobScheduler(Scheduler):
         scheduler = super().from_crawler(crawler)
         scheduler.work = JobWork.of(crawler)
         scheduler.local = deque()
+        scheduler.crawler = crawler
         return scheduler
+
+    @property
+    def downloader(self) -> Any:
+        return self.crawler.engine.downloader
 
     def open(self, spider: Spider) -> None:
         super().open(spider)
@@ -166,6 +171,8 @@ class JobScheduler(Scheduler):
     def next_request(self) -> Request | None:
         if self.local:
             return self.local.popleft()
+        if self.hoarding():
+            return None
         try:
             request = self.work.take()
         except RedisError:  # JobWorker stops the worker if Redis stays away
@@ -173,6 +180,14 @@ class JobScheduler(Scheduler):
         if request is not None and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def hoarding(self) -> bool:
+        """Requests waiting in this worker's per-host download slots are work another worker could
+        do: take no more while there are as many waiting as hosts being fetched (Scrapy would take
+        up to CONCURRENT_REQUESTS, and with few hosts the job's last pages would wait here while
+        the other workers idle)."""
+        slots = self.downloader.slots
+        return sum(len(slot.queue) for slot in slots.values()) >= max(2, len(slots))
 
     def has_pending_requests(self) -> bool:
         try:
