@@ -58,15 +58,16 @@ debian-deps:
 	fi
 
 # Real blog software for tests/test_sites.py (sites generated from our own posts, served on 127.0.0.1):
-# Jekyll with minima and jekyll-feed (Debian), Hexo with landscape (npm, into .sites/), Nikola and
-# MkDocs Material (PyPI, into .venv-sites: their pins must not touch .venv). Each is installed only
-# when missing.
+# Jekyll with minima and jekyll-feed (Debian), Hexo with landscape (npm, into .sites/), Nikola,
+# MkDocs Material and plain MkDocs with its default theme, the site that defeats the heuristics (PyPI,
+# into .venv-sites: their pins must not touch .venv). Each is installed only when missing.
 SITE_DEBIAN_PACKAGES := jekyll ruby-jekyll-feed jekyll-theme-minima
 SITES_NPM := hexo@8 hexo-theme-landscape@1 hexo-generator-feed@3 hexo-renderer-ejs@2 hexo-renderer-stylus@3 \
 	hexo-renderer-marked@7 hexo-generator-index@4 hexo-generator-archive@2 hexo-generator-category@2 \
 	hexo-generator-tag@2
 SITES_VENV ?= .venv-sites
-SITES_PYPI := 'nikola>=8.3,<8.4' 'markdown>=3.4' 'ruamel.yaml>=0.17' 'pyyaml>=6' 'mkdocs-material>=9.6,<10' 'mkdocs-rss-plugin>=1.15,<2'
+SITES_PYPI := 'nikola>=8.3,<8.4' 'markdown>=3.4' 'ruamel.yaml>=0.17' 'pyyaml>=6' 'mkdocs>=1.6,<2' \
+	'mkdocs-material>=9.6,<10' 'mkdocs-rss-plugin>=1.15,<2'
 
 site-tools: $(SITES_VENV)/.installed .sites/.installed
 	@missing=""; for p in $(SITE_DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -107,6 +108,7 @@ bench: install-test
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light; }
 	$(BIN)/python benchmarks/bench_crawl.py
 	$(BIN)/python benchmarks/bench_dates.py
+	$(BIN)/python benchmarks/bench_politeness.py
 	$(BIN)/python benchmarks/bench_jobs.py
 
 clean:

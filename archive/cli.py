@@ -133,6 +133,9 @@ def crawl(urls: tuple[str, ...], out: str, settings: dict[str, str], allow_domai
     if summary.finish_reason == "shutdown":  # Ctrl-C or SIGTERM: stopped gracefully, resumable
         click.echo("interrupted — run the same command again to resume", err=True)
         sys.exit(130)
+    if summary.finish_reason == "redis-failed":  # ARSHIF_REDIS_URL: the job's shared state went away
+        raise click.ClickException("the job's Redis could not be reached (see the error above); what was fetched "
+                                   "is archived: run the same command again once Redis is back")
     _fail_unless_understood(summary, url)
 
 

@@ -68,14 +68,16 @@ class CrawlSummary:
 
     @property
     def understood(self) -> bool:
-        """False when most of the posts the crawl was pointed at were captured but not stored as
-        articles: the WARC holds the blog, the database does not."""
+        """False when most of the posts the crawl was pointed at (linked as posts, or listed in the
+        sitemap where its stored posts sit) were captured but not stored as articles: the WARC holds
+        the blog, the database does not."""
         h = self.health
         if self.deferred:
             return True  # capture only: understanding comes with `arshif extract`
         if h.get("archive_articles", 1) == 0 and h.get("html_pages", 0) > 0:
             return False  # pages captured, not one understood as an article
-        return h.get("unstored_posts", 0) == 0 or h.get("unstored_posts", 0) < h.get("stored", 0)
+        missed = max(h.get("unstored_posts", 0), h.get("unstored_sitemap_like_posts", 0))
+        return missed == 0 or missed < h.get("stored", 0)
 
     def health_lines(self) -> list[str]:
         """One plain line per problem, each with the next step."""
@@ -83,7 +85,13 @@ class CrawlSummary:
         lines = [LIMIT_LINES[key].format(n=n) for key, n in self.limits.items() if n and key in LIMIT_LINES]
         if self.deferred:
             return lines
-        if h.get("archive_articles", 1) == 0 and h.get("html_pages", 0) > 0 and not h.get("unstored_posts"):
+        none_stored = h.get("archive_articles", 1) == 0 and h.get("html_pages", 0) > 0
+        if none_stored and h.get("unstored_sitemap") and not h.get("unstored_posts"):
+            # A sitemap lists pages, not only posts: say what it listed, never a number of posts.
+            lines.append(f"{h['unstored_sitemap']} of the {h['sitemap_pages']} pages listed in the blog's sitemap were "
+                         "captured but not stored as articles, nor read as listings: the theme was not understood; "
+                         "write a profile (README, Per-site profiles) and run `arshif reindex OUT --profile FILE`")
+        elif none_stored and not h.get("unstored_posts"):
             lines.append(f"{h['html_pages']} HTML page(s) captured but none was understood as an article, nor led to "
                          "one: if this is a blog, write a profile (README, Per-site profiles) and crawl again with "
                          "--profile FILE")
@@ -91,6 +99,11 @@ class CrawlSummary:
             lines.append(f"{h['unstored_posts']} pages linked as posts (listing permalinks, feed items, related links) "
                          "were captured but not stored as articles: the theme was not understood; write a profile "
                          "(README, Per-site profiles) and run `arshif reindex OUT --profile FILE`")
+        if h.get("unstored_sitemap_like_posts") and not none_stored:
+            lines.append(f"{h['unstored_sitemap_like_posts']} pages listed in the blog's sitemap beside its stored "
+                         "articles, at URLs shaped like theirs, were captured but not stored as articles: if they are "
+                         "posts, the theme was understood only in part; write a profile (README, Per-site profiles) "
+                         "and run `arshif reindex OUT --profile FILE`")
         for key, what in (("no_date", "a date"), ("no_author", "an author"), ("no_text", "any text")):
             if h.get(key):
                 lines.append(f"{h[key]} of {h.get('stored', 0)} articles stored without {what} "

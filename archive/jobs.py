@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-PREFIX = "arshif:job:"
+PREFIX = "arshif:"  # one namespace with crawler/politeness.py: arshif:<job>:…
 JOBS = "arshif:jobs"  # the set of job names
 JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -123,7 +123,7 @@ class JobStatus:
 
 
 class Job:
-    """One job's state in Redis, under ``arshif:job:NAME:``."""
+    """One job's state in Redis, under ``arshif:NAME:``."""
 
     def __init__(self, client: redis.Redis, name: str) -> None:
         self.redis, self.name = client, check_job_name(name)

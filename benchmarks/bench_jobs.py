@@ -41,7 +41,7 @@ def run_job(urls: list[str], redis_url: str, out: Path, workers: int, name: str)
     workers' start-up is part of it)."""
     client = redis.Redis.from_url(redis_url)
     first = arshif("crawl", *urls, "--out", out, "--redis", redis_url, "--job", name, *SETTINGS)
-    while client.hget(f"arshif:job:{name}:meta", "finished") != b"0":
+    while client.hget(f"arshif:{name}:meta", "finished") != b"0":
         if first.poll() is not None:
             raise SystemExit(first.stderr.read() if first.stderr else "the job did not start")
         time.sleep(0.05)
@@ -88,8 +88,8 @@ def main() -> None:
             rate = pages / seconds
             base = base or rate
             print(f"{n:>7} {pages:>6} {seconds:>8.1f} {rate:>8.1f} {rate / base:>5.2f}x", flush=True)
-        seen = client.scard(f"arshif:job:bench-{n}:seen")
-        print(f"Redis: {client.memory_usage(f'arshif:job:bench-{n}:seen') / seen:.0f} bytes per seen URL ({seen} seen)")
+        seen = client.scard(f"arshif:bench-{n}:seen")
+        print(f"Redis: {client.memory_usage(f'arshif:bench-{n}:seen') / seen:.0f} bytes per seen URL ({seen} seen)")
 
 if __name__ == "__main__":
     main()

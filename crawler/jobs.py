@@ -13,7 +13,7 @@ job needs beyond it:
   dead workers, wakes an idle worker when others queue work, and keeps the spider open until the
   whole job is done: nothing queued and nothing leased by any worker.
 
-All of them raise NotConfigured outside a job (no ARSHIF_JOB).
+All of them raise NotConfigured outside a job's worker (no ARSHIF_WORKER).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class JobWork:
         work = getattr(crawler, "_arshif_job", None)
         if work is None:
             s = crawler.settings
-            if not s.get("ARSHIF_JOB"):
+            if not s.get("ARSHIF_WORKER"):  # a job's worker (ARSHIF_JOB alone: shared politeness only)
                 raise NotConfigured
             job = Job(connect(s.get("ARSHIF_REDIS_URL")), s.get("ARSHIF_JOB"))
             work = cls(job, s.get("ARSHIF_WORKER"), s.getfloat("ARSHIF_JOB_LEASE"), s.getbool("ARSHIF_JOB_SEED"))

@@ -137,7 +137,7 @@ class ArchiveRun:
             run = cls(s.get("ARSHIF_OUT"), start_url, recorded, dedup=s.getbool("ARSHIF_DEDUP", True),
                       full=s.getbool("ARSHIF_FULL"), warc_prefix=s.get("ARSHIF_WARC_PREFIX"),
                       warc_max_size=s.getint("ARSHIF_WARC_MAX_SIZE"), stats=crawler.stats,
-                      worker=s.get("ARSHIF_WORKER") if s.get("ARSHIF_JOB") else "", job_mode=s.get("ARSHIF_JOB_MODE"))
+                      worker=s.get("ARSHIF_WORKER"), job_mode=s.get("ARSHIF_JOB_MODE"))
             crawler._arshif_run = run  # type: ignore[attr-defined]
             run.crawler = crawler
             crawler.signals.connect(run._spider_closed, signal=signals.spider_closed)

@@ -4,6 +4,7 @@ that row; `arshif show`, `arshif reindex` and the Datasette lookup agree."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -47,6 +48,20 @@ def canonical_tag(path: str) -> str:
     return ""
 
 
+# Each post's related block links the others as themes write them: Arabic (IRI), lower-case escapes,
+# with campaign parameters and a fragment.
+RELATED = {FIRST: (lower_escapes(SECOND), HOMEWARD + "?utm_source=related&utm_medium=block#comments"),
+           SECOND: (FIRST, quote(HOMEWARD).lower() + "#respond"), HOMEWARD: (), OFFSITE: ()}
+
+
+def related_block(path: str) -> str:
+    if not RELATED[path]:
+        return ""
+    items = "".join(f'<li><a href="{escape(href)}">{TITLES[urlsplit(unquote(href)).path]}</a></li>'
+                    for href in RELATED[path])
+    return f'<div class="related-posts"><h3>مقالات ذات صلة</h3><ul>{items}</ul></div>'
+
+
 def post_page(path: str, amp: bool = False) -> str:
     title = TITLES[path]
     return (f'<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>{title}</title>'
@@ -55,7 +70,8 @@ def post_page(path: str, amp: bool = False) -> str:
             f'<article class="post"><h1 class="entry-title">{title}</h1>'
             f'<time class="entry-date published" datetime="2025-03-01T10:00:00+03:00">١ مارس ٢٠٢٥</time>'
             f'<span class="author vcard"><span class="fn">ليلى حداد</span></span>'
-            f'<div class="entry-content"><p>{title}. {PARAGRAPH * 4}</p></div></article></body></html>')
+            f'<div class="entry-content"><p>{title}. {PARAGRAPH * 4}</p></div>{related_block(path)}</article>'
+            '</body></html>')
 
 
 def teaser(href: str, title: str) -> str:
@@ -172,6 +188,24 @@ def test_reindex_gives_the_same_rows(blog, tmp_path):
     run_arshif("reindex", copy)
     assert [dict(r) for r in query(copy, f"select {columns} from articles order by url")] == before
     assert [tuple(r) for r in query(copy, ties)] == [tuple(r) for r in query(out, ties)]
+
+
+def test_related_links_are_kept_under_the_rows_urls(blog, tmp_path):
+    """`articles.related` names each related post by the URL its row is stored under, whatever form
+    the block wrote (IRI, lower-case escapes, campaign parameters, fragment): in the crawl and in a
+    reindex alike, and in the links table's form."""
+    out, base = blog
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    run_arshif("reindex", copy)
+    want = {key(base, path): [key(base, urlsplit(unquote(href)).path) for href in hrefs] for path, hrefs in RELATED.items()}
+    for folder in (out, copy):
+        rows = {r["url"]: json.loads(r["related"]) for r in query(folder, "select url, related from articles")}
+        assert rows == want, folder
+        assert set().union(*map(set, rows.values())) <= set(rows)  # each one a stored row's URL
+    # the links table (from every form fetched) names the same targets in the same form
+    links = query(out, "select distinct to_url from links where kind = 'related'")
+    assert {r["to_url"] for r in links} == {to for related in want.values() for to in related}
 
 
 def test_a_canonical_off_the_blog_is_never_followed():

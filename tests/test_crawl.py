@@ -369,6 +369,18 @@ def test_url_forms_cover_iri_and_escapes():
     assert without_tracking("http://o.example/?s=%C7%E1%DA&utm_source=x") == "http://o.example/?s=%C7%E1%DA"
 
 
+def test_permalink_shape_groups_posts_not_taxonomy_pages():
+    """What the health check compares unstored sitemap pages with: where the stored posts sit."""
+    from archive.pages.urls import permalink_shape as shape
+
+    assert shape("https://b.example/2024/12/08/ما-بعد-تدمر/") == shape("https://b.example/2023/03/14/%D8%AD%D9%84%D8%A8/")
+    assert shape("https://b.example/posts/a/") == "b.example/posts/*/" != shape("https://b.example/categories/a/")
+    assert shape("https://b.example/2023/") != shape("https://b.example/posts/a/")
+    assert shape("https://b.example/سياسة/2024/a.html") != shape("https://b.example/ثقافة/2024/a.html")
+    assert shape("https://b.example/a.html") != shape("https://b.example/a/")
+    assert shape("https://b.example/") is None and shape("https://b.example/?p=3") is None
+
+
 def test_www_and_the_bare_host_are_one_blog_for_both_scope_checks():
     """The spider's scope (links, budgets) and Scrapy's offsite check (requests, redirects) agree."""
     from scrapy.utils.url import url_is_from_any_domain

@@ -25,8 +25,6 @@ from .conftest import FAST, ROOT, check_warc_folder, query, redis_server, run_ar
 
 # Three blogs in three themes, one per loopback host, each with its own truth (its article URLs).
 BLOGS = (("classic", "127.0.0.2"), ("block", "127.0.0.3"), ("blogger", "127.0.0.4"))
-# Each worker process asks for a host's robots.txt once (Scrapy's RobotsTxtMiddleware is per process).
-PER_WORKER = {"/robots.txt"}
 # Extraction in each worker's own process: three workers with two extraction processes each would
 # start nine Pythons on two cores. (Every worker gets the job's settings from Redis.)
 LIGHT = ["-s", "ARSHIF_EXTRACT_WORKERS=-1"]
@@ -76,7 +74,7 @@ def start_job(blogs, out: Path, redis_url: str, job: str, *extra) -> subprocess.
     proc = arshif_process("crawl", *[s.base_url + "/" for s in blogs], "--out", out, "--redis", redis_url,
                           "--job", job, *FAST, *LIGHT, *extra)
     client = redis.Redis.from_url(redis_url)
-    wait_for(lambda: client.hget(f"arshif:job:{job}:meta", "finished") == b"0" or proc.poll() is not None,
+    wait_for(lambda: client.hget(f"arshif:{job}:meta", "finished") == b"0" or proc.poll() is not None,
              what="the job in Redis")
     client.close()
     return proc
@@ -93,9 +91,9 @@ def truth(blogs) -> set[str]:
 
 
 def fetched_twice(blogs) -> dict[str, int]:
-    """URLs some server answered more than once (robots.txt aside)."""
+    """URLs some server answered more than once."""
     return {server.base_url + path: n for server in blogs
-            for path, n in collections.Counter(server.requests).items() if n > 1 and path not in PER_WORKER}
+            for path, n in collections.Counter(server.requests).items() if n > 1}
 
 
 def wait_for(condition, timeout: float = 30, what: str = "") -> None:
@@ -116,8 +114,8 @@ def test_workers_share_one_job_over_several_blogs(fresh, redis_url, tmp_path, wo
     images = [p for server in fresh for p in server.requests if p.endswith(".png")]
     # the job's settings hold for every worker: with ARSHIF_REQUISITES=False no worker fetched an image
     assert bool(images) == (workers == 2)
-    for server in fresh:
-        assert collections.Counter(server.requests)["/robots.txt"] <= workers
+    for server in fresh:  # shared politeness (crawler/politeness.py): robots.txt once per host per job
+        assert collections.Counter(server.requests)["/robots.txt"] == 1
     rows = query(out, "select url from articles")
     assert sorted(r["url"] for r in rows) == sorted(truth(fresh))  # every article, each once
     crawls = query(out, "select finish_reason, json_extract(settings, '$.ARSHIF_WORKER') worker, "
@@ -145,7 +143,7 @@ def test_workers_share_one_job_over_several_blogs(fresh, redis_url, tmp_path, wo
 
 def held_leases(client: redis.Redis, job: str, worker: str) -> list[str]:
     """The URLs a worker holds leases on right now."""
-    leases = client.hgetall(f"arshif:job:{job}:leases")
+    leases = client.hgetall(f"arshif:{job}:leases")
     return [pickle.loads(value.split(b"\n", 1)[1])["url"] for lease, value in leases.items()
             if lease.decode().startswith(worker + ":")]
 
@@ -164,7 +162,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing(fresh, redis_url, tmp_path):
     first = start_job(fresh, out, redis_url, job, *lease)
     victim = arshif_process("worker", "--redis", redis_url, "--out", out, "--job", job)
     victim_id = f"{socket.gethostname()}-{victim.pid}"
-    pages = f"arshif:job:{job}:pages"
+    pages = f"arshif:{job}:pages"
     wait_for(lambda: int(client.hget(pages, victim_id) or 0) >= 10 and held_leases(client, job, victim_id),
              what="the second worker at work")
     victim.send_signal(signal.SIGKILL)

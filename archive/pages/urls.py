@@ -111,5 +111,18 @@ def url_pattern(url: str) -> str:
     return f"{parts.netloc.lower()}{_DIGITS.sub('N', parts.path)}" + (f"?{'&'.join(keys)}" if keys else "")
 
 
+def permalink_shape(url: str) -> str | None:
+    """Where a page sits on its blog, its own name left out: host, folder with every run of digits
+    made ``N``, and how the last segment ends. Posts share it (``/2024/12/08/a/`` and
+    ``/2023/03/14/b/`` are ``host/N/N/N/*/``; ``/posts/a/`` is ``host/posts/*/``) while tag,
+    category and year pages sit elsewhere. None for the home page, which has no name of its own."""
+    parts = urlsplit(url)
+    folder, _, name = parts.path.rstrip("/").rpartition("/")
+    if not name:
+        return None
+    ending = "." + name.rpartition(".")[2] if "." in name else ""
+    return f"{parts.netloc.lower()}{_DIGITS.sub('N', unquote(folder))}/*{ending}{'/' if parts.path.endswith('/') else ''}"
+
+
 def _lower_escapes(url: str) -> str:  # WordPress writes its permalinks' escapes in lower case
     return re.sub(r"%[0-9a-fA-F]{2}", lambda m: m.group(0).lower(), safe_url_string(url))

@@ -350,6 +350,7 @@ def failure_reasons(rows: Sequence[dict]) -> str | None:
 # What the health figures of a crawl (``crawls.stats``, ``arshif/health/…``) mean, in words.
 HEALTH_LABELS = {"stored": "articles stored", "no_date": "… without a date", "no_author": "… without an author",
                  "no_text": "… without text", "unstored_posts": "posts not understood",
+                 "unstored_sitemap_like_posts": "sitemap pages like posts, not stored",
                  "filled_from_feed": "filled from the feed", "feed_disagreements": "disagree with the feed"}
 
 
@@ -358,6 +359,6 @@ def health(figures: dict[str, int]) -> str | None:
     keys = [k for k in HEALTH_LABELS if k in figures]
     if not keys:
         return None
-    problems = {"no_date", "no_author", "no_text", "unstored_posts", "feed_disagreements"}
+    problems = {"no_date", "no_author", "no_text", "unstored_posts", "unstored_sitemap_like_posts", "feed_disagreements"}
     colors = [(BAD if figures[k] else GOOD) if k in problems else ACCENT for k in keys]
     return _hbar_chart([HEALTH_LABELS[k] for k in keys], [figures[k] for k in keys], "pages", colors)

@@ -34,6 +34,7 @@ import sqlite_utils
 
 from ..arabic.search import index_text
 from ..pages.feeds import FeedEntry
+from ..pages.urls import permalink_shape
 from ..warc.records import warc_timestamp
 from .migrations import migrations
 
@@ -345,7 +346,31 @@ class ArchiveDB:
         html_pages = self.db.execute("select count(distinct url) from captures where crawl_id = ? and status = 200 "
                                      "and content_type like 'text/html%'", [crawl_id]).fetchone()[0]
         return {"unstored_posts": unstored, "stored": stored, "no_date": no_date, "no_author": no_author,
-                "no_text": no_text, "archive_articles": total, "html_pages": html_pages}
+                "no_text": no_text, "archive_articles": total, "html_pages": html_pages,
+                **self._sitemap_health(crawl_id)}
+
+    def _sitemap_health(self, crawl_id: int) -> dict[str, int]:
+        """A sitemap lists pages, not only posts. Of the HTML pages the crawl's sitemaps listed: how
+        many were neither stored as articles nor read as listings (their links were followed), and
+        how many of those sit where this crawl's stored articles sit (the same sitemap file and
+        ``permalink_shape``): posts the theme was understood on only in part. Tag, category and
+        year pages sit elsewhere; a site with no stored article gives no shape to compare."""
+        listed: dict[str, set[str]] = {}  # page → the sitemap files listing it
+        status: dict[str, str] = {}  # page → article, listing or unstored
+        for sitemap, url, kind in self.db.execute(
+                "select l.from_url, l.to_url, case when l.to_url in (select url from articles) "
+                "or c.article_url is not null then 'article' when l.to_url in (select from_url from links where "
+                "crawl_id = ?) then 'listing' else 'unstored' end from links l join captures c on c.url = l.to_url "
+                "and c.crawl_id = ? and c.status = 200 and c.content_type like 'text/html%' where l.crawl_id = ? "
+                "and l.kind = 'sitemap'", [crawl_id, crawl_id, crawl_id]):
+            listed.setdefault(url, set()).add(sitemap)
+            status[url] = kind if status.get(url) in (None, "unstored") else status[url]
+        post_places = {(sitemap, permalink_shape(url)) for url, kind in status.items() if kind == "article"
+                       for sitemap in listed[url]}
+        unstored = [url for url, kind in status.items() if kind == "unstored"]
+        like_posts = [url for url in unstored if any((s, permalink_shape(url)) in post_places for s in listed[url])
+                      and permalink_shape(url) is not None]
+        return {"sitemap_pages": len(status), "unstored_sitemap": len(unstored), "unstored_sitemap_like_posts": len(like_posts)}
 
     def add_feed_entries(self, entries: list[FeedEntry]) -> None:
         """Remember what the blog's feeds said of each post (the latest feed wins)."""

@@ -143,7 +143,7 @@ class BlogSpider(scrapy.Spider):
         spider.obeys_robots = crawler.settings.getbool("ROBOTSTXT_OBEY")
         crawler.signals.connect(spider._robots_seen, signal=signals.response_received)
         crawler.signals.connect(spider._check_known_articles, signal=signals.spider_idle)
-        if crawler.settings.get("ARSHIF_JOB"):
+        if crawler.settings.get("ARSHIF_WORKER"):
             from ..evidence import SharedPageEvidence
             from ..jobs import JobWork
 
@@ -267,7 +267,7 @@ class BlogSpider(scrapy.Spider):
     # --- callbacks ----------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
         job = None
-        if self.settings.get("ARSHIF_JOB"):
+        if self.settings.get("ARSHIF_WORKER"):
             from ..jobs import JobWork
 
             job = JobWork.of(self.crawler)

@@ -16,6 +16,8 @@ from archive.demo.server import BackgroundServer
 from .content import POSTS, Post
 
 GENERATORS = ("jekyll", "hexo", "nikola", "mkdocs_material")
+# A blog our heuristics do not understand, with no feed: the health line's test site.
+DEFEATING = "mkdocs_plain"
 
 
 def generator(name: str) -> ModuleType:

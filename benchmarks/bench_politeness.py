@@ -1,0 +1,102 @@
+"""Benchmark: what the shared politeness costs a crawl (crawler/politeness.py). The demo blog on nginx
+is crawled at concurrency 16 with no delay, with and without ARSHIF_REDIS_URL (a real redis-server on
+loopback), alternately, in the same run: with Redis every request takes its turn through one Lua
+script call, so the difference is the cost of those round trips on the reactor. The crawl's CPU time
+(user + system) is printed too: on a shared machine it varies less than the wall time.
+
+    make bench      # runs this after bench_crawl.py
+
+Prints each crawl's wall time, the medians and their ratio (goal: under 1.10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_crawl import NGINX_CONF, NO_REPORT, SETTINGS, write_site
+
+from archive.demo.server import free_port
+
+
+def wait_for_port(port: int) -> None:
+    for _ in range(50):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"nothing listens on 127.0.0.1:{port}")
+
+
+def timed(cmd: list[str]) -> tuple[float, float, str]:
+    """Wall and CPU seconds (user + system) of one command, and its output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, proc.stdout + proc.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    redis_server = shutil.which("redis-server") or "/usr/bin/redis-server"
+    arshif = str(Path(sys.executable).parent / "arshif")
+    # robots.txt obeyed in both, so the shared robots.txt is part of what is measured
+    settings = [*SETTINGS, "-s", "ROBOTSTXT_OBEY=True", "-s", "ARSHIF_PROGRESS_INTERVAL=0", *NO_REPORT, "--capture-only"]
+    times: dict[str, list[float]] = {"without Redis": [], "with Redis": []}
+    cpu: dict[str, list[float]] = {name: [] for name in times}
+    pages: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        tmp.chmod(0o755)  # nginx workers run as an unprivileged user
+        port, redis_port = free_port(), free_port()
+        base = f"http://127.0.0.1:{port}"
+        html_pages = write_site(tmp / "site", base, args.scale)
+        (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, port=port, site=tmp / "site"))
+        server = subprocess.Popen([nginx, "-c", str(tmp / "nginx.conf")], stderr=subprocess.DEVNULL)
+        redis = subprocess.Popen([redis_server, "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
+                                  "--appendonly", "no", "--dir", str(tmp)], stdout=subprocess.DEVNULL)
+        try:
+            wait_for_port(port)
+            wait_for_port(redis_port)
+            for round_ in range(args.rounds):
+                for name in times:
+                    extra = (["-s", f"ARSHIF_REDIS_URL=redis://127.0.0.1:{redis_port}/0", "-s", f"ARSHIF_JOB=bench{round_}"]
+                             if name == "with Redis" else [])
+                    seconds, cpu_seconds, out = timed([arshif, "crawl", f"{base}/", "--out", str(tmp / f"out-{round_}-{len(extra)}"),
+                                          *settings, *extra])
+                    times[name].append(seconds)
+                    cpu[name].append(cpu_seconds)
+                    pages[name] = int(re.search(r"pages captured : (\d+)", out).group(1))
+        finally:
+            server.terminate()
+            redis.terminate()
+            server.wait()
+            redis.wait()
+    print(f"site: {html_pages} HTML pages ({args.scale}x demo blog) on nginx, {os.cpu_count()} cores, "
+          "concurrency 16, no delay, --capture-only")
+    for name, runs in times.items():
+        print(f"{name:14}: {pages[name]} pages; wall " + ", ".join(f"{t:.2f}" for t in runs)
+              + f" s, median {statistics.median(runs):.2f} s; CPU median {statistics.median(cpu[name]):.2f} s")
+    for label, figures in (("wall time", times), ("CPU time", cpu)):
+        ratio = statistics.median(figures["with Redis"]) / statistics.median(figures["without Redis"])
+        print(f"ratio with / without Redis ({label}): {ratio:.3f}")
+
+
+if __name__ == "__main__":
+    main()
