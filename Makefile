@@ -111,6 +111,7 @@ bench: install-test
 	$(BIN)/python benchmarks/bench_politeness.py
 	$(BIN)/python benchmarks/bench_merge.py
 	$(BIN)/python benchmarks/bench_calibrate.py
+	$(BIN)/python benchmarks/bench_jobs.py
 
 clean:
 	rm -rf $(VENV) $(REPLAY_VENV) $(SITES_VENV) .sites .replayweb demo-output .pytest_cache

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
@@ -66,8 +66,12 @@ _out_option = click.option("--out", "out", required=True, type=click.Path(file_o
                            help="The archive folder (archive.db, warc/).")
 
 
+_redis_option = click.option("--redis", "redis_url", metavar="URL",
+                             help="Redis of a job shared by several workers: redis://HOST:PORT/DB.")
+
+
 @cli.command()
-@click.argument("url")
+@click.argument("urls", nargs=-1, metavar="URL [URL ...]")
 @_out_option
 @click.option("-s", "--set", "settings", multiple=True, callback=_parse_setting, metavar="NAME=VALUE",
               help="Scrapy or ARSHIF_ setting, as `scrapy crawl -s`. Repeatable.")
@@ -80,16 +84,25 @@ _out_option = click.option("--out", "out", required=True, type=click.Path(file_o
 @click.option("--no-resume", is_flag=True, help="Keep no frontier on disk (OUT/job) for pause and resume.")
 @click.option("--capture-only", is_flag=True, help="Write WARC files, captures and links at the network's pace; "
               "extract the articles later with `arshif extract OUT` (ARSHIF_EXTRACT=False).")
+@_redis_option
+@click.option("--job", metavar="NAME", help="With --redis: the job's name (default: the first URL's host and port).")
+@click.option("--urls", "urls_file", type=click.File(encoding="utf-8"), metavar="FILE",
+              help="With --redis: more start URLs, one a line (many blogs in one job).")
 @click.option("--verbose", "-v", is_flag=True, help="Show Scrapy's own log lines.")
-def crawl(url: str, out: str, settings: dict[str, str], allow_domain: tuple[str, ...], profile: str | None,
+def crawl(urls: tuple[str, ...], out: str, settings: dict[str, str], allow_domain: tuple[str, ...], profile: str | None,
           contact: str | None, operator: str | None, full: bool, no_resume: bool, capture_only: bool,
-          verbose: bool) -> None:
+          redis_url: str | None, job: str | None, urls_file: TextIO | None, verbose: bool) -> None:
     """Crawl the blog at URL into OUT.
+
+    With --redis, start a job that several workers share (see `arshif worker`): the start URLs
+    (several blogs if you like) and the settings go to Redis, and this process works on the job
+    as its first worker until the whole job is done.
 
     \b
     Example:
         arshif crawl https://example.blog/ --out example-archive
         arshif crawl https://example.blog/2025/12/post/ --out out -s DOWNLOAD_DELAY=2
+        arshif crawl https://a.blog/ https://b.blog/ --out out --redis redis://127.0.0.1:6379/0
     """
     from crawler.process import crawl as run_crawl
 
@@ -102,6 +115,16 @@ def crawl(url: str, out: str, settings: dict[str, str], allow_domain: tuple[str,
         settings["ARSHIF_OPERATOR"] = operator
     if capture_only:
         settings["ARSHIF_EXTRACT"] = "False"
+    starts = list(urls) + ([line.strip() for line in urls_file if line.strip() and not line.startswith("#")]
+                           if urls_file else [])
+    if not starts:
+        raise click.UsageError("give a start URL (or --urls FILE with --redis)")
+    if redis_url:
+        _crawl_job(starts, out, settings, allow_domain, profile, full, redis_url, job, verbose)
+        return
+    if len(starts) > 1 or job:
+        raise click.UsageError("several start URLs, --urls and --job make a job: add --redis redis://HOST:PORT/DB")
+    url = starts[0]
     with _as_user_error(CrawlError, StoreError):
         summary = run_crawl(url, out, settings=settings, allow_domains=allow_domain, profile=profile, verbose=verbose,
                             full=full, resume=not no_resume)
@@ -114,6 +137,91 @@ def crawl(url: str, out: str, settings: dict[str, str], allow_domain: tuple[str,
         raise click.ClickException("the job's Redis could not be reached (see the error above); what was fetched "
                                    "is archived: run the same command again once Redis is back")
     _fail_unless_understood(summary, url)
+
+
+def _crawl_job(urls: list[str], out: str, settings: dict[str, str], allow_domain: tuple[str, ...],
+               profile: str | None, full: bool, redis_url: str, name: str | None, verbose: bool) -> None:
+    from crawler.process import crawl_job, job_spec
+
+    from .crawl import CrawlError
+    from .jobs import Job, JobError, check_job_name, connect, job_name_for
+    from .store import StoreError
+
+    with _as_user_error(CrawlError, StoreError, JobError):
+        spec = job_spec(urls, out, settings=settings, allow_domains=allow_domain, profile=profile, full=full)
+        name = check_job_name(name or job_name_for(spec["urls"][0]))
+        job = Job.create(connect(redis_url), name, spec["urls"], spec)
+        click.echo(f"job {name}: {len(spec['urls'])} start URL(s) in {redis_url}; "
+                   f"more workers: arshif worker --redis {redis_url} --job {name} --out DIR", err=True)
+        summary = crawl_job(job, redis_url, out, seed=True, verbose=verbose)
+    _print_job_summary(summary, out, name)
+
+
+def _print_job_summary(summary: CrawlSummary, out: str, name: str) -> None:
+    _print_summary(summary)
+    if summary.finish_reason == "shutdown":
+        click.echo(f"interrupted — what this worker held went back to the queue; join job {name} again with "
+                   "`arshif worker`", err=True)
+        sys.exit(130)
+
+
+@cli.command()
+@click.option("--redis", "redis_url", required=True, metavar="URL", help="The job's Redis: redis://HOST:PORT/DB.")
+@_out_option
+@click.option("--job", metavar="NAME", help="The job to join (default: the only unfinished one).")
+@click.option("--verbose", "-v", is_flag=True, help="Show Scrapy's own log lines.")
+def worker(redis_url: str, out: str, job: str | None, verbose: bool) -> None:
+    """Join a job started by `arshif crawl --redis` as one more worker, on this machine or another.
+
+    The worker crawls with the job's settings, writes WARC files of its own (its id in their
+    names) and its rows into OUT/archive.db (OUT may be shared with other workers on this
+    machine), and exits 0 once the whole job is done.
+
+    \b
+    Example:
+        arshif worker --redis redis://10.0.0.5:6379/0 --out archive
+    """
+    from crawler.process import crawl_job
+
+    from .crawl import CrawlError
+    from .jobs import Job, JobError, connect
+    from .store import StoreError
+
+    with _as_user_error(CrawlError, StoreError, JobError):
+        found = Job.open(connect(redis_url), job)
+        summary = crawl_job(found, redis_url, out, seed=False, verbose=verbose)
+    _print_job_summary(summary, out, found.name)
+
+
+@cli.command()
+@click.option("--redis", "redis_url", required=True, metavar="URL", help="Redis: redis://HOST:PORT/DB.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per job instead of a table.")
+def jobs(redis_url: str, as_json: bool) -> None:
+    """List the jobs in Redis: state, queue, seen URLs, requests in flight, workers alive, pages done.
+
+    \b
+    Example:
+        arshif jobs --redis redis://127.0.0.1:6379/0
+    """
+    from dataclasses import asdict
+
+    from .jobs import JobError, connect, list_jobs
+
+    with _as_user_error(JobError):
+        found = list_jobs(connect(redis_url))
+    if as_json:
+        for status in found:
+            click.echo(json.dumps(asdict(status), ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no jobs")
+        return
+    click.echo(f"{'job':<24} {'state':<9} {'queued':>7} {'seen':>7} {'in flight':>9} {'workers':>7} {'pages':>7}")
+    for s in found:
+        click.echo(f"{s.name:<24} {s.state:<9} {s.queued:>7} {s.seen:>7} {s.in_flight:>9} "
+                   f"{len(s.workers_alive):>7} {s.pages:>7}")
+        for name in s.workers_alive:
+            click.echo(f"  worker {name}: {s.pages_by_worker.get(name, 0)} pages")
 
 
 def _interrupt(signum: int, frame: object) -> None:

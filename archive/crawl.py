@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -160,16 +161,42 @@ def check_out(out: str | os.PathLike) -> Path:
     return path
 
 
-def lock_folder(out: Path) -> IO[str]:
+def lock_folder(out: Path, *, shared: bool = False) -> IO[str]:
     """One crawl at a time per output folder: a second one would interleave WARC files and rows.
-    The lock is held until the returned file is closed (or the process ends)."""
+    The lock is held until the returned file is closed (or the process ends). The workers of a job
+    share it (each writes files of its own, see ``lock_worker``), and keep ordinary crawls out."""
     fh = open(out / ".crawl.lock", "w")  # noqa: SIM115 - the open file is the lock
     try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fh, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except OSError:
         fh.close()
-        raise CrawlError(f"another crawl is writing to {out}") from None
+        raise CrawlError(f"another crawl is writing to {out}" + (" (not a job's worker)" if shared else "")) from None
     return fh
+
+
+WORKERS = "workers"  # OUT/workers/<worker id>.lock: held by each live worker of a job in OUT
+
+
+def lock_worker(out: Path, worker: str) -> IO[str]:
+    """A job's worker holds its own lock while it runs: when the lock is free again (even after
+    kill -9, the system frees it) the next worker knows its WARC files are to be repaired."""
+    (out / WORKERS).mkdir(exist_ok=True)
+    fh = open(out / WORKERS / f"{worker}.lock", "w")  # noqa: SIM115 - the open file is the lock
+    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fh
+
+
+def claim_dead_workers(out: Path) -> Iterator[tuple[str, Path]]:
+    """The workers that ran in ``out`` and died: (worker id, its lock file), each held while the
+    caller repairs what it left (two workers starting at once never repair one file twice)."""
+    for path in sorted((out / WORKERS).glob("*.lock")):
+        with open(path, "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # alive (or being repaired by another)
+            if path.exists():
+                yield path.stem, path
 
 
 def last_crawl_state(out: Path) -> str | None:

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import sys
 from collections.abc import Iterable
 from datetime import datetime
@@ -25,16 +26,23 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from archive.crawl import (
+    WORKERS,
     CrawlError,
     CrawlSummary,
     check_out,
     check_url,
     last_crawl_state,
     lock_folder,
+    lock_worker,
     summary,
 )
+from archive.jobs import Job
 from archive.pages.profile import Profile, ProfileError
+from archive.store import ArchiveDB
 
+from .jobs import REDIS_LOST
+from .run import ArchiveRun
+from .settings import ARSHIF_JOB_LEASE as JOB_LEASE
 from .settings import DOWNLOAD_MAXSIZE as DEFAULT_MAXSIZE
 
 # Settings that are counts, sizes or delays: never negative (ARSHIF_EXTRACT_WORKERS has -1: in-process).
@@ -114,6 +122,79 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
         except ProfileError as exc:
             raise CrawlError(str(exc)) from None
         overrides["ARSHIF_PROFILE"] = str(profile)
+    try:
+        scrapy_settings, run, log_file = _run_spider(out, {"url": url}, overrides, verbose)
+        if run is not None and not run.fatal and scrapy_settings.getbool("ARSHIF_REPORT"):
+            _write_report(out)  # after the reactor has stopped: matplotlib takes seconds, none of them its
+    finally:
+        lock.close()
+    result = _result(out, run, log_file)
+    if resume and result.finish_reason == "finished" and jobdir.exists():
+        shutil.rmtree(jobdir)  # done: the next crawl starts a new frontier
+    return result
+
+
+def job_spec(urls: list[str], out: str | os.PathLike, *, settings: dict | None = None, allow_domains: Iterable[str] = (),
+             profile: str | None = None, full: bool = False) -> dict[str, Any]:
+    """What every worker of a new job crawls with (kept in Redis with the job): the start URLs
+    checked, the ``-s`` settings checked, and the job's mode, decided by the seeding worker's folder."""
+    urls = [check_url(url) for url in urls]
+    overrides = dict(settings or {})
+    for warning in check_settings(overrides):
+        print(f"warning: {warning}", file=sys.stderr)
+    if profile:
+        try:
+            Profile.load(profile)
+        except ProfileError as exc:
+            raise CrawlError(str(exc)) from None
+        overrides["ARSHIF_PROFILE"] = str(Path(profile).resolve())
+    if allow_domains:
+        overrides["ARSHIF_ALLOW_DOMAINS"] = list(allow_domains)
+    if full:
+        overrides["ARSHIF_FULL"] = True
+    mode = "full" if full else "incremental" if last_crawl_state(Path(out)) else "first"
+    return {"urls": urls, "settings": overrides, "mode": mode}
+
+
+def crawl_job(job: Job, redis_url: str, out: str | os.PathLike, *, seed: bool, verbose: bool = False) -> CrawlSummary:
+    """Work on ``job`` as one of its workers, into ``out`` (a folder of its own, or shared with
+    other workers on this machine), until the whole job is done. The seeding worker (``arshif
+    crawl --redis``) queues the start requests first."""
+    spec = job.settings
+    out = check_out(out)
+    lock = lock_folder(out, shared=True)
+    worker = f"{socket.gethostname()}-{os.getpid()}"
+    worker_lock = lock_worker(out, worker)
+    with ArchiveDB(out / "archive.db"):
+        pass  # schema migrations once, before Scrapy starts (workers starting together wait on the lock)
+    overrides = dict(spec.get("settings", {}))
+    overrides.update({
+        "ARSHIF_OUT": str(out), "ARSHIF_JOB": job.name, "ARSHIF_REDIS_URL": redis_url, "ARSHIF_WORKER": worker,
+        "ARSHIF_JOB_SEED": seed, "ARSHIF_JOB_MODE": spec.get("mode", "first"),
+        # scrapy-redis: the job's frontier and seen set, kept when a worker stops
+        "SCHEDULER": "crawler.jobs.JobScheduler", "DUPEFILTER_CLASS": "crawler.jobs.JobDupeFilter",
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue", "SCHEDULER_PERSIST": True,
+        "SCHEDULER_QUEUE_KEY": job.queue_key, "SCHEDULER_DUPEFILTER_KEY": job.seen_key, "REDIS_URL": redis_url,
+        "ARSHIF_REPORT": False,  # drawn once for the whole archive: `arshif report OUT`
+    })
+    overrides.pop("JOBDIR", None)
+    try:
+        _, run, log_file = _run_spider(out, {"urls": job.urls}, overrides, verbose)
+    finally:
+        worker_lock.close()
+        (out / WORKERS / f"{worker}.lock").unlink(missing_ok=True)
+        lock.close()
+    result = _result(out, run, log_file)
+    if result.finish_reason == REDIS_LOST:
+        raise CrawlError(f"lost the job's Redis at {redis_url} for longer than a lease ({overrides.get('ARSHIF_JOB_LEASE', JOB_LEASE)} s): "
+                         "this worker stopped, what it archived is kept; start Redis again (with its data) and "
+                         f"`arshif worker --job {job.name}` continues the job")
+    return result
+
+
+def _run_spider(out: Path, spider_args: dict[str, Any], overrides: dict[str, Any], verbose: bool
+                ) -> tuple[Settings, ArchiveRun | None, logging.FileHandler]:
+    """Run the blog spider in this process until it closes: (settings, its ArchiveRun, its log)."""
     if not verbose:  # Scrapy's own INFO lines (settings, middleware lists, stats) only with --verbose
         overrides.setdefault("LOG_LEVEL", "WARNING")
     scrapy_settings = project_settings(overrides)
@@ -121,27 +202,25 @@ def crawl(url: str, out: str | os.PathLike, *, settings: dict | None = None, all
 
     process = CrawlerProcess(scrapy_settings)
     crawler = process.create_crawler("blog")
-    process.crawl(crawler, url=url)
+    process.crawl(crawler, **spider_args)
     if not verbose:  # after crawl(): Scrapy installs its root handler there
         for handler in logging.root.handlers:
             handler.setFormatter(_OneLine(handler.formatter))
     log_file = _log_to_file(out)
-    run = None
     try:
         process.start()
-        run = getattr(crawler, "_arshif_run", None)
-        if scrapy_settings.getbool("ARSHIF_REPORT") and run is not None and not run.fatal:
-            _write_report(out)  # after the reactor has stopped: matplotlib takes seconds, none of them its
     finally:
-        lock.close()
         _stop_logging_to(log_file)
+    return scrapy_settings, getattr(crawler, "_arshif_run", None), log_file
+
+
+def _result(out: Path, run: ArchiveRun | None, log_file: logging.FileHandler) -> CrawlSummary:
+    """This crawl's summary (a worker's own crawl in a shared folder), or the one line of a failure."""
     if run is not None and run.fatal:  # a full disk: what was archived is whole, the rest comes next time
         raise CrawlError(f"{run.fatal}; the WARC files end at their last whole record: free some space and "
                          "run the same command again to resume")
-    result = summary(out)
+    result = summary(out, run.crawl_id if run is not None else None)
     result.log_file = log_file.baseFilename
-    if resume and result.finish_reason == "finished" and jobdir.exists():
-        shutil.rmtree(jobdir)  # done: the next crawl starts a new frontier
     return result
 
 

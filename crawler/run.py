@@ -19,6 +19,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archive import __version__
 from archive.calibration import PROFILE_FILE, calibrate
+from archive.crawl import claim_dead_workers
 from archive.pages.feeds import FeedEntry
 from archive.pages.profile import Profile
 from archive.store import ArchiveDB
@@ -48,7 +49,7 @@ logger = logging.getLogger(__name__)
 RECORDED_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "DOWNLOAD_DELAY",
                      "CONCURRENT_REQUESTS_PER_DOMAIN", "ARSHIF_ALLOW_DOMAINS", "ARSHIF_PROFILE",
                      "ARSHIF_WARC_MAX_SIZE", "ARSHIF_WARC_PREFIX", "ARSHIF_CONTACT", "ARSHIF_OPERATOR",
-                     "ARSHIF_DEDUP", "ARSHIF_FULL", "ARSHIF_REPLAY_URL")
+                     "ARSHIF_DEDUP", "ARSHIF_FULL", "ARSHIF_REPLAY_URL", "ARSHIF_JOB", "ARSHIF_WORKER")
 # Besides, the profile's selectors themselves (ARSHIF_PROFILE_SELECTORS): the file may change or go,
 # and `arshif reindex` must extract as the crawl did; and so the rules learned from the feed by an
 # earlier crawl (OUT/profile.toml) that this one fills with (ARSHIF_LEARNED_SELECTORS).
@@ -74,20 +75,28 @@ def _header(response: Response, name: bytes) -> str | None:
 
 class ArchiveRun:
     def __init__(self, out: str, start_url: str, recorded: dict, *, dedup: bool = True, full: bool = False,
-                 warc_prefix: str = "ARSHIF", warc_max_size: int = 10**9, stats: StatsCollector | None = None) -> None:
+                 warc_prefix: str = "ARSHIF", warc_max_size: int = 10**9, stats: StatsCollector | None = None,
+                 worker: str = "", job_mode: str = "") -> None:
         self.out = Path(out)
         self.recorded = recorded
         self.out.mkdir(parents=True, exist_ok=True)
         self.stats, self.dedup = stats, dedup
-        self.repair_leftovers()
+        # In a job, workers share OUT: each repairs only what a dead worker left, never a live one's file.
+        dead: list[str] | None = None
+        if worker:
+            dead = self.repair_dead_workers()
+        else:
+            self.repair_leftovers()
         self.db = ArchiveDB(self.out / "archive.db")
         self.payloads = self.db.archived_payloads() if dedup else {}
         # What earlier crawls into this folder left: a re-crawl is incremental unless ARSHIF_FULL;
         # either way the known articles are checked at the end, so deleted ones are found.
         self.known = self.db.known_articles()
         self.validators = {} if full else self.db.validators()
-        self.mode = "full" if full else _MODES.get(self.db.last_crawl_state(), "incremental")
-        self.db.mark_interrupted_crawls()  # a crawl with no finish time was killed: say so
+        # A job's mode is decided once, by the worker that seeded it: to the others the seeder's
+        # unfinished crawl would look like a crash.
+        self.mode = job_mode or ("full" if full else _MODES.get(self.db.last_crawl_state(), "incremental"))
+        self.db.mark_interrupted_crawls(workers=dead)  # a crawl with no finish time was killed: say so
         self.crawl_id = self.db.start_crawl(start_url, recorded)
         if stats is not None:
             stats.set_value("arshif/mode", self.mode)
@@ -96,17 +105,28 @@ class ArchiveRun:
                 "robots": "obey" if recorded.get("ROBOTSTXT_OBEY") else "ignore",
                 "isPartOf": f"arshif-crawl-{self.crawl_id}", "description": f"Crawl of {start_url}",
                 "arshif-settings": recorded}
-        self.warc = WarcWriter(self.out / "warc", prefix=warc_prefix, max_size=warc_max_size, info=info)
+        # A worker's id (host-pid) names its WARC files, so workers sharing OUT never write one file
+        self.warc = WarcWriter(self.out / "warc", prefix=warc_prefix, max_size=warc_max_size, info=info,
+                               hostname=worker or None)
         self.closed = False
         self.fatal: str | None = None  # set when writing the archive failed (storage_failed)
         self.crawler: Crawler | None = None
 
-    def repair_leftovers(self) -> None:
+    def repair_leftovers(self, pattern: str = "*.warc.gz.open") -> None:
         """A crash leaves ``.warc.gz.open`` files: keep their complete records, cut the rest."""
-        for path in sorted((self.out / "warc").glob("*.warc.gz.open")):
+        for path in sorted((self.out / "warc").glob(pattern)):
             final, kept, cut = repair_open_file(path)
             logger.warning("repaired %s: %d complete records kept, %d bytes of a cut-off record removed",
                            final.name, kept, cut)
+
+    def repair_dead_workers(self) -> list[str]:
+        """The ``.open`` files of workers that died in this folder (their lock is free); returns them."""
+        dead = []
+        for worker, lock in claim_dead_workers(self.out):
+            self.repair_leftovers(f"*-{worker}.warc.gz.open")
+            dead.append(worker)
+            lock.unlink()
+        return dead
 
     @classmethod
     def of(cls, crawler: Crawler) -> "ArchiveRun":
@@ -122,7 +142,8 @@ class ArchiveRun:
             start_url = getattr(crawler.spider, "start_url", None) or ""
             run = cls(s.get("ARSHIF_OUT"), start_url, recorded, dedup=s.getbool("ARSHIF_DEDUP", True),
                       full=s.getbool("ARSHIF_FULL"), warc_prefix=s.get("ARSHIF_WARC_PREFIX"),
-                      warc_max_size=s.getint("ARSHIF_WARC_MAX_SIZE"), stats=crawler.stats)
+                      warc_max_size=s.getint("ARSHIF_WARC_MAX_SIZE"), stats=crawler.stats,
+                      worker=s.get("ARSHIF_WORKER"), job_mode=s.get("ARSHIF_JOB_MODE"))
             crawler._arshif_run = run  # type: ignore[attr-defined]
             run.crawler = crawler
             crawler.signals.connect(run._spider_closed, signal=signals.spider_closed)

@@ -30,8 +30,16 @@ ARSHIF_REPORT = True  # write OUT/report.html (charts of the crawl and the archi
 ARSHIF_HOST_PAGE_BUDGET = 200_000  # requests per host in one crawl, whatever the URLs look like; 0: no limit
 ARSHIF_URL_PATTERN_BUDGET = 1000  # navigation links (pagination, prev/next, related) per URL shape; 0: no limit
 ARSHIF_REPLAY_URL = DEFAULT_REPLAY_URL  # pattern of articles.replay_url; default: `arshif replay` (pywb)
+
+# --- a job shared by several workers through Redis (set by `arshif crawl --redis` and `arshif worker`) ---
 ARSHIF_REDIS_URL = ""  # redis://HOST:PORT/DB of a job shared by workers; per-host delay and robots.txt held there
 ARSHIF_JOB = ""  # the job's name: its keys in Redis are arshif:<job>:… ("default" when empty)
+ARSHIF_WORKER = ""  # this worker's id (host-pid), in its WARC file names, leases and heartbeats; set: a job's
+                    # worker, its frontier in Redis (crawler/jobs.py); empty: the frontier in this process
+ARSHIF_JOB_SEED = False  # this worker queues the job's start requests
+ARSHIF_JOB_MODE = ""  # first, incremental or full: decided once for the job by the worker that seeds it
+ARSHIF_JOB_LEASE = 30.0  # seconds a dead worker's requests stay leased before they go back to the queue
+ARSHIF_JOB_TICK = 0.5  # seconds between heartbeats (leases renewed, idle worker woken, end of job checked)
 
 # --- politeness ---------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
@@ -58,15 +66,19 @@ DEFAULT_REQUEST_HEADERS = {
 # 60: right after OffsiteMiddleware (50), so out-of-scope redirects are never fetched.
 # 100 and 950: with ARSHIF_REDIS_URL, robots.txt and the per-host delay are shared by the job's
 # workers (crawler/politeness.py); 950 is innermost, so nothing runs between the wait and the download.
-DOWNLOADER_MIDDLEWARES = {"crawler.middlewares.ScopeMiddleware": 60,
+# 1: a job's worker releases the lease of a request that failed for good (crawler/jobs.py; off
+# outside a job, NotConfigured without ARSHIF_WORKER).
+DOWNLOADER_MIDDLEWARES = {"crawler.jobs.LeaseDownloaderMiddleware": 1,
+                          "crawler.middlewares.ScopeMiddleware": 60,
                           "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
                           "crawler.politeness.SharedRobotsTxtMiddleware": 100,
                           "crawler.middlewares.ConditionalRequestMiddleware": 560,
                           "crawler.middlewares.ArchivedCopyMiddleware": 795,
                           "crawler.middlewares.WarcCaptureMiddleware": 800,
                           "crawler.politeness.SharedPolitenessMiddleware": 950}
+SPIDER_MIDDLEWARES = {"crawler.jobs.LeaseSpiderMiddleware": 1}
 ITEM_PIPELINES = {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.StorePipeline": 800}
-EXTENSIONS = {"crawler.extensions.CrawlProgress": 500,
+EXTENSIONS = {"crawler.extensions.CrawlProgress": 500, "crawler.jobs.JobWorker": 100,
               "scrapy.extensions.spiderstate.SpiderState": None, "crawler.frontier.DiskSafeSpiderState": 0}
 
 # Every response, and every decompressed body (a gzip bomb), stops at 128 MiB: memory stays bounded.

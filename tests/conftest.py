@@ -189,13 +189,12 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory) -> Iterator[str]:
+@contextmanager
+def redis_server(folder: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """A real redis-server (Debian's, installed by `make install-test`) on a free loopback port, with no
-    persistence: each test session starts from an empty Redis. Tests keep apart by their job names."""
+    persistence, while in the block: (its URL, its process)."""
     server = shutil.which("redis-server") or "/usr/bin/redis-server"
     port = free_port()
-    folder = tmp_path_factory.mktemp("redis")
     proc = subprocess.Popen([server, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
                              "--appendonly", "no", "--dir", str(folder)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -212,8 +211,17 @@ def redis_url(tmp_path_factory) -> Iterator[str]:
         proc.kill()
         raise RuntimeError("redis-server did not answer within 5 s")
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield f"redis://127.0.0.1:{port}/0", proc
     finally:
         client.close()
-        proc.terminate()
-        proc.wait(timeout=10)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """One redis-server for the test session: each session starts from an empty Redis. Tests keep
+    apart by their job names."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as (url, _):
+        yield url

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
@@ -25,6 +26,9 @@ class SiteHandler(BaseHTTPRequestHandler):
     server: SiteServer
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self.server.requests.append(self.path)
+        if self.server.delay:
+            time.sleep(self.server.delay)  # a far-away blog: latency, not CPU, bounds the crawl
         # Like a real blog, a page answers whatever parameters a link adds (?utm_source=…).
         resource = self.server.site.get(self.path) or self.server.site.get(self.path.split("?")[0], NOT_FOUND)
         body = resource.body
@@ -94,10 +98,12 @@ class BackgroundServer(ThreadingHTTPServer):
 
 class SiteServer(BackgroundServer):
     def __init__(self, theme: str = "classic", *, traps: bool = False, port: int = 0, scale: int = 1,
-                 conditional: bool = True) -> None:
-        super().__init__(SiteHandler, port)
+                 conditional: bool = True, host: str = "127.0.0.1", delay: float = 0.0) -> None:
+        super().__init__(SiteHandler, port, host)
+        self.delay = delay  # seconds before each answer
         self.conditional = conditional  # ETag and 304 answers to If-None-Match, as many blogs do
-        self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.requests: list[str] = []  # every path asked for, in order: what a test counts fetches by
+        self.base_url = f"http://{host}:{self.server_address[1]}"
         self.theme = make_theme(theme, self.base_url, traps=traps, scale=scale)
         self.site = self.theme.build()
 

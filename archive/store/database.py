@@ -167,6 +167,8 @@ class ArchiveDB:
         try:
             self.db = sqlite_utils.Database(self.path)
             self.db.execute("PRAGMA journal_mode=WAL")
+            # Workers of one job write to one archive.db: wait for another's write, never fail on it
+            self.db.execute("PRAGMA busy_timeout=60000")
             self.db.execute("PRAGMA synchronous=NORMAL")
             migrations.apply(self.db)
         except sqlite3.DatabaseError as exc:
@@ -206,9 +208,14 @@ class ArchiveDB:
         self.db.table("crawls").update(crawl_id, {"finished_at": utc_now(), "finish_reason": reason,
                                             "stats": json.dumps(stats, default=str, sort_keys=True)})
 
-    def mark_interrupted_crawls(self) -> None:
-        """A crawl with no finish time was killed: say so (its captures and articles stay)."""
-        self.db.execute("update crawls set finish_reason = 'interrupted' where finished_at is null")
+    def mark_interrupted_crawls(self, workers: list[str] | None = None) -> None:
+        """A crawl with no finish time was killed: say so (its captures and articles stay). With
+        ``workers`` (a job's workers sharing this folder), only the crawls of those dead workers."""
+        if workers is None:
+            self.db.execute("update crawls set finish_reason = 'interrupted' where finished_at is null")
+        elif workers:
+            self.db.execute("update crawls set finish_reason = 'interrupted' where finished_at is null and "
+                            f"json_extract(settings, '$.ARSHIF_WORKER') in ({', '.join('?' * len(workers))})", workers)
         self.db.conn.commit()
 
     def crawl(self, crawl_id: int | None = None) -> dict[str, Any] | None:

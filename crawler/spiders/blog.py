@@ -41,6 +41,7 @@ from archive.pages.links import (
 from archive.pages.profile import Profile
 from archive.pages.urls import bare_host, canonical_url, same_blog, url_pattern
 
+from ..evidence import PageEvidence
 from ..items import PageItem
 from ..run import ArchiveRun
 
@@ -83,19 +84,24 @@ def _lastmod(text: str | None) -> datetime | None:
 class BlogSpider(scrapy.Spider):
     name = "blog"
 
-    def __init__(self, url: str | None = None, allow_domains: str = "", profile: str = "", *args: Any, **kwargs: Any) -> None:
+    def __init__(self, url: str | None = None, allow_domains: str = "", profile: str = "", *args: Any,
+                 urls: Iterable[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not url:
+        # One blog (url), or several in one job (urls): each start URL's host is in scope.
+        starts = ([url] if url else []) + [u for u in urls if u]
+        if not starts:
             raise ValueError("the blog spider needs a start URL: -a url=https://…")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {url!r}")
-        self.start_url = url
-        self.root_url = f"{parts.scheme}://{parts.netloc}"
+        for start in starts:
+            parts = urlsplit(start)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"not an http(s) URL: {start!r}")
+        self.start_urls_all = starts
+        self.start_url = starts[0]
+        self.blog_hosts = {(bare_host(urlsplit(u).hostname), urlsplit(u).port) for u in starts}
         self.extra_domains = [d.strip().lower() for d in allow_domains.split(",") if d.strip()]
         # OffsiteMiddleware (redirects too) as same_blog: www.blog and blog are one blog (a domain
         # also allows its subdomains there)
-        self.allowed_domains = [bare_host(parts.hostname)] + self.extra_domains
+        self.allowed_domains = sorted({host for host, _ in self.blog_hosts}) + self.extra_domains
         self.profile_path = profile
         # Set from the crawler's settings in from_crawler:
         self.requisites = True
@@ -107,8 +113,9 @@ class BlogSpider(scrapy.Spider):
         self.lastmod: dict[str, datetime] = {}  # article URL → its sitemap lastmod
         self.known_checked = False
         self.listed: dict[str, set[str]] = {}  # posts seen on each pagination chain (by its first page)
-        self.feed_items: set[str] = set()  # the blog's feed lists its posts: evidence for classify
-        self.parsed_other: set[str] = set()  # pages classified "other", in case the feed names them later
+        # Feed items (evidence for classify) and pages taken for "other" (looked at again if a feed
+        # names them): in this process, or in Redis when workers share a job (set in from_crawler)
+        self.shared: PageEvidence = PageEvidence()
         self.pattern_budget = 1000  # ARSHIF_URL_PATTERN_BUDGET: navigation URLs per url_pattern (0: no limit)
         self.patterns: dict[str, int] = {}  # url_pattern → navigation URLs requested
         self.held_back: set[str] = set()  # navigation URLs past their pattern's budget
@@ -136,6 +143,12 @@ class BlogSpider(scrapy.Spider):
         spider.obeys_robots = crawler.settings.getbool("ROBOTSTXT_OBEY")
         crawler.signals.connect(spider._robots_seen, signal=signals.response_received)
         crawler.signals.connect(spider._check_known_articles, signal=signals.spider_idle)
+        if crawler.settings.get("ARSHIF_WORKER"):
+            from ..evidence import SharedPageEvidence
+            from ..jobs import JobWork
+
+            work = JobWork.of(crawler)
+            spider.shared = SharedPageEvidence(work.job, work.lose)
         return spider
 
     # --- incremental re-crawls ------------------------------------------------------------------------
@@ -191,6 +204,9 @@ class BlogSpider(scrapy.Spider):
 
     # --- scope --------------------------------------------------------------------------------------
     def in_scope(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and (bare_host(parts.hostname), parts.port) in self.blog_hosts:
+            return True  # one of the start URLs' blogs (same_blog's rule, for many blogs at once)
         return same_blog(url, self.start_url, self.extra_domains)
 
     def is_asset_host(self, url: str) -> bool:
@@ -250,12 +266,24 @@ class BlogSpider(scrapy.Spider):
 
     # --- callbacks ----------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
-        self.requested.add(self.start_url)
-        yield scrapy.Request(self.start_url, callback=self.parse_page, errback=self.fetch_failed)
-        if not self.obeys_robots:
-            yield scrapy.Request(self.root_url + "/robots.txt", callback=self.parse_robots, errback=self.fetch_failed)
-        for path in SITEMAP_PATHS:
-            yield scrapy.Request(self.root_url + path, callback=self.parse_sitemap, errback=self.fetch_failed)
+        job = None
+        if self.settings.get("ARSHIF_WORKER"):
+            from ..jobs import JobWork
+
+            job = JobWork.of(self.crawler)
+            if not job.seed:
+                return  # joining a job: its start requests are in Redis already
+        for start_url in self.start_urls_all:
+            parts = urlsplit(start_url)
+            root_url = f"{parts.scheme}://{parts.netloc}"
+            self.requested.add(start_url)
+            yield scrapy.Request(start_url, callback=self.parse_page, errback=self.fetch_failed)
+            if not self.obeys_robots:
+                yield scrapy.Request(root_url + "/robots.txt", callback=self.parse_robots, errback=self.fetch_failed)
+            for path in SITEMAP_PATHS:
+                yield scrapy.Request(root_url + path, callback=self.parse_sitemap, errback=self.fetch_failed)
+        if job is not None:  # every start request is queued: an empty queue now means done
+            job.job.mark_seeded()
 
     def fetch_failed(self, failure: Any) -> Any:
         """One line per failed fetch; the captures table already holds it (status or error)."""
@@ -276,10 +304,10 @@ class BlogSpider(scrapy.Spider):
             yield from self.feed_reached_otherwise(response)
             return
         root = response.selector.root
-        reached = "feed" if response.url in self.feed_items else response.meta.get("link_kind")
+        reached = "feed" if self.shared.is_feed_item(response.url) else response.meta.get("link_kind")
         kind = classify(root, self.profile, reached=reached)
-        if kind == "other":
-            self.parsed_other.add(response.url)
+        if kind == "other" and self.shared.taken_for_other(response.url):
+            yield self.look_again(response.url)  # a feed named it meanwhile (another worker's)
         requests, extra = self.follow_all(response, feed_links(root), self.parse_feed)
         yield from requests
         capture = response.meta.get("arshif_capture")
@@ -381,10 +409,12 @@ class BlogSpider(scrapy.Spider):
         entries = [replace(e, url=canonical_url(response.urljoin(e.url))) for e in feed_entries(response.body)]
         requests, rows = self.follow_all(response, [(e.url, "feed") for e in entries], self.parse_page)
         yield from requests
-        for url, _ in rows:
-            self.feed_items.add(url)
-            if url in self.parsed_other:  # reached another way first and taken for "other": look again
-                self.parsed_other.discard(url)
-                yield scrapy.Request(url, callback=self.parse_page, errback=self.fetch_failed, dont_filter=True,
-                                     meta={"link_kind": "feed"})
+        for url in self.shared.feed_items([url for url, _ in rows]):
+            yield self.look_again(url)  # reached another way first and taken for "other"
         yield PageItem(response.url, "feed", rows, capture=response.meta.get("arshif_capture"), feed_entries=entries)
+
+    def look_again(self, url: str) -> scrapy.Request:
+        """A page taken for "other" that a feed lists: parse it again, as a feed item."""
+        return scrapy.Request(url, callback=self.parse_page, errback=self.fetch_failed, dont_filter=True,
+                              meta={"link_kind": "feed"})
+

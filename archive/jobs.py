@@ -1,0 +1,279 @@
+"""A crawl job shared by several workers through Redis, Scrapy-free: its keys, its seeding, the
+leases on requests a worker took, heartbeats, done detection and the listing of ``arshif jobs``.
+
+The frontier itself (a sorted set of serialized requests) and the seen fingerprints are
+scrapy-redis's (``crawler/jobs.py`` plugs them in); this module adds what scrapy-redis lacks:
+
+- a *lease* on every request a worker takes: moved atomically (a Lua script) from the queue into
+  ``leases`` with a deadline, renewed by the worker's heartbeat, removed when the worker has
+  finished the request; a lease whose deadline passed (its worker died) goes back to the queue;
+- the job's record (``meta``): start URLs and settings, so every worker crawls alike, and whether
+  the seeding worker has queued the start requests (until then an empty queue is not the end);
+- who is alive (``workers``: a sorted set of heartbeat deadlines) and pages done per worker.
+
+Deadlines use the Redis server's clock (``TIME``), so workers on machines whose clocks differ agree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+
+PREFIX = "arshif:"  # one namespace with crawler/politeness.py: arshif:<job>:…
+JOBS = "arshif:jobs"  # the set of job names
+JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+# KEYS: queue, leases, deadlines, sequence. ARGV: worker id, lease milliseconds.
+# The queue's first member (lowest score = highest priority) becomes lease "<worker>:<n>", stored
+# as "<score>\n<request>" so that a requeue restores its priority.
+_TAKE = """
+local item = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #item == 0 then return false end
+redis.call('ZREM', KEYS[1], item[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local id = ARGV[1] .. ':' .. redis.call('INCR', KEYS[4])
+redis.call('HSET', KEYS[2], id, item[2] .. '\\n' .. item[1])
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), id)
+return {id, item[1]}
+"""
+
+# KEYS: leases, deadlines, queue. ARGV: lease ids to requeue now, or none: every expired one.
+_REQUEUE = """
+local ids = ARGV
+if #ids == 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+end
+local requeued = 0
+for _, id in ipairs(ids) do
+  local value = redis.call('HGET', KEYS[1], id)
+  if value then
+    local cut = string.find(value, '\\n', 1, true)
+    redis.call('ZADD', KEYS[3], tonumber(string.sub(value, 1, cut - 1)), string.sub(value, cut + 1))
+    redis.call('HDEL', KEYS[1], id)
+    requeued = requeued + 1
+  end
+  redis.call('ZREM', KEYS[2], id)
+end
+return requeued
+"""
+
+# KEYS: deadlines, workers. ARGV: worker id, lease milliseconds, the worker's lease ids.
+_HEARTBEAT = """
+local t = redis.call('TIME')
+local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+redis.call('ZADD', KEYS[2], deadline, ARGV[1])
+for i = 3, #ARGV do redis.call('ZADD', KEYS[1], 'XX', deadline, ARGV[i]) end
+return deadline
+"""
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class JobError(Exception):
+    """Redis unreachable, a bad job name, an unknown or clashing job: one line for the user."""
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for ``redis://HOST:PORT/DB``, checked with a PING (a wrong URL fails here, in one line)."""
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise JobError(f"not a Redis URL (redis://HOST:PORT/DB): {url!r}")
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30)
+        client.ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise JobError(f"cannot reach Redis at {url}: {exc}") from None
+    return client
+
+
+def job_name_for(url: str) -> str:
+    """The default job name: the first start URL's host and port (``blog.example-8080``)."""
+    parts = urlsplit(url)
+    name = (parts.hostname or "job") + (f"-{parts.port}" if parts.port else "")
+    return re.sub(r"[^A-Za-z0-9._-]", "-", name)
+
+
+def check_job_name(name: str) -> str:
+    if not JOB_NAME.match(name):
+        raise JobError(f"bad job name {name!r}: letters, digits, '.', '_' and '-' only")
+    return name
+
+
+@dataclass
+class JobStatus:
+    """One line of ``arshif jobs``."""
+    name: str
+    state: str  # seeding, running, finished
+    queued: int
+    seen: int
+    in_flight: int
+    workers_alive: list[str] = field(default_factory=list)
+    pages: int = 0
+    pages_by_worker: dict[str, int] = field(default_factory=dict)
+    start_urls: list[str] = field(default_factory=list)
+
+
+class Job:
+    """One job's state in Redis, under ``arshif:NAME:``."""
+
+    def __init__(self, client: redis.Redis, name: str) -> None:
+        self.redis, self.name = client, check_job_name(name)
+        base = PREFIX + name + ":"
+        self.meta_key = base + "meta"  # hash: urls, settings (JSON), seeded, finished
+        self.queue_key = base + "requests"  # scrapy-redis PriorityQueue (sorted set)
+        self.seen_key = base + "seen"  # scrapy-redis dupefilter (set of fingerprints)
+        self.leases_key = base + "leases"  # hash: lease id → "score\nrequest"
+        self.deadlines_key = base + "deadlines"  # sorted set: lease id → deadline (ms)
+        self.sequence_key = base + "lease-seq"
+        self.workers_key = base + "workers"  # sorted set: worker id → heartbeat deadline (ms)
+        self.pages_key = base + "pages"  # hash: worker id → pages captured
+        self.feed_items_key = base + "feed-items"  # shared spider state (crawler/jobs.py)
+        self.parsed_other_key = base + "parsed-other"
+        self._take = client.register_script(_TAKE)
+        self._requeue = client.register_script(_REQUEUE)
+        self._heartbeat = client.register_script(_HEARTBEAT)
+
+    @property
+    def keys(self) -> list[str]:
+        return [self.meta_key, self.queue_key, self.seen_key, self.leases_key, self.deadlines_key, self.sequence_key,
+                self.workers_key, self.pages_key, self.feed_items_key, self.parsed_other_key]
+
+    # --- the job's record -----------------------------------------------------------------------------
+    @classmethod
+    def create(cls, client: redis.Redis, name: str, urls: list[str], settings: dict[str, Any]) -> "Job":
+        """A new job: its start URLs and settings. A finished job of that name is cleared first; an
+        unfinished one is refused (join it with ``arshif worker``)."""
+        job = cls(client, name)
+        try:
+            meta = job.meta()
+            if meta and meta.get("finished") != "1":
+                raise JobError(f"job {name!r} is not finished ({job.status().queued} requests queued): join it with "
+                               f"`arshif worker --job {name}`, or name a new job with --job")
+            pipe = client.pipeline()
+            pipe.delete(*job.keys)
+            pipe.hset(job.meta_key, mapping={"urls": json.dumps(urls), "seeded": "0", "finished": "0",
+                                             "settings": json.dumps(settings, ensure_ascii=False, sort_keys=True)})
+            pipe.sadd(JOBS, name)
+            pipe.execute()
+        except redis.RedisError as exc:
+            raise JobError(f"Redis: {exc}") from None
+        return job
+
+    @classmethod
+    def open(cls, client: redis.Redis, name: str | None) -> "Job":
+        """A job to join: the one named, or the only unfinished one."""
+        try:
+            if name is None:
+                running = [s.name for s in list_jobs(client) if s.state != "finished"]
+                if len(running) != 1:
+                    raise JobError("no unfinished job in Redis" if not running else
+                                   f"several unfinished jobs ({', '.join(running)}): name one with --job")
+                name = running[0]
+            job = cls(client, name)
+            meta = job.meta()
+            if not meta:
+                raise JobError(f"no job {name!r} in Redis (start one with `arshif crawl URL --redis …`)")
+            if meta.get("finished") == "1":
+                raise JobError(f"job {name!r} is finished: nothing left to do")
+        except redis.RedisError as exc:
+            raise JobError(f"Redis: {exc}") from None
+        return job
+
+    def meta(self) -> dict[str, str]:
+        return {_text(k): _text(v) for k, v in self.redis.hgetall(self.meta_key).items()}
+
+    @property
+    def urls(self) -> list[str]:
+        return json.loads(self.meta().get("urls", "[]"))
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return json.loads(self.meta().get("settings", "{}"))
+
+    def mark_seeded(self) -> None:
+        """The seeding worker has queued every start request: from now on an empty queue with no
+        lease means the job is done."""
+        self.redis.hset(self.meta_key, "seeded", "1")
+
+    # --- leases -------------------------------------------------------------------------------------
+    def take(self, worker: str, lease_ms: int) -> tuple[str, bytes] | None:
+        """The next request, leased to ``worker``: (lease id, serialized request), or None."""
+        taken = self._take(keys=[self.queue_key, self.leases_key, self.deadlines_key, self.sequence_key],
+                           args=[worker, lease_ms])
+        if not taken:
+            return None
+        return taken[0].decode(), taken[1]
+
+    def release(self, *lease_ids: str) -> None:
+        """The worker has finished these requests (response or failure recorded, what they led to queued)."""
+        if lease_ids:
+            pipe = self.redis.pipeline()
+            pipe.hdel(self.leases_key, *lease_ids)
+            pipe.zrem(self.deadlines_key, *lease_ids)
+            pipe.execute()
+
+    def requeue(self, *lease_ids: str) -> int:
+        """Put these leases back in the queue now (a worker stopping), or, with none given, every
+        lease past its deadline (its worker died). Returns how many went back."""
+        return int(self._requeue(keys=[self.leases_key, self.deadlines_key, self.queue_key], args=list(lease_ids)))
+
+    def heartbeat(self, worker: str, lease_ms: int, lease_ids: list[str], pages: int) -> None:
+        """The worker is alive: its heartbeat and its leases' deadlines move on; its page count."""
+        self._heartbeat(keys=[self.deadlines_key, self.workers_key], args=[worker, lease_ms, *lease_ids])
+        self.redis.hset(self.pages_key, worker, pages)
+
+    def leave(self, worker: str, pages: int) -> None:
+        """The worker stops: no longer alive; its final page count."""
+        pipe = self.redis.pipeline()
+        pipe.zrem(self.workers_key, worker)
+        pipe.hset(self.pages_key, worker, pages)
+        pipe.execute()
+
+    # --- the whole job ------------------------------------------------------------------------------
+    def done(self) -> bool:
+        """Seeded, nothing queued and nothing leased: no worker can find more to do. (A worker queues
+        what a page led to before it releases the page's lease, so there is no moment in between.)"""
+        pipe = self.redis.pipeline()
+        pipe.hget(self.meta_key, "seeded")
+        pipe.zcard(self.queue_key)
+        pipe.hlen(self.leases_key)
+        seeded, queued, leased = pipe.execute()
+        finished = seeded == b"1" and queued == 0 and leased == 0
+        if finished:
+            self.redis.hset(self.meta_key, "finished", "1")
+        return finished
+
+    def status(self) -> JobStatus:
+        now_s, now_us = self.redis.time()
+        now = now_s * 1000 + now_us // 1000
+        pipe = self.redis.pipeline()
+        pipe.zcard(self.queue_key)
+        pipe.scard(self.seen_key)
+        pipe.hlen(self.leases_key)
+        pipe.zrangebyscore(self.workers_key, now, "+inf")
+        pipe.hgetall(self.pages_key)
+        pipe.hgetall(self.meta_key)
+        queued, seen, leased, alive, pages, meta = pipe.execute()
+        meta = {k.decode(): v.decode() for k, v in meta.items()}
+        by_worker = {k.decode(): int(v) for k, v in pages.items()}
+        state = "finished" if meta.get("finished") == "1" else "running" if meta.get("seeded") == "1" else "seeding"
+        return JobStatus(self.name, state, queued, seen, leased, sorted(w.decode() for w in alive),
+                         sum(by_worker.values()), by_worker, json.loads(meta.get("urls", "[]")))
+
+
+def list_jobs(client: redis.Redis) -> list[JobStatus]:
+    """Every job in this Redis database, by name."""
+    try:
+        names = sorted(_text(n) for n in client.smembers(JOBS))
+        return [Job(client, name).status() for name in names if JOB_NAME.match(name)]
+    except redis.RedisError as exc:
+        raise JobError(f"Redis: {exc}") from None
