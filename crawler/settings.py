@@ -28,6 +28,7 @@ ARSHIF_PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a 
 ARSHIF_PROGRESS_LIVE = True  # on a terminal, a live panel (rich) instead of lines
 ARSHIF_REPORT = True  # write OUT/report.html (charts of the crawl and the archive) when a crawl ends
 ARSHIF_HOST_PAGE_BUDGET = 200_000  # requests per host in one crawl, whatever the URLs look like; 0: no limit
+ARSHIF_DISCOVER_DEPTH = 2  # steps walked by every link from a page not understood (the start page first); 0: none
 ARSHIF_URL_PATTERN_BUDGET = 1000  # navigation links (pagination, prev/next, related) per URL shape; 0: no limit
 ARSHIF_REPLAY_URL = DEFAULT_REPLAY_URL  # pattern of articles.replay_url; default: `arshif replay` (pywb)
 

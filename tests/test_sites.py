@@ -351,19 +351,27 @@ def test_defeating_site_understood_in_part_says_so(generated_site, tmp_path):
 
 @pytest.mark.parametrize("generated_site", [DEFEATING], indirect=True)
 def test_defeating_site_without_its_sitemap_claims_no_posts(generated_site, tmp_path):
-    """The same site with no sitemap either: the crawl knows one page, the home page, and says only
-    that (no number of posts it cannot know), with the next step; no success."""
-    from tests.sites.serve import StaticServer
+    """The same site with no sitemap either: the home page is not understood, so the crawl walks on
+    by its links (ARSHIF_DISCOVER_DEPTH) and captures every post; it says only that pages were
+    captured and none understood (no number of posts it cannot know), with the next step; no success.
+    With the walk turned off, the archive holds the home page alone."""
+    from tests.sites.serve import StaticServer, truth_for
 
     folder = tmp_path / "site"
     shutil.copytree(generated_site.folder, folder, ignore=shutil.ignore_patterns("sitemap.xml*"))
     port = free_port()
+    base = f"http://127.0.0.1:{port}/"
     with StaticServer(folder, port):
-        proc = run_arshif("crawl", f"http://127.0.0.1:{port}/", "--out", tmp_path / "out", *FAST, check=False)
-    pages = query(tmp_path / "out", "select distinct url from captures where status = 200 and content_type like 'text/html%'")
-    assert [r["url"] for r in pages] == [f"http://127.0.0.1:{port}/"]
+        proc = run_arshif("crawl", base, "--out", tmp_path / "out", *FAST, check=False)
+        run_arshif("crawl", base, "--out", tmp_path / "blind", *FAST, "-s", "ARSHIF_DISCOVER_DEPTH=0", check=False)
+    html = "select distinct url from captures where status = 200 and content_type like 'text/html%'"
+    pages = {r["url"] for r in query(tmp_path / "out", html)}
+    posts = set(truth_for(DEFEATING, base, folder))
+    assert posts <= pages, sorted(posts - pages)
+    assert [r["url"] for r in query(tmp_path / "blind", html)] == [base]
+    assert query(tmp_path / "out", "select count(*) n from articles")[0]["n"] == 0
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning: ")]
-    assert warnings == ["warning: 1 HTML page(s) captured but none was understood as an article, nor led to one: if "
-                        "this is a blog, write a profile (README, Per-site profiles) and crawl again with --profile "
-                        "FILE"], proc.stderr
+    assert warnings == [f"warning: {len(pages)} HTML page(s) captured but none was understood as an article, nor "
+                        "led to one: if this is a blog, write a profile (README, Per-site profiles) and crawl again "
+                        "with --profile FILE"], proc.stderr
     assert proc.returncode == 1 and "Traceback" not in proc.stderr

@@ -1,6 +1,6 @@
 """Which of a page's links matter, and of what kind.
 
-``listing_links``, ``article_links``, ``feed_links`` and ``requisite_links`` return ``(href, kind)``
+``listing_links``, ``article_links``, ``feed_links``, ``page_links`` and ``requisite_links`` return ``(href, kind)``
 pairs, hrefs as written in the page (the crawler resolves and scopes them).
 """
 
@@ -73,6 +73,12 @@ def article_links(root: Element, profile: Profile | None = None) -> list[tuple[s
     related = profile.select_hrefs(root, "related") or related_links(root)
     return ([(h, "related") for h in related] + [(h, "adjacent") for h in root.xpath(ADJACENT_LINKS)]
             + [(h, "home") for h in root.xpath(HOME_LINKS)])
+
+
+def page_links(root: Element) -> list[tuple[str, str]]:
+    """Every link of a page the heuristics did not understand (a home page with a plain list of
+    posts, a docs-like theme): the crawl walks on through them to find what it can."""
+    return [(h, "discovered") for h in root.xpath("//a/@href")]
 
 
 def feed_links(root: Element) -> list[tuple[str, str]]:

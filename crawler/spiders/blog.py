@@ -36,6 +36,7 @@ from archive.pages.links import (
     css_links,
     feed_links,
     listing_links,
+    page_links,
     requisite_links,
 )
 from archive.pages.profile import Profile
@@ -56,7 +57,7 @@ MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompres
 MAX_SITEMAP_DEPTH = 3  # sitemaps.org allows an index of sitemaps; real sites nest one or two deep
 # Links walked to find pages, not pages themselves: calendars and date archives hide among them.
 # Links to articles (listings, feeds, sitemaps) are never held back by the pattern budget.
-NAVIGATION_KINDS = ("pagination", "adjacent", "related", "home")
+NAVIGATION_KINDS = ("pagination", "adjacent", "related", "home", "discovered")
 
 
 def _spend(counts: dict[str, int], key: str, budget: int, warning: str) -> bool:
@@ -120,6 +121,7 @@ class BlogSpider(scrapy.Spider):
         self.patterns: dict[str, int] = {}  # url_pattern → navigation URLs requested
         self.held_back: set[str] = set()  # navigation URLs past their pattern's budget
         self.host_budget = 200_000  # ARSHIF_HOST_PAGE_BUDGET: requests per host (0: no limit)
+        self.discover_depth = 2  # ARSHIF_DISCOVER_DEPTH: steps walked from pages not understood
         self.per_host: dict[str, int] = {}  # host → requests made
 
     @classmethod
@@ -135,6 +137,7 @@ class BlogSpider(scrapy.Spider):
         spider.asset_hosts = [h.lower() for h in crawler.settings.getlist("ARSHIF_ASSET_HOSTS") if h]
         spider.pattern_budget = crawler.settings.getint("ARSHIF_URL_PATTERN_BUDGET", 1000)
         spider.host_budget = crawler.settings.getint("ARSHIF_HOST_PAGE_BUDGET", 200_000)
+        spider.discover_depth = crawler.settings.getint("ARSHIF_DISCOVER_DEPTH", 2)
         spider.allowed_domains += spider.asset_hosts  # so OffsiteMiddleware lets asset requests through
         path = spider.profile_path or crawler.settings.get("ARSHIF_PROFILE")
         spider.profile = Profile.load(path) if path else Profile()
@@ -308,6 +311,8 @@ class BlogSpider(scrapy.Spider):
         kind = classify(root, self.profile, reached=reached)
         if kind == "other" and self.shared.taken_for_other(response.url):
             yield self.look_again(response.url)  # a feed named it meanwhile (another worker's)
+        if kind == "other":
+            yield from self.discover(response, root)
         requests, extra = self.follow_all(response, feed_links(root), self.parse_feed)
         yield from requests
         capture = response.meta.get("arshif_capture")
@@ -341,6 +346,20 @@ class BlogSpider(scrapy.Spider):
             yield from requests
             html = page_text(response.body, response.text, response.encoding, response.url) if self.extract else None
             yield PageItem(response.url, "article", rows + extra, html=html, capture=capture)
+
+    def discover(self, response: Response, root: Any) -> Iterator[Any]:
+        """A page not understood, reached as the start URL or by this walk, leads on by all its links,
+        up to ARSHIF_DISCOVER_DEPTH steps: an unknown theme's home page (a plain list of post links,
+        no post containers) must not leave the archive holding one page. Pages found this way are
+        classified as any other; the pattern and host budgets bound the walk."""
+        depth = response.meta.get("discover_depth", 0)
+        walked_to = response.meta.get("link_kind") in (None, "discovered")  # the start URL has no kind
+        if not walked_to or depth >= self.discover_depth:
+            return
+        requests, _ = self.follow_all(response, page_links(root), self.parse_page)
+        for request in requests:
+            request.meta["discover_depth"] = depth + 1
+        yield from requests
 
     def parse_requisite(self, response: Response) -> Iterator[Any]:
         """Stylesheets pull in more: @import-ed sheets, fonts and background images."""
