@@ -23,6 +23,9 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 from lxml import etree
 from lxml.etree import _Element as Element
+from lxml.html import HtmlElement
+from trafilatura.external import SANITIZED_XPATH
+from trafilatura.settings import Document
 
 from ..arabic.dates import normalize_date
 from ..arabic.search import index_text
@@ -128,9 +131,7 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
     tree = trafilatura.load_html(cleaned)
     # Metadata is ours (dates above); trafilatura's guesses are read field by field below, only
     # where ours found nothing: its whole metadata search costs more than the text extraction.
-    document = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
-                                           include_tables=True, favor_precision=True,
-                                           deduplicate=False) if tree is not None else None
+    document = _main_text(tree, url) if tree is not None else None
     # as before: when trafilatura finds no text, its metadata is not read either
     fallback = FallbackMetadata(tree if document is not None else None)
     text = _clean_text(getattr(document, "text", None) or "")
@@ -167,6 +168,33 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
         "word_count": len(text.split()),
         "related": related,
     }
+
+
+# --- main text ---------------------------------------------------------------------------------------
+# trafilatura's fast mode skips its second opinion (readability, then jusText), which costs about
+# as much as its main extractor and overrules it only when that result is weak (external.py,
+# compare_extraction): empty or short, without paragraph text, dominated by tables, or holding
+# page furniture; or when readability finds over twice as much, which a result this long rules out
+# on article pages. Such results alone are redone in full.
+FULL_EXTRACTION_BELOW = 250  # characters of main text: trafilatura MIN_EXTRACTED_SIZE
+
+
+def _main_text(tree: HtmlElement, url: str) -> Document | None:
+    """trafilatura's main text of ``tree``, with no metadata (see ``FallbackMetadata``)."""
+    document = _bare_extraction(tree, url, fast=True)
+    return document if document is not None and not _weak(document) else _bare_extraction(tree, url, fast=False)
+
+
+def _bare_extraction(tree: HtmlElement, url: str, *, fast: bool) -> Document | None:
+    document = trafilatura.bare_extraction(tree, url=url, fast=fast, include_comments=False, include_tables=True,
+                                           favor_precision=True, deduplicate=False)
+    return document if isinstance(document, Document) else None
+
+
+def _weak(document: Document) -> bool:
+    body = document.body
+    return (len(document.text or "") < FULL_EXTRACTION_BELOW or not body.xpath(".//p//text()")
+            or len(body.findall(".//table")) > len(body.findall(".//p")) or bool(body.xpath(SANITIZED_XPATH)))
 
 
 # --- dates ------------------------------------------------------------------------------------------
