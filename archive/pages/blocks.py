@@ -76,9 +76,11 @@ RELATED_TITLES = ("مقالات ذات صله", "مواضيع ذات صله", "�
                   "related posts", "related articles", "you may also like", "read also")
 UPDATED_LABELS = ("آخر تحديث", "اخر تحديث", "أخر تحديث", "آخر تعديل", "اخر تعديل", "تاريخ التحديث", "تم التحديث",
                   "Last updated", "Updated on")
-UPDATED_XPATH = ("//*[self::p or self::span or self::div or self::li or self::small or self::em or self::time]["
-                 + " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in UPDATED_LABELS)
-                 + "][string-length(normalize-space(.)) <= 80]")
+# Only worth evaluating on a page that ``mentions`` one of the labels: normalize-space(.) on every
+# element costs ~0.5 ms a page. Short elements first, so the labels are tried on those alone.
+UPDATED_XPATH = ("//*[self::p or self::span or self::div or self::li or self::small or self::em or self::time]"
+                 "[string-length(normalize-space(.)) <= 80]["
+                 + " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in UPDATED_LABELS) + "]")
 SHARE_TITLES = ("شارك", "شارك المقال", "شارك هذا", "شارك هذه المقاله", "مشاركه", "انشر", "share", "share this")
 _TITLE_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "strong", "em", "span", "div")
 # Short elements only: lxml filters in C what would otherwise be a Python loop over every element.
@@ -167,9 +169,22 @@ def _hrefs(blocks: list[Element]) -> list[str]:
     return out
 
 
+_PAGE_TEXT = etree.XPath("normalize-space()")
+
+
+def mentions(root: Element, labels: tuple[str, ...]) -> bool:
+    """Whether the page's text holds one of ``labels`` (whitespace normalized as XPath does): a
+    0.04 ms test that rules out, exactly, any element whose normalize-space(.) starts with one (its
+    text is part of the page's text), before an XPath looks for them element by element."""
+    text = _PAGE_TEXT(root)
+    return any(label in text for label in labels)
+
+
 def updated_lines(root: Element) -> list[Element]:
     """Short "last updated: <date>" lines (آخر تحديث: …), innermost elements only: their date is the
     article's modified date, and they are not part of its text."""
+    if not mentions(root, UPDATED_LABELS):
+        return []
     found = root.xpath(UPDATED_XPATH)
     inside = {id(a) for el in found for a in el.iterancestors()}
     return [el for el in found if id(el) not in inside]

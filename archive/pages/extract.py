@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import re
+from functools import lru_cache
 from typing import Any, Iterable
 from urllib.parse import urljoin, urlsplit
 
@@ -31,7 +32,7 @@ from ..arabic.dates import normalize_date
 from ..arabic.search import index_text
 from ..arabic.text import tidy
 from . import jsonld
-from .blocks import UPDATED_XPATH, html_root, remove_boilerplate
+from .blocks import UPDATED_LABELS, UPDATED_XPATH, html_root, mentions, remove_boilerplate
 from .canonical import article_url
 from .fallback_meta import FallbackMetadata
 from .profile import Profile
@@ -49,9 +50,9 @@ PUBLISHED_VISIBLE = ["//time[contains(@class,'published')]", "//*[contains(@clas
                      "[not(contains(@class,'updat') or contains(@class,'modif'))]"
                      "[not(ancestor-or-self::*[contains(@class,'comment') or contains(@class,'widget')] "
                      "or ancestor::aside)]"]
+MODIFIED_VISIBLE = ["//time[contains(@class,'updated')]", "//*[contains(@class,'modified-date')]//time"]
 # ... and a visible "آخر تحديث: …" line, its <time> first (blocks.UPDATED_XPATH)
-MODIFIED_VISIBLE = ["//time[contains(@class,'updated')]", "//*[contains(@class,'modified-date')]//time",
-                    f"({UPDATED_XPATH})//time", UPDATED_XPATH]
+MODIFIED_LINE = [f"({UPDATED_XPATH})//time", UPDATED_XPATH]
 TITLE_XPATHS = ["//h1[contains(@class,'entry-title') or contains(@class,'post-title') or contains(@class,'wp-block-post-title')]",
                 "//*[self::h1 or self::h2 or self::h3][contains(@class,'entry-title') or contains(@class,'post-title')]",
                 "//article//h1", "//h1"]
@@ -119,7 +120,8 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
     published = _pick_date([("json-ld", ld.get("datePublished")), ("meta", meta.get("article:published_time"))],
                            root, selectors.select_text(root, "published"), PUBLISHED_VISIBLE, base_date)
     modified = _pick_date([("json-ld", ld.get("dateModified")), ("meta", meta.get("article:modified_time"))],
-                          root, None, MODIFIED_VISIBLE, base_date)
+                          root, None, MODIFIED_VISIBLE + (MODIFIED_LINE if mentions(root, UPDATED_LABELS) else []),
+                          base_date)
 
     content_root = copy.deepcopy(root)
     related_hrefs = remove_boilerplate(content_root)  # the same blocks as related_links(root), found once
@@ -247,9 +249,13 @@ def _meta_tags(root: Element) -> dict:
     return out
 
 
+# Compiled once: lxml would compile an expression string again on every call.
+_xpath = lru_cache(maxsize=256)(etree.XPath)
+
+
 def _first_element(root: Element, xpaths: list[str]) -> Element | None:
     for xp in xpaths:
-        found = root.xpath(xp)
+        found = _xpath(xp)(root)
         if found:
             return found[0]
     return None
@@ -262,7 +268,7 @@ def _first_text(root: Element, xpaths: list[str]) -> str | None:
 
 def _first_texts(root: Element, xpaths: list[str]) -> list[str]:
     for xp in xpaths:
-        values = [v for v in (tidy(" ".join(el.itertext())) for el in root.xpath(xp)) if v]
+        values = [v for v in (tidy(" ".join(el.itertext())) for el in _xpath(xp)(root)) if v]
         if values:
             return values
     return []
@@ -270,10 +276,12 @@ def _first_texts(root: Element, xpaths: list[str]) -> list[str]:
 
 def _labelled_links(root: Element, labels: tuple[str, ...]) -> list[str]:
     """The links of the innermost short line that starts with one of ``labels``."""
+    if not mentions(root, labels):
+        return []
     starts = " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in labels)
-    lines = root.xpath(f"//*[self::p or self::div or self::span or self::li or self::footer or self::section "
-                       f"or self::dd or self::dl][{starts}][string-length(normalize-space(.)) <= 300][.//a[@href]]"
-                       f"{_NOT_CHROME}")
+    lines = _xpath(f"//*[self::p or self::div or self::span or self::li or self::footer or self::section "
+                   f"or self::dd or self::dl][string-length(normalize-space(.)) <= 300][{starts}][.//a[@href]]"
+                   f"{_NOT_CHROME}")(root)
     inside = {id(a) for el in lines for a in el.iterancestors()}
     for line in (el for el in lines if id(el) not in inside):
         links = line.xpath(".//a[@href]")
