@@ -8,6 +8,7 @@ trees and share these definitions, so what one finds the other removes.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from lxml import etree
@@ -91,7 +92,13 @@ _REAL_LINK = ".//a[@href and not(starts-with(@href, '#'))]"
 
 
 def _heading_text(el: Element) -> str:
-    return fold(" ".join(el.itertext())).strip(" :：-–»«").lower()
+    return _folded_heading(" ".join(el.itertext()))
+
+
+@lru_cache(maxsize=4096)
+def _folded_heading(text: str) -> str:
+    # A blog repeats its short texts (menus, widget titles, "شارك") on every page: fold each once.
+    return fold(text).strip(" :：-–»«").lower()
 
 
 def _title_pattern(titles: tuple[str, ...]) -> re.Pattern[str]:
