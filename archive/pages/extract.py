@@ -32,7 +32,7 @@ from ..arabic.dates import normalize_date
 from ..arabic.search import index_text
 from ..arabic.text import tidy
 from . import jsonld
-from .blocks import UPDATED_LABELS, UPDATED_XPATH, elements, html_root, mentions, remove_boilerplate
+from .blocks import UPDATED_LABELS, UPDATED_XPATH, elements, html_root, mentioned, mentions, remove_boilerplate
 from .canonical import article_url
 from .fallback_meta import FallbackMetadata
 from .profile import Profile
@@ -318,11 +318,12 @@ def _first_texts(root: Element, xpaths: list[str], classes: str) -> list[str]:
 
 def _labelled_links(root: Element, labels: tuple[str, ...]) -> list[str]:
     """The links of the innermost short line that starts with one of ``labels``."""
-    if not mentions(root, labels):
+    present = mentioned(root, labels)  # XPath recomputes normalize-space(.) for each label it tries
+    if not present:
         return []
-    starts = " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in labels)
+    starts = " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in present)
     lines = _xpath(elements("p", "div", "span", "li", "footer", "section", "dd", "dl")
-                   + f"[string-length(normalize-space(.)) <= 300][{starts}][.//a[@href]]{_NOT_CHROME}")(root)
+                   + f"[.//a[@href]][string-length(normalize-space(.)) <= 300][{starts}]{_NOT_CHROME}")(root)
     inside = {id(a) for el in lines for a in el.iterancestors()}
     for line in (el for el in lines if id(el) not in inside):
         links = line.xpath(".//a[@href]")
