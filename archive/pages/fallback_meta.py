@@ -10,10 +10,12 @@ meta tags and JSON-LD (cheap, shared), then the field's own search.
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from html import unescape
 from typing import Any, Callable
 
+from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.metadata import (
     examine_meta,
@@ -24,6 +26,9 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import Document
 from trafilatura.utils import line_processing
+
+_HREFS = etree.XPath("//a/@href")
+_CATEGORY_META = etree.XPath('.//head//meta[@property="article:section" or contains(@name, "subject")][@content]')
 
 
 class FallbackMetadata:
@@ -62,11 +67,24 @@ class FallbackMetadata:
 
     @cached_property
     def categories(self) -> list[str]:
-        return self._markup.categories or self._search(extract_catstags, "category") or []
+        return self._markup.categories or self._taxonomy("category")
 
     @cached_property
     def tags(self) -> list[str]:
-        return self._markup.tags or self._search(extract_catstags, "tag") or []
+        return self._markup.tags or self._taxonomy("tag")
+
+    def _taxonomy(self, kind: str) -> list[str]:
+        """``extract_catstags(kind)``, run only if it can find something: it keeps only links whose
+        href names the taxonomy (/category/, /tags/ …; its own pattern) and falls back, for
+        categories, to a few meta tags. Without either on the page, its EXSLT-regex XPaths
+        (~0.4 ms a page) find nothing."""
+        if self.tree is None:
+            return []
+        pattern = re.compile("/" + kind.rstrip("y") + "(?:y|ies|s)?/")
+        if not (any(pattern.search(href) for href in _HREFS(self.tree))
+                or kind == "category" and _CATEGORY_META(self.tree)):
+            return []
+        return extract_catstags(kind, self.tree)
 
     def _search(self, function: Callable[..., Any], *args: str) -> Any:
         return function(*args, self.tree) if self.tree is not None else None
