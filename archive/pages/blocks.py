@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
+import lxml.html
 from lxml import etree
 from lxml.etree import _Element as Element
 
@@ -234,8 +235,11 @@ def _remove_keep_tail(el: Element) -> None:
     parent.remove(el)
 
 
-def html_root(html: str) -> Element:
+_PARSERS = {False: etree.HTMLParser(remove_comments=True, encoding="utf-8"),
+            True: lxml.html.HTMLParser(remove_comments=True, encoding="utf-8")}
+
+
+def html_root(html: str, *, for_trafilatura: bool = False) -> Element:
     """Parse already-decoded HTML. The encoding is forced: a page's own <meta charset> (say
     windows-1256) no longer describes the text once it has been decoded."""
-    parser = etree.HTMLParser(remove_comments=True, encoding="utf-8")
-    return etree.fromstring(html.encode("utf-8"), parser)
+    return etree.fromstring(html.encode("utf-8"), _PARSERS[for_trafilatura])

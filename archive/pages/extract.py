@@ -111,7 +111,7 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
     ``url`` is the one it is stored under (``canonical.article_url``: the page's own canonical on
     the blog or ``allowed_domains``, else ``url`` in canonical form)."""
     selectors = Profile.from_dict(profile)
-    root = html_root(html)
+    root = html_root(html, for_trafilatura=True)
     ld = jsonld.article(root)
     meta = _meta_tags(root)
     classes = class_names(root)
@@ -132,8 +132,10 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
     scope = selectors.select_element(content_root, "text")
     # trafilatura reads lxml.html trees, not the etree one blocks.py builds: serialized and loaded
     # the way trafilatura loads a string (0.15 ms), once for its text and its metadata.
-    cleaned = etree.tostring(scope if scope is not None else content_root, encoding="unicode", method="html")
-    tree = trafilatura.load_html(cleaned)
+    if scope is None:
+        tree = content_root
+    else:
+        tree = trafilatura.load_html(etree.tostring(scope, encoding="unicode", method="html"))
     # Metadata is ours (dates above); trafilatura's guesses are read field by field below, only
     # where ours found nothing: its whole metadata search costs more than the text extraction.
     document = _main_text(tree, url) if tree is not None else None
