@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import re
-from functools import lru_cache
 from typing import Any, Iterable
 from urllib.parse import urljoin, urlsplit
 
@@ -37,6 +36,7 @@ from .canonical import article_url
 from .fallback_meta import FallbackMetadata
 from .profile import Profile
 from .urls import canonical_url
+from .xpaths import class_names, compiled, select
 
 # Visible date elements of common themes, most specific first.
 PUBLISHED_VISIBLE = ["//time[contains(@class,'published')]", "//*[contains(@class,'wp-block-post-date')]//time",
@@ -263,43 +263,9 @@ def _meta_tags(root: Element) -> dict:
     return out
 
 
-# Compiled once: lxml would compile an expression string again on every call.
-_xpath = lru_cache(maxsize=256)(etree.XPath)
-_CLASS_NAMES = etree.XPath("//@class")
-# "//time[contains(@class,'published')]…": an expression whose first step needs one of these words
-# in a class attribute, which the page's class attributes, all in one string, tell at once.
-_CLASS_STEP = re.compile(r"//(?:\*|\w+)\[((?:contains\(@class,'[\w-]+'\)(?: or )?)+)\]")
-
-
-@lru_cache(maxsize=256)
-def _class_words(xpath: str) -> tuple[str, ...] | None:
-    """The class words the first step of ``xpath`` requires one of, if that is all it tests (and
-    it is one path, not a union)."""
-    match = _CLASS_STEP.match(xpath) if "|" not in xpath else None
-    words = tuple(re.findall(r"'([\w-]+)'", match.group(1))) if match else ()
-    if not words or match is None or match.group(1) != " or ".join(f"contains(@class,'{w}')" for w in words):
-        return None
-    return words
-
-
-def class_names(root: Element) -> str:
-    """Every class attribute of the page, in one string (for ``_matches``)."""
-    return "\n".join(_CLASS_NAMES(root))
-
-
-def _matches(root: Element, xpath: str, classes: str) -> list:
-    """``root.xpath(xpath)``, skipped when no class attribute has a word its first step needs:
-    libxml2 tests contains(@class, …) slowly (~0.08 ms a page per expression), Python's ``in``
-    on ``class_names`` at once."""
-    words = _class_words(xpath)
-    if words is not None and not any(w in classes for w in words):
-        return []
-    return _xpath(xpath)(root)
-
-
 def _first_element(root: Element, xpaths: list[str], classes: str) -> Element | None:
     for xp in xpaths:
-        found = _matches(root, xp, classes)
+        found = select(root, xp, classes)
         if found:
             return found[0]
     return None
@@ -312,7 +278,7 @@ def _first_text(root: Element, xpaths: list[str], classes: str) -> str | None:
 
 def _first_texts(root: Element, xpaths: list[str], classes: str) -> list[str]:
     for xp in xpaths:
-        values = [v for v in (tidy(" ".join(el.itertext())) for el in _matches(root, xp, classes)) if v]
+        values = [v for v in (tidy(" ".join(el.itertext())) for el in select(root, xp, classes)) if v]
         if values:
             return values
     return []
@@ -324,7 +290,7 @@ def _labelled_links(root: Element, labels: tuple[str, ...]) -> list[str]:
     if not present:
         return []
     starts = " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in present)
-    lines = _xpath(elements("p", "div", "span", "li", "footer", "section", "dd", "dl")
+    lines = compiled(elements("p", "div", "span", "li", "footer", "section", "dd", "dl")
                    + f"[.//a[@href]][string-length(normalize-space(.)) <= 300][{starts}]{_NOT_CHROME}")(root)
     inside = {id(a) for el in lines for a in el.iterancestors()}
     for line in (el for el in lines if id(el) not in inside):
