@@ -13,6 +13,7 @@ from lxml.etree import _Element as Element
 
 from . import jsonld
 from .profile import Profile
+from .xpaths import select
 
 ARTICLE_BODY_CLASSES = {"single-post", "single", "item-view", "post-template", "single-format-standard"}
 STATIC_PAGE_BODY_CLASSES = {"page", "page-template", "page-template-default", "static-page"}
@@ -31,7 +32,7 @@ def _body_classes(root: Element) -> set[str]:
 
 def post_containers(root: Element) -> list:
     """Post containers that are not nested in another one (a post's own <article> inside .post)."""
-    found = root.xpath(POST_CONTAINERS)
+    found = select(root, POST_CONTAINERS)
     ids = set(map(id, found))
     return [el for el in found if not any(id(a) in ids for a in el.iterancestors())]
 
@@ -55,8 +56,8 @@ def classify(root: Element, profile: Profile | None = None, *, reached: str | No
     article_score = 3 * bool(body & ARTICLE_BODY_CLASSES)
     article_score += 2 * bool(root.xpath("//meta[@property='og:type'][@content='article']"))
     article_score += 2 * bool(jsonld.types(root) & jsonld.ARTICLE_TYPES)
-    article_score += bool(root.xpath("//h1[contains(@class,'entry-title') or contains(@class,'post-title')"
-                                     " or contains(@class,'wp-block-post-title')]"))
+    article_score += bool(select(root, "//h1[contains(@class,'entry-title') or contains(@class,'post-title')"
+                                       " or contains(@class,'wp-block-post-title')]"))
     article_score += containers == 1
     article_score += 3 * (reached == "feed")  # the blog's own feed lists its posts
     article_score += 2 * (reached == "article")  # the permalink of a teaser on one of its listing pages

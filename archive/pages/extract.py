@@ -23,15 +23,20 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 from lxml import etree
 from lxml.etree import _Element as Element
+from lxml.html import HtmlElement
+from trafilatura.external import SANITIZED_XPATH
+from trafilatura.settings import Document, Extractor
 
 from ..arabic.dates import normalize_date
 from ..arabic.search import index_text
 from ..arabic.text import tidy
 from . import jsonld
-from .blocks import UPDATED_XPATH, html_root, remove_boilerplate
+from .blocks import UPDATED_LABELS, UPDATED_XPATH, elements, html_root, mentioned, mentions, remove_boilerplate
 from .canonical import article_url
+from .fallback_meta import FallbackMetadata
 from .profile import Profile
 from .urls import canonical_url
+from .xpaths import class_names, compiled, select
 
 # Visible date elements of common themes, most specific first.
 PUBLISHED_VISIBLE = ["//time[contains(@class,'published')]", "//*[contains(@class,'wp-block-post-date')]//time",
@@ -45,11 +50,11 @@ PUBLISHED_VISIBLE = ["//time[contains(@class,'published')]", "//*[contains(@clas
                      "[not(contains(@class,'updat') or contains(@class,'modif'))]"
                      "[not(ancestor-or-self::*[contains(@class,'comment') or contains(@class,'widget')] "
                      "or ancestor::aside)]"]
+MODIFIED_VISIBLE = ["//time[contains(@class,'updated')]", "//*[contains(@class,'modified-date')]//time"]
 # ... and a visible "آخر تحديث: …" line, its <time> first (blocks.UPDATED_XPATH)
-MODIFIED_VISIBLE = ["//time[contains(@class,'updated')]", "//*[contains(@class,'modified-date')]//time",
-                    f"({UPDATED_XPATH})//time", UPDATED_XPATH]
+MODIFIED_LINE = [f"({UPDATED_XPATH})//time", UPDATED_XPATH]
 TITLE_XPATHS = ["//h1[contains(@class,'entry-title') or contains(@class,'post-title') or contains(@class,'wp-block-post-title')]",
-                "//*[self::h1 or self::h2 or self::h3][contains(@class,'entry-title') or contains(@class,'post-title')]",
+                elements("h1", "h2", "h3") + "[contains(@class,'entry-title') or contains(@class,'post-title')]",
                 "//article//h1", "//h1"]
 # Outside sidebars and their widgets (tag clouds list every tag of the blog) and comments (whose
 # authors are not the article's). By class token, not substring: <body class="has-sidebar"> and
@@ -79,7 +84,6 @@ TAG_LABELS = ("الوسوم", "وسوم", "الكلمات المفتاحية", "
 # Taxonomy archives by their paths (Arabic slugs too), for links inside the article itself.
 CATEGORY_PATHS = ("/category/", "/categories/", "/topics/", "/section/")
 TAG_PATHS = ("/tag/", "/tags/", "/label/", "/search/label/", "/hashtag/")
-TRAFILATURA_DATE_PARAMS = {"extensive_search": False, "original_date": True}
 _BYLINE_PREFIX = re.compile(r"^\s*(?:بقلم|كتبه|كتب|الكاتب|الكاتبة|كتبت|by|author)\s*[:：]?\s*", re.I)
 
 
@@ -109,48 +113,54 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
     the blog or ``allowed_domains``, else ``url`` in canonical form). ``learned`` holds the rules
     learned from the blog's feed (``OUT/profile.toml``): they fill only the fields left empty."""
     selectors = Profile.from_dict(profile)
-    root = html_root(html)
+    root = html_root(html, for_trafilatura=True)
     ld = jsonld.article(root)
     meta = _meta_tags(root)
+    classes = class_names(root)
 
-    title = (selectors.select_text(root, "title") or _first_text(root, TITLE_XPATHS) or _as_text(ld.get("headline"))
+    title = (selectors.select_text(root, "title") or _first_text(root, TITLE_XPATHS, classes) or _as_text(ld.get("headline"))
              or meta.get("og:title"))
     published = _pick_date([("json-ld", ld.get("datePublished")), ("meta", meta.get("article:published_time"))],
-                           root, selectors.select_text(root, "published"), PUBLISHED_VISIBLE, base_date)
+                           (root, classes), selectors.select_text(root, "published"), PUBLISHED_VISIBLE,
+                           base_date)
     modified = _pick_date([("json-ld", ld.get("dateModified")), ("meta", meta.get("article:modified_time"))],
-                          root, None, MODIFIED_VISIBLE, base_date)
+                          (root, classes), None,
+                          MODIFIED_VISIBLE + (MODIFIED_LINE if mentions(root, UPDATED_LABELS) else []),
+                          base_date)
 
     content_root = copy.deepcopy(root)
     related_hrefs = remove_boilerplate(content_root)  # the same blocks as related_links(root), found once
     related = [canonical_url(urljoin(url, h)) for h in (selectors.select_hrefs(root, "related") or related_hrefs)]
     scope = selectors.select_element(content_root, "text")
-    # trafilatura takes a string here: it reads lxml.html trees, not the etree one blocks.py builds.
-    cleaned = etree.tostring(scope if scope is not None else content_root, encoding="unicode", method="html")
-    document = trafilatura.bare_extraction(cleaned, url=url,
-                                           with_metadata=True, include_comments=False, include_tables=True,
-                                           favor_precision=True, deduplicate=False,
-                                           # our own date logic is authoritative; htmldate's extensive
-                                           # search runs dateparser over the page text (10x the cost)
-                                           date_extraction_params=TRAFILATURA_DATE_PARAMS)
-    doc = document if isinstance(document, dict) else document.as_dict() if document is not None else {}
-    text = _clean_text(doc.get("text") or "")
+    # trafilatura reads lxml.html trees, not the etree one blocks.py builds: serialized and loaded
+    # the way trafilatura loads a string (0.15 ms), once for its text and its metadata.
+    if scope is None:
+        tree = content_root
+    else:
+        tree = trafilatura.load_html(etree.tostring(scope, encoding="unicode", method="html"))
+    # Metadata is ours (dates above); trafilatura's guesses are read field by field below, only
+    # where ours found nothing: its whole metadata search costs more than the text extraction.
+    document = _main_text(tree, url) if tree is not None else None
+    # as before: when trafilatura finds no text, its metadata is not read either
+    fallback = FallbackMetadata(tree if document is not None else None)
+    text = _clean_text(getattr(document, "text", None) or "")
 
-    authors = (selectors.select_texts(root, "author") or _ld_authors(ld) or _first_texts(root, AUTHOR_XPATHS)
-               or ([meta["author"]] if meta.get("author") else []) or _split(doc.get("author")))
+    authors = (selectors.select_texts(root, "author") or _ld_authors(ld) or _first_texts(root, AUTHOR_XPATHS, classes)
+               or ([meta["author"]] if meta.get("author") else []) or _split(fallback.author))
     # Theme markup and machine-readable lists first; then labelled lines ("التصنيف: …") and links to
     # taxonomy archives. A value the page already gave as one kind is not taken as the other.
-    theme_tags = selectors.select_texts(root, "tags") or _first_texts(root, TAG_XPATHS)
-    categories = (selectors.select_texts(root, "categories") or _first_texts(root, CATEGORY_XPATHS)
+    theme_tags = selectors.select_texts(root, "tags") or _first_texts(root, TAG_XPATHS, classes)
+    categories = (selectors.select_texts(root, "categories") or _first_texts(root, CATEGORY_XPATHS, classes)
                   or _as_list(ld.get("articleSection")) or meta.get("article:section_all")
                   or _without(_labelled_links(root, CATEGORY_LABELS), theme_tags)
                   or _without(_taxonomy_links(root, CATEGORY_PATHS, url), theme_tags)
-                  or _split(doc.get("categories"), ","))
+                  or _split(fallback.categories, ","))
     tags = (theme_tags or _as_list(ld.get("keywords")) or meta.get("article:tag_all")
             or _without(_labelled_links(root, TAG_LABELS), categories)
             or _without(_taxonomy_links(root, TAG_PATHS, url), categories)
-            or _without(_split(doc.get("tags"), ","), categories))  # trafilatura's guess mixes both
-    lang = (root.get("lang") or root.get("xml:lang") or meta.get("og:locale") or doc.get("language") or "")
-    title = tidy(title) if title else doc.get("title")
+            or _without(_split(fallback.tags, ","), categories))  # trafilatura's guess mixes both
+    lang = root.get("lang") or root.get("xml:lang") or meta.get("og:locale") or ""
+    title = tidy(title) if title else fallback.title
     if title and text.split("\n", 1)[0] == title:  # trafilatura's fallback on short pages keeps the heading
         text = text.split("\n", 1)[1] if "\n" in text else ""
     text = _without_byline(text, authors, published[1])
@@ -163,7 +173,7 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
         "lang": lang.split("-")[0].split("_")[0].lower() or None,
         "categories": _dedupe(tidy(c) for c in categories if c),
         "tags": _dedupe(tidy(t) for t in tags if t),
-        "description": meta.get("description") or meta.get("og:description") or doc.get("description"),
+        "description": meta.get("description") or meta.get("og:description") or fallback.description,
         "text": text,
         "word_count": len(text.split()),
         "related": related,
@@ -195,14 +205,50 @@ def _fill_from_rules(article: dict, root: Element, content_root: Element, rules:
         article.update(text=text, word_count=len(text.split()))
 
 
+# --- main text ---------------------------------------------------------------------------------------
+# trafilatura's fast mode skips its second opinion (readability, then jusText), which costs about
+# as much as its main extractor and overrules it only when that result is weak (external.py,
+# compare_extraction): empty or short, without paragraph text, dominated by tables, or holding
+# page furniture; or when readability finds over twice as much, which a result this long rules out
+# on article pages. Such results alone are redone in full.
+FULL_EXTRACTION_BELOW = 250  # characters of main text: trafilatura MIN_EXTRACTED_SIZE
+
+
+def _main_text(tree: HtmlElement, url: str) -> Document | None:
+    """trafilatura's main text of ``tree``, with no metadata (see ``FallbackMetadata``)."""
+    document = _bare_extraction(tree, url, fast=True)
+    return document if document is not None and not _weak(document) else _bare_extraction(tree, url, fast=False)
+
+
+# Built once (trafilatura builds one per call, ~0.05 ms of reading its configuration); copied per
+# page for its url.
+_EXTRACTORS = {fast: Extractor(output_format="python", fast=fast, precision=True, comments=False, tables=True,
+                               dedup=False) for fast in (True, False)}
+
+
+def _bare_extraction(tree: HtmlElement, url: str, *, fast: bool) -> Document | None:
+    options = copy.copy(_EXTRACTORS[fast])
+    options.url = options.source = url
+    document = trafilatura.bare_extraction(tree, options=options)
+    return document if isinstance(document, Document) else None
+
+
+def _weak(document: Document) -> bool:
+    body = document.body
+    return (len(document.text or "") < FULL_EXTRACTION_BELOW or not body.xpath(".//p//text()")
+            or len(body.findall(".//table")) > len(body.findall(".//p")) or bool(body.xpath(SANITIZED_XPATH)))
+
+
 # --- dates ------------------------------------------------------------------------------------------
 DatePick = tuple[str | None, str | None, str | None, str | None]  # iso, raw, source, calendar
 
 
-def _pick_date(machine: list[tuple[str, Any]], root: Element, profile_text: str | None, visible_xpaths: list[str],
-               base_date: str | None) -> DatePick:
-    """(iso, raw, source, calendar): machine-readable first, the visible Arabic string as raw."""
-    visible_el = None if profile_text else _first_element(root, visible_xpaths)
+def _pick_date(machine: list[tuple[str, Any]], page: tuple[Element, str], profile_text: str | None,
+               visible_xpaths: list[str], base_date: str | None) -> DatePick:
+    """(iso, raw, source, calendar): machine-readable first, the visible Arabic string as raw.
+    ``page``: the root and its ``class_names``."""
+    root, classes = page
+    visible_el = None if profile_text else _first_element(root, visible_xpaths, classes)
     visible = profile_text or (tidy(" ".join(visible_el.itertext())) if visible_el is not None else None)
     if visible_el is not None and not visible:  # e.g. <abbr title="…"></abbr>
         visible = visible_el.get("title")
@@ -245,22 +291,22 @@ def _meta_tags(root: Element) -> dict:
     return out
 
 
-def _first_element(root: Element, xpaths: list[str]) -> Element | None:
+def _first_element(root: Element, xpaths: list[str], classes: str) -> Element | None:
     for xp in xpaths:
-        found = root.xpath(xp)
+        found = select(root, xp, classes)
         if found:
             return found[0]
     return None
 
 
-def _first_text(root: Element, xpaths: list[str]) -> str | None:
-    el = _first_element(root, xpaths)
+def _first_text(root: Element, xpaths: list[str], classes: str) -> str | None:
+    el = _first_element(root, xpaths, classes)
     return tidy(" ".join(el.itertext())) if el is not None else None
 
 
-def _first_texts(root: Element, xpaths: list[str]) -> list[str]:
+def _first_texts(root: Element, xpaths: list[str], classes: str) -> list[str]:
     for xp in xpaths:
-        values = [v for v in (tidy(" ".join(el.itertext())) for el in root.xpath(xp)) if v]
+        values = [v for v in (tidy(" ".join(el.itertext())) for el in select(root, xp, classes)) if v]
         if values:
             return values
     return []
@@ -268,10 +314,12 @@ def _first_texts(root: Element, xpaths: list[str]) -> list[str]:
 
 def _labelled_links(root: Element, labels: tuple[str, ...]) -> list[str]:
     """The links of the innermost short line that starts with one of ``labels``."""
-    starts = " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in labels)
-    lines = root.xpath(f"//*[self::p or self::div or self::span or self::li or self::footer or self::section "
-                       f"or self::dd or self::dl][{starts}][string-length(normalize-space(.)) <= 300][.//a[@href]]"
-                       f"{_NOT_CHROME}")
+    present = mentioned(root, labels)  # XPath recomputes normalize-space(.) for each label it tries
+    if not present:
+        return []
+    starts = " or ".join(f"starts-with(normalize-space(.), '{label}')" for label in present)
+    lines = compiled(elements("p", "div", "span", "li", "footer", "section", "dd", "dl")
+                   + f"[.//a[@href]][string-length(normalize-space(.)) <= 300][{starts}]{_NOT_CHROME}")(root)
     inside = {id(a) for el in lines for a in el.iterancestors()}
     for line in (el for el in lines if id(el) not in inside):
         links = line.xpath(".//a[@href]")

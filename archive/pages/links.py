@@ -14,6 +14,7 @@ from ..arabic.text import fold
 from .blocks import related_links
 from .classify import post_containers
 from .profile import Profile
+from .xpaths import class_names, select
 
 POST_TITLE_LINKS = (".//*[self::h1 or self::h2 or self::h3 or self::h4][.//a]//a[@href] | "
                     ".//*[contains(@class,'entry-title') or contains(@class,'post-title')]//a[@href] | "
@@ -71,8 +72,9 @@ def _is_pagination_label(label: str) -> bool:
 def article_links(root: Element, profile: Profile | None = None) -> list[tuple[str, str]]:
     profile = profile or Profile()
     related = profile.select_hrefs(root, "related") or related_links(root)
-    return ([(h, "related") for h in related] + [(h, "adjacent") for h in root.xpath(ADJACENT_LINKS)]
-            + [(h, "home") for h in root.xpath(HOME_LINKS)])
+    classes = class_names(root)
+    return ([(h, "related") for h in related] + [(h, "adjacent") for h in select(root, ADJACENT_LINKS, classes)]
+            + [(h, "home") for h in select(root, HOME_LINKS, classes)])
 
 
 def page_links(root: Element) -> list[tuple[str, str]]:
