@@ -40,9 +40,11 @@ from archive.pages.links import (
 )
 from archive.pages.profile import Profile
 from archive.pages.urls import bare_host, canonical_url, same_blog, url_pattern
+from archive.store import KnownArticles
 
 from ..items import PageItem
 from ..run import ArchiveRun
+from ..seen import SeenUrls
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -103,15 +105,15 @@ class BlogSpider(scrapy.Spider):
         self.asset_hosts: list[str] = []
         self.profile = Profile()
         self.obeys_robots = True
-        self.requested: set[str] = set()  # every URL asked for in this crawl
-        self.lastmod: dict[str, datetime] = {}  # article URL → its sitemap lastmod
+        self.requested = SeenUrls()  # every URL asked for in this crawl
+        self.lastmod: dict[int, datetime] = {}  # hash of an article URL (see SeenUrls) → its sitemap lastmod
         self.known_checked = False
-        self.listed: dict[str, set[str]] = {}  # posts seen on each pagination chain (by its first page)
-        self.feed_items: set[str] = set()  # the blog's feed lists its posts: evidence for classify
-        self.parsed_other: set[str] = set()  # pages classified "other", in case the feed names them later
+        self.listed: dict[str, SeenUrls] = {}  # posts seen on each pagination chain (by its first page)
+        self.feed_items = SeenUrls()  # the blog's feed lists its posts: evidence for classify
+        self.parsed_other = SeenUrls()  # pages classified "other", in case the feed names them later
         self.pattern_budget = 1000  # ARSHIF_URL_PATTERN_BUDGET: navigation URLs per url_pattern (0: no limit)
         self.patterns: dict[str, int] = {}  # url_pattern → navigation URLs requested
-        self.held_back: set[str] = set()  # navigation URLs past their pattern's budget
+        self.held_back = SeenUrls()  # navigation URLs past their pattern's budget
         self.host_budget = 200_000  # ARSHIF_HOST_PAGE_BUDGET: requests per host (0: no limit)
         self.per_host: dict[str, int] = {}  # host → requests made
 
@@ -140,7 +142,7 @@ class BlogSpider(scrapy.Spider):
 
     # --- incremental re-crawls ------------------------------------------------------------------------
     @property
-    def known(self) -> dict[str, str]:
+    def known(self) -> KnownArticles:
         """Articles archived by earlier crawls into this folder (empty on a first crawl)."""
         return ArchiveRun.of(self.crawler).known
 
@@ -157,9 +159,9 @@ class BlogSpider(scrapy.Spider):
     def unchanged_per_sitemap(self, url: str) -> bool:
         """The sitemap's lastmod says the article has not changed since its last capture (not
         trusted by a --full crawl, which fetches everything)."""
-        if not self.incremental or url not in self.lastmod or url not in self.known or not self.known[url]:
-            return False
-        return self.lastmod[url] < parse_iso(self.known[url])
+        lastmod = self.lastmod.get(hash(url)) if self.incremental else None
+        captured = self.known.get(url) if lastmod else None
+        return bool(lastmod and captured and lastmod < parse_iso(captured))
 
     def _check_known_articles(self, spider: scrapy.Spider) -> None:
         """Once the blog has been walked, check the known articles nothing linked to this time
@@ -294,7 +296,7 @@ class BlogSpider(scrapy.Spider):
                 links = [(h, k) for h, k in links if k != "pagination"]
                 self.crawler.stats.inc_value("arshif/paging_stopped")
             chain = response.meta.get("listing_chain", response.url)  # the pages one "next" link leads through
-            listed = self.listed.setdefault(chain, set())
+            listed = self.listed.setdefault(chain, SeenUrls())
             if articles and all(a in listed for a in articles):
                 # Every post here was on an earlier page of the same pagination: it answers any
                 # /page/N/ with the same posts, or loops. The walk ends here.
@@ -349,7 +351,7 @@ class BlogSpider(scrapy.Spider):
             return
         entries = [(canonical_url(response.urljoin(e["loc"].strip())), e.get("lastmod")) for e in sitemap if e.get("loc")]
         if self.incremental:  # known articles the sitemap says are unchanged are not fetched again at all
-            self.lastmod.update((url, when) for url, lastmod in entries if (when := _lastmod(lastmod)))
+            self.lastmod.update((hash(url), when) for url, lastmod in entries if (when := _lastmod(lastmod)))
         locs = [url for url, _ in entries if not self.unchanged_per_sitemap(url)]
         if sitemap.type == "sitemapindex":
             depth = response.meta.get("sitemap_depth", 0) + 1
