@@ -11,7 +11,7 @@ the well-known paths) and feeds. It stays on the start URL's host plus ``allow_d
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
@@ -60,7 +60,7 @@ MAX_SITEMAP_DEPTH = 3  # sitemaps.org allows an index of sitemaps; real sites ne
 NAVIGATION_KINDS = ("pagination", "adjacent", "related", "home")
 
 
-def _spend(counts: dict[str, int], key: str, budget: int, warning: str) -> bool:
+def _spend(counts: dict[Any, int], key: Hashable, budget: int, warning: str) -> bool:
     """One more request of ``key`` if its budget allows it; the first refusal logs ``warning``."""
     made = counts.get(key, 0)
     if made <= budget:
@@ -112,7 +112,9 @@ class BlogSpider(scrapy.Spider):
         self.feed_items = SeenUrls()  # the blog's feed lists its posts: evidence for classify
         self.parsed_other = SeenUrls()  # pages classified "other", in case the feed names them later
         self.pattern_budget = 1000  # ARSHIF_URL_PATTERN_BUDGET: navigation URLs per url_pattern (0: no limit)
-        self.patterns: dict[str, int] = {}  # url_pattern → navigation URLs requested
+        # hash of a url_pattern → navigation URLs requested (as SeenUrls: a blog with a slug per post
+        # has about as many patterns as posts)
+        self.patterns: dict[int, int] = {}
         self.held_back = SeenUrls()  # navigation URLs past their pattern's budget
         self.host_budget = 200_000  # ARSHIF_HOST_PAGE_BUDGET: requests per host (0: no limit)
         self.per_host: dict[str, int] = {}  # host → requests made
@@ -206,7 +208,7 @@ class BlogSpider(scrapy.Spider):
         if kind not in NAVIGATION_KINDS or not self.pattern_budget or url in self.requested:
             return True
         pattern = url_pattern(url)
-        if _spend(self.patterns, pattern, self.pattern_budget,
+        if _spend(self.patterns, hash(pattern), self.pattern_budget,
                   f"more than {self.pattern_budget} links like {pattern}: the rest are not followed "
                   "(ARSHIF_URL_PATTERN_BUDGET)"):
             return True
