@@ -11,7 +11,9 @@ Arshif captured (benchmarks/baseline_spider.py), the full Arshif crawl, `wget --
 taken within each round against that round's bare Scrapy, then the median. Every process tree is
 sampled from /proc for peak RSS (largest process, whole tree); CPU time per page comes from
 getrusage of the waited-for children. With --big N, a capture-only crawl and bare Scrapy also run
-once on an N-article blog, for memory growth. Raw results go to a JSON file (printed at the end).
+once on an N-article blog, for memory growth. With --against DIR (another checkout, e.g. a worktree
+of main) its capture-only and full crawls join the rounds: before and after in one table. Raw
+results go to a JSON file (printed at the end).
 """
 
 from __future__ import annotations
@@ -125,9 +127,10 @@ class TreeSampler(threading.Thread):
             self.done.wait(0.05)
 
 
-def measure(cmd: list[str], cwd: Path) -> tuple[float, float, float, float, str]:
-    """Run ``cmd``; return (wall s, CPU s of the tree, largest RSS MB, tree RSS MB, output)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def measure(cmd: list[str], cwd: Path, code: Path = ROOT) -> tuple[float, float, float, float, str]:
+    """Run ``cmd`` with the Arshif checkout ``code``; return (wall s, CPU s of the tree, largest RSS
+    MB, tree RSS MB, output)."""
+    env = {**os.environ, "PYTHONPATH": str(code)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -156,12 +159,14 @@ class Bench:
         self.tmp, self.base = tmp, base
         self.arshif = [sys.executable, "-m", "archive.cli"]
 
-    def crawl(self, name: str, rnd: int, articles: int, *extra: str) -> Run:
+    def crawl(self, name: str, rnd: int, articles: int, *extra: str, code: Path = ROOT) -> Run:
         out = self.tmp / f"{name}-{rnd}-{articles}"
         shutil.rmtree(out, ignore_errors=True)
         wall, cpu, largest, tree, text = measure(
-            [*self.arshif, "crawl", f"{self.base}/", "--out", str(out), *SETTINGS, *ARSHIF, *extra], ROOT)
+            [*self.arshif, "crawl", f"{self.base}/", "--out", str(out), *SETTINGS, *ARSHIF, *extra], code, code)
         run = Run(name, rnd, articles, found(r"pages captured : (\d+)", text), wall, cpu, largest, tree)
+        if code != ROOT:
+            return run  # the baseline fetches what this checkout captured
         with ArchiveDB.existing(out) as db:
             urls = db.captured_urls()
         (self.tmp / f"urls-{articles}.txt").write_text("\n".join(urls))
@@ -210,15 +215,16 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def table(runs: list[Run], articles: int, big: int) -> str:
+def table(runs: list[Run], articles: int, big: int, against: str = "--against") -> str:
     small = [r for r in runs if r.articles == articles]
     rounds = sorted({r.round for r in small})
     by = {(r.name, r.round): r for r in small}
     lines = [f"{'':28} {'pages':>7} {'pages/s':>8} {'× Scrapy':>9} {'CPU ms/page':>12} {'RSS max MB':>11} "
              f"{'RSS tree MB':>12}"]
     labels = {"scrapy": "bare Scrapy (same URLs)", "full": "arshif crawl (full)", "capture": "arshif crawl --capture-only",
-              "extract": "arshif extract (articles)", "wget": "wget --warc-file"}
-    for name in ("scrapy", "full", "capture", "extract", "wget"):
+              "extract": "arshif extract (articles)", "wget": "wget --warc-file",
+              "full@against": f"  the same, {against}", "capture@against": f"  the same, {against}"}
+    for name in ("scrapy", "full", "full@against", "capture", "capture@against", "extract", "wget"):
         mine = [by[name, n] for n in rounds if (name, n) in by]
         if not mine:
             continue
@@ -243,6 +249,11 @@ def table(runs: list[Run], articles: int, big: int) -> str:
     return "\n".join(lines)
 
 
+def report(run: Run) -> None:
+    print(f"  round {run.round} {run.name:16} {run.pages:6} pages {run.seconds:7.1f} s {run.rate:7.1f}/s "
+          f"{run.cpu_ms_per_page:6.2f} ms CPU/page  RSS {run.rss_largest_mb:.0f}/{run.rss_tree_mb:.0f} MB", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Arshif vs bare Scrapy and wget on a generated blog.")
     parser.add_argument("--pages", type=int, default=5000, help="articles in the blog (default 5000)")
@@ -250,6 +261,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", default=",".join(CONTENDERS),
                         help=f"comma-separated among {', '.join(CONTENDERS)} (scrapy and extract need capture)")
+    parser.add_argument("--against", type=Path, help="another Arshif checkout (e.g. a worktree of main): its "
+                        "capture-only and full crawls run too, in the same rounds, for a before/after table")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "bench_crawl.json")
     args = parser.parse_args()
     only = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -278,6 +291,11 @@ def main() -> None:
                     for contender in only:
                         if big and contender not in ("capture", "scrapy"):
                             continue
+                        if contender in ("capture", "full") and args.against and not big:
+                            flags = ["--capture-only"] if contender == "capture" else []
+                            before = bench.crawl(f"{contender}@against", rnd, articles, *flags, code=args.against.resolve())
+                            runs.append(before)
+                            report(before)
                         if contender == "capture":
                             run = bench.crawl("capture", rnd, articles, "--capture-only")
                         elif contender == "full":
@@ -289,9 +307,7 @@ def main() -> None:
                         else:
                             run = bench.extract(rnd, articles)
                         runs.append(run)
-                        print(f"  round {rnd} {run.name:8} {run.pages:6} pages {run.seconds:7.1f} s {run.rate:7.1f}/s "
-                              f"{run.cpu_ms_per_page:6.2f} ms CPU/page  RSS {run.rss_largest_mb:.0f}/{run.rss_tree_mb:.0f} MB",
-                              flush=True)
+                        report(run)
                     for out in tmp.glob(f"*-{rnd}-{articles}"):  # this round's output folders
                         shutil.rmtree(out)
             finally:
@@ -301,7 +317,7 @@ def main() -> None:
     print()
     print(f"Arshif benchmark: {args.pages:,}-article blog, {args.rounds} rounds, medians; {os.cpu_count()} cores "
           f"(shared: compare ratios, not absolute figures); {time.perf_counter() - started:.0f} s in all")
-    print(table(runs, args.pages, args.big))
+    print(table(runs, args.pages, args.big, args.against.name if args.against else ""))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"pages": args.pages, "big": args.big, "rounds": args.rounds,
                                      "cores": os.cpu_count(), "runs": [asdict(r) | {"rate": r.rate} for r in runs]},
