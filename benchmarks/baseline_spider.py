@@ -14,7 +14,7 @@ class BaselineSpider(scrapy.Spider):
 
     async def start(self):
         for url in self.urls:
-            yield scrapy.Request(url, dont_filter=True)
+            yield scrapy.Request(url)
 
     def parse(self, response):
         self.pages += 1

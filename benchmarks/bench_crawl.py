@@ -1,37 +1,52 @@
-"""Benchmark: an Arshif crawl (WARC capture + extraction + SQLite) against bare Scrapy on the same
-local blog, in the same run, served by nginx (Python's http.server is a poor benchmark target).
+"""Benchmark: Arshif against bare Scrapy and wget on one generated Arabic blog, in the same run.
 
-    make bench      # installs nginx if missing, then runs this and bench_dates.py
+    make bench                                           # everything, ≈ 10 min on 2 cores
+    python benchmarks/bench_crawl.py --only capture,scrapy --pages 5000 --rounds 1 --big 0
 
-The blog is the demo blog at --scale times its size (default 10: 420 articles, 60 listing pages).
-Both crawlers run with the same concurrency and no throttling; each is a fresh process, so both
-figures include process start-up. Prints pages/s for each and the ratio.
+The blog (benchmarks/blogsite.py: ≈ 11 KB WordPress article pages, listings, feed, sitemaps) is
+served by nginx with gzip. Each round runs, one after the other (alternating, so a noisy
+neighbour hurts every contender alike): Arshif capture-only, bare Scrapy fetching exactly the URLs
+Arshif captured (benchmarks/baseline_spider.py), the full Arshif crawl, `wget --warc-file`, and
+`arshif extract` on the capture-only output. The table shows medians over the rounds; ratios are
+taken within each round against that round's bare Scrapy, then the median. Every process tree is
+sampled from /proc for peak RSS (largest process, whole tree); CPU time per page comes from
+getrusage of the waited-for children. With --big N, a capture-only crawl and bare Scrapy also run
+once on an N-article blog, for memory growth. With --against DIR (another checkout, e.g. a worktree
+of main) its capture-only and full crawls join the rounds: before and after in one table. Raw
+results go to a JSON file (printed at the end).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-from archive.demo.server import free_port
-from archive.demo.site import build_site
-from archive.store import ArchiveDB
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from archive.demo.server import free_port  # noqa: E402
+from archive.store import ArchiveDB  # noqa: E402
+from benchmarks.blogsite import write_site  # noqa: E402
+
+CONTENDERS = ("capture", "scrapy", "full", "wget", "extract")
 SETTINGS = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=16",
             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING", "-s", "ROBOTSTXT_OBEY=False"]
-# The crawl report (OUT/report.html) costs 2–3 s once per crawl, whatever its size: left out of a
-# pages-per-second comparison with bare Scrapy.
-NO_REPORT = ["-s", "ARSHIF_REPORT=False"]
+# The crawl report (OUT/report.html) costs a few seconds once per crawl: left out of pages per second.
+ARSHIF = ["-s", "ARSHIF_PROGRESS_INTERVAL=0", "-s", "ARSHIF_REPORT=False"]
 
 NGINX_CONF = """
 daemon off; worker_processes 1; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
@@ -39,8 +54,10 @@ events {{ worker_connections 1024; }}
 http {{
   access_log off; client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
   fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-  types {{ text/html html; application/xml xml; text/plain txt; application/rss+xml rss; }}
-  gzip on; gzip_types application/xml application/rss+xml text/plain;
+  types {{ text/html html; application/xml xml; text/plain txt; application/rss+xml rss; text/css css;
+          application/javascript js; image/png png; }}
+  charset utf-8; charset_types text/html text/plain application/xml application/rss+xml;
+  gzip on; gzip_types text/css application/javascript application/xml application/rss+xml text/plain;
   server {{
     listen 127.0.0.1:{port}; root {site}; index index.html index.rss;
   }}
@@ -48,77 +65,264 @@ http {{
 """
 
 
-def write_site(folder: Path, base: str, scale: int) -> int:
-    """Write the classic-theme blog as static files; return the number of HTML pages."""
-    pages = 0
-    for path, resource in build_site("classic", base, scale=scale).items():
-        target = folder / path.lstrip("/")
-        if path.endswith("/"):
-            name = "index.rss" if "rss" in resource.content_type else "index.html"
-            target = target / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(resource.body)
-        pages += resource.content_type.startswith("text/html")
-    return pages
+@dataclass
+class Run:
+    name: str
+    round: int
+    articles: int
+    pages: int
+    seconds: float
+    cpu_seconds: float  # user + system of the whole process tree
+    rss_largest_mb: float
+    rss_tree_mb: float
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_page(self) -> float:
+        return 1000 * self.cpu_seconds / self.pages if self.pages else 0.0
 
 
-def timed(cmd: list[str], cwd=ROOT) -> tuple[float, str]:
+class TreeSampler(threading.Thread):
+    """Peak RSS of a process and its descendants, from /proc every 50 ms."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.largest, self.tree = pid, 0, 0
+        self.done = threading.Event()
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        kids = []
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            try:
+                kids += [int(k) for k in task.read_text().split()]
+            except OSError:
+                pass
+        return kids
+
+    @staticmethod
+    def _rss_kb(pid: int) -> int:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            pids, todo = [], [self.pid]
+            while todo:
+                pid = todo.pop()
+                pids.append(pid)
+                todo += self._children(pid)
+            sizes = [self._rss_kb(p) for p in pids]
+            self.largest = max(self.largest, max(sizes, default=0))
+            self.tree = max(self.tree, sum(sizes))
+            self.done.wait(0.05)
+
+
+def measure(cmd: list[str], cwd: Path, code: Path = ROOT) -> tuple[float, float, float, float, str]:
+    """Run ``cmd`` with the Arshif checkout ``code``; return (wall s, CPU s of the tree, largest RSS
+    MB, tree RSS MB, output)."""
+    env = {**os.environ, "PYTHONPATH": str(code)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=True)
-    return time.perf_counter() - start, proc.stdout + proc.stderr
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
+    out, _ = proc.communicate()
+    seconds = time.perf_counter() - start
+    sampler.done.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 8):  # wget exits 8 when a link answered 404
+        sys.exit(f"benchmark: {' '.join(cmd[:4])} … failed ({proc.returncode}):\n{out[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu, sampler.largest / 1024, sampler.tree / 1024, out
+
+
+def found(pattern: str, text: str) -> int:
+    match = re.search(pattern, text)
+    if not match:
+        sys.exit(f"benchmark: {pattern!r} not found in the output:\n{text[-2000:]}")
+    return int(match.group(1))
+
+
+class Bench:
+    def __init__(self, tmp: Path, base: str) -> None:
+        self.tmp, self.base = tmp, base
+        self.arshif = [sys.executable, "-m", "archive.cli"]
+
+    def crawl(self, name: str, rnd: int, articles: int, *extra: str, code: Path = ROOT) -> Run:
+        out = self.tmp / f"{name}-{rnd}-{articles}"
+        shutil.rmtree(out, ignore_errors=True)
+        wall, cpu, largest, tree, text = measure(
+            [*self.arshif, "crawl", f"{self.base}/", "--out", str(out), *SETTINGS, *ARSHIF, *extra], code, code)
+        run = Run(name, rnd, articles, found(r"pages captured : (\d+)", text), wall, cpu, largest, tree)
+        if code != ROOT:
+            return run  # the baseline fetches what this checkout captured
+        with ArchiveDB.existing(out) as db:
+            urls = db.captured_urls()
+        (self.tmp / f"urls-{articles}.txt").write_text("\n".join(urls))
+        return run
+
+    def scrapy(self, rnd: int, articles: int) -> Run:
+        """Bare Scrapy, from the temp folder (without this project's settings), on the URLs Arshif captured."""
+        urls = self.tmp / f"urls-{articles}.txt"
+        wall, cpu, largest, tree, text = measure(
+            [sys.executable, "-m", "scrapy.cmdline", "runspider", str(HERE / "baseline_spider.py"),
+             "-a", f"urls_file={urls}", *SETTINGS, "-s", "TELNETCONSOLE_ENABLED=False"], self.tmp)
+        return Run("scrapy", rnd, articles, found(r"BASELINE_PAGES=(\d+)", text), wall, cpu, largest, tree)
+
+    def wget(self, rnd: int, articles: int) -> Run:
+        work = self.tmp / f"wget-{rnd}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        wall, cpu, largest, tree, text = measure(
+            ["wget", "--recursive", "--level=inf", "--no-parent", "-nv", "-e", "robots=off", "--no-directories",
+             "--delete-after", "--compression=auto", f"--warc-file={work / 'wget'}", "--no-warc-keep-log",
+             f"{self.base}/"], work)
+        shutil.rmtree(work, ignore_errors=True)
+        return Run("wget", rnd, articles, found(r"Downloaded: (\d+) files", text), wall, cpu, largest, tree)
+
+    def extract(self, rnd: int, articles: int) -> Run:
+        out = self.tmp / f"capture-{rnd}-{articles}"
+        wall, cpu, largest, tree, text = measure([*self.arshif, "extract", str(out)], ROOT)
+        return Run("extract", rnd, articles, found(r", (\d+) articles extracted", text), wall, cpu, largest, tree)
+
+
+def serve(tmp: Path, site: Path, port: int) -> subprocess.Popen:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    conf = tmp / f"nginx-{port}.conf"
+    conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, site=site))
+    server = subprocess.Popen([nginx, "-c", str(conf)], stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return server
+        time.sleep(0.1)
+    server.terminate()
+    sys.exit("benchmark: nginx did not start (is nginx installed? `make bench` installs nginx-light)")
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def table(runs: list[Run], articles: int, big: int, against: str = "--against") -> str:
+    small = [r for r in runs if r.articles == articles]
+    rounds = sorted({r.round for r in small})
+    by = {(r.name, r.round): r for r in small}
+    lines = [f"{'':28} {'pages':>7} {'pages/s':>8} {'× Scrapy':>9} {'CPU ms/page':>12} {'RSS max MB':>11} "
+             f"{'RSS tree MB':>12}"]
+    labels = {"scrapy": "bare Scrapy (same URLs)", "full": "arshif crawl (full)", "capture": "arshif crawl --capture-only",
+              "extract": "arshif extract (articles)", "wget": "wget --warc-file",
+              "full@against": f"  the same, {against}", "capture@against": f"  the same, {against}"}
+    for name in ("scrapy", "full", "full@against", "capture", "capture@against", "extract", "wget"):
+        mine = [by[name, n] for n in rounds if (name, n) in by]
+        if not mine:
+            continue
+        ratios = [by[name, n].rate / by["scrapy", n].rate for n in rounds
+                  if (name, n) in by and ("scrapy", n) in by and by["scrapy", n].rate]
+        ratio = f"{median(ratios):.2f}" if ratios and name != "scrapy" else ("1.00" if name == "scrapy" else "–")
+        lines.append(f"{labels[name]:28} {median([r.pages for r in mine]):>7.0f} {median([r.rate for r in mine]):>8.1f} "
+                     f"{ratio:>9} {median([r.cpu_ms_per_page for r in mine]):>12.2f} "
+                     f"{median([r.rss_largest_mb for r in mine]):>11.0f} {median([r.rss_tree_mb for r in mine]):>12.0f}")
+    if big:
+        lines.append(f"memory growth, {articles:,} → {big:,} articles (peak RSS, largest process / tree):")
+        for name in ("capture", "scrapy"):
+            mine = [r for r in small if r.name == name]
+            large = [r for r in runs if r.articles == big and r.name == name]
+            if not mine or not large:
+                continue
+            s_max, s_tree = median([r.rss_largest_mb for r in mine]), median([r.rss_tree_mb for r in mine])
+            b = large[0]
+            lines.append(f"  {labels[name]:26} {s_max:.0f} → {b.rss_largest_mb:.0f} MB ({b.rss_largest_mb / s_max - 1:+.0%}), "
+                         f"tree {s_tree:.0f} → {b.rss_tree_mb:.0f} MB ({b.rss_tree_mb / s_tree - 1:+.0%}); "
+                         f"{b.pages} pages at {b.rate:.0f}/s")
+    return "\n".join(lines)
+
+
+def report(run: Run) -> None:
+    print(f"  round {run.round} {run.name:16} {run.pages:6} pages {run.seconds:7.1f} s {run.rate:7.1f}/s "
+          f"{run.cpu_ms_per_page:6.2f} ms CPU/page  RSS {run.rss_largest_mb:.0f}/{run.rss_tree_mb:.0f} MB", flush=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", type=int, default=10)
+    parser = argparse.ArgumentParser(description="Arshif vs bare Scrapy and wget on a generated blog.")
+    parser.add_argument("--pages", type=int, default=5000, help="articles in the blog (default 5000)")
+    parser.add_argument("--big", type=int, default=50000, help="articles for the memory-growth run; 0: none")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", default=",".join(CONTENDERS),
+                        help=f"comma-separated among {', '.join(CONTENDERS)} (scrapy and extract need capture)")
+    parser.add_argument("--against", type=Path, help="another Arshif checkout (e.g. a worktree of main): its "
+                        "capture-only and full crawls run too, in the same rounds, for a before/after table")
+    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "bench_crawl.json")
     args = parser.parse_args()
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    bindir = Path(sys.executable).parent
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    only = [name.strip() for name in args.only.split(",") if name.strip()]
+    if unknown := set(only) - set(CONTENDERS):
+        parser.error(f"unknown contender(s): {', '.join(sorted(unknown))}")
+    if {"scrapy", "extract"} & set(only):
+        only = sorted(set(only) | {"capture"}, key=CONTENDERS.index)
+    runs: list[Run] = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="arshif-bench-") as name:
+        tmp = Path(name)
         tmp.chmod(0o755)  # nginx workers run as an unprivileged user
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        html_pages = write_site(tmp / "site", base, args.scale)
-        (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, port=port, site=tmp / "site"))
-        server = subprocess.Popen([nginx, "-c", str(tmp / "nginx.conf")], stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(50):
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                time.sleep(0.1)
-            t_ours, out = timed([str(bindir / "arshif"), "crawl", f"{base}/", "--out", str(tmp / "out"), *SETTINGS,
-                                 "-s", "ARSHIF_PROGRESS_INTERVAL=0", *NO_REPORT])
-            ours_pages = int(re.search(r"pages captured : (\d+)", out).group(1))
-            articles = int(re.search(r"articles       : (\d+)", out).group(1))
-            # The baseline fetches exactly the URLs Arshif captured, so both do the same HTTP work.
-            with ArchiveDB.existing(tmp / "out") as db:
-                urls = db.captured_urls()
-            (tmp / "urls.txt").write_text("\n".join(urls))
-            # from the temp folder: bare Scrapy, without this project's settings and components
-            t_base, out = timed([str(bindir / "scrapy"), "runspider", str(HERE / "baseline_spider.py"),
-                                 "-a", f"urls_file={tmp / 'urls.txt'}", *SETTINGS], cwd=tmp)
-            base_pages = int(re.search(r"BASELINE_PAGES=(\d+)", out).group(1))
-            # Capture only (WARC, captures, links; articles later), then `arshif extract` on its own.
-            t_capture, out = timed([str(bindir / "arshif"), "crawl", f"{base}/", "--out", str(tmp / "capture"),
-                                    *SETTINGS, "-s", "ARSHIF_PROGRESS_INTERVAL=0", *NO_REPORT, "--capture-only"])
-            capture_pages = int(re.search(r"pages captured : (\d+)", out).group(1))
-            t_extract, out = timed([str(bindir / "arshif"), "extract", str(tmp / "capture")])
-            extracted = int(re.search(r", (\d+) articles extracted", out).group(1))
-        finally:
-            server.terminate()
-            server.wait()
-    print(f"site: {html_pages} HTML pages ({args.scale}x demo blog) on nginx, {os.cpu_count()} cores")
-    print(f"bare Scrapy (same URLs, store nothing): {base_pages} pages in {t_base:.2f} s = {base_pages / t_base:.1f} pages/s")
-    print(f"arshif crawl (WARC + extract + SQLite)   : {ours_pages} pages, {articles} articles in {t_ours:.2f} s "
-          f"= {ours_pages / t_ours:.1f} pages/s")
-    print(f"ratio arshif / bare Scrapy (pages/s): {(ours_pages / t_ours) / (base_pages / t_base):.2f}")
-    print(f"arshif crawl --capture-only            : {capture_pages} pages in {t_capture:.2f} s "
-          f"= {capture_pages / t_capture:.1f} pages/s; ratio to bare Scrapy "
-          f"{(capture_pages / t_capture) / (base_pages / t_base):.2f}")
-    print(f"arshif extract afterwards              : {extracted} articles in {t_extract:.2f} s "
-          f"= {extracted / t_extract:.1f} articles/s")
+        for articles in ([args.pages] + ([args.big] if args.big else [])):
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            site = tmp / f"site-{articles}"
+            t = time.perf_counter()
+            written = write_site(site, base, articles)
+            print(f"site: {articles:,} articles, {written['listings']:,} listing pages, {written['bytes'] / 1e6:.0f} MB "
+                  f"written in {time.perf_counter() - t:.1f} s; nginx on {base}", flush=True)
+            server = serve(tmp, site, port)
+            bench = Bench(tmp, base)
+            try:
+                big = articles != args.pages
+                for rnd in range(1, (1 if big else args.rounds) + 1):
+                    for contender in only:
+                        if big and contender not in ("capture", "scrapy"):
+                            continue
+                        if contender in ("capture", "full") and args.against and not big:
+                            flags = ["--capture-only"] if contender == "capture" else []
+                            before = bench.crawl(f"{contender}@against", rnd, articles, *flags, code=args.against.resolve())
+                            runs.append(before)
+                            report(before)
+                        if contender == "capture":
+                            run = bench.crawl("capture", rnd, articles, "--capture-only")
+                        elif contender == "full":
+                            run = bench.crawl("full", rnd, articles)
+                        elif contender == "scrapy":
+                            run = bench.scrapy(rnd, articles)
+                        elif contender == "wget":
+                            run = bench.wget(rnd, articles)
+                        else:
+                            run = bench.extract(rnd, articles)
+                        runs.append(run)
+                        report(run)
+                    for out in tmp.glob(f"*-{rnd}-{articles}"):  # this round's output folders
+                        shutil.rmtree(out)
+            finally:
+                server.terminate()
+                server.wait()
+            shutil.rmtree(site, ignore_errors=True)
+    print()
+    print(f"Arshif benchmark: {args.pages:,}-article blog, {args.rounds} rounds, medians; {os.cpu_count()} cores "
+          f"(shared: compare ratios, not absolute figures); {time.perf_counter() - started:.0f} s in all")
+    print(table(runs, args.pages, args.big, args.against.name if args.against else ""))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({"pages": args.pages, "big": args.big, "rounds": args.rounds,
+                                     "cores": os.cpu_count(), "runs": [asdict(r) | {"rate": r.rate} for r in runs]},
+                                    indent=1))
+    print(f"raw results: {args.json}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError
 
+from .seen import SeenUrls
+
 if TYPE_CHECKING:
     from archive.jobs import Job
 
@@ -18,8 +20,8 @@ class PageEvidence:
     """In this process."""
 
     def __init__(self) -> None:
-        self.feed: set[str] = set()
-        self.other: set[str] = set()
+        self.feed = SeenUrls()  # held as hashes: memory stays flat as the blog grows
+        self.other = SeenUrls()
 
     def is_feed_item(self, url: str) -> bool:
         return url in self.feed
@@ -28,7 +30,8 @@ class PageEvidence:
         """Remember a feed's items; return those already parsed and taken for "other"."""
         self.feed.update(urls)
         again = [url for url in urls if url in self.other]
-        self.other.difference_update(again)
+        for url in again:
+            self.other.discard(url)
         return again
 
     def taken_for_other(self, url: str) -> bool:

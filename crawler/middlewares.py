@@ -103,11 +103,14 @@ class ConditionalRequestMiddleware:
 
     def process_request(self, request: Request) -> None:
         url = request.url
-        if url not in self.run.validators or request.headers.get("If-None-Match"):
+        if request.headers.get("If-None-Match") or not self.run.conditional:
             return None
-        if url not in self.run.known and request.meta.get("link_kind") != "requisite":
+        if request.meta.get("link_kind") != "requisite" and url not in self.run.known:
             return None
-        etag, modified = self.run.validators[url]
+        validator = self.run.validator(url)
+        if validator is None:
+            return None
+        etag, modified = validator
         if etag:
             request.headers["If-None-Match"] = etag
         if modified:

@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Captures and links rows are committed once a second, not once a page (a commit cost more than
+# the page's inserts); the WARC, written first, stays the source of truth.
+COMMIT_INTERVAL = 1.0
 # Settings worth recording with each crawl (in the crawls table and every warcinfo record).
 RECORDED_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "DOWNLOAD_DELAY",
                      "CONCURRENT_REQUESTS_PER_DOMAIN", "ARSHIF_ALLOW_DOMAINS", "ARSHIF_PROFILE",
@@ -87,12 +90,13 @@ class ArchiveRun:
             dead = self.repair_dead_workers()
         else:
             self.repair_leftovers()
-        self.db = ArchiveDB(self.out / "archive.db")
-        self.payloads = self.db.archived_payloads() if dedup else {}
+        self.db = ArchiveDB(self.out / "archive.db", commit_interval=COMMIT_INTERVAL)
         # What earlier crawls into this folder left: a re-crawl is incremental unless ARSHIF_FULL;
-        # either way the known articles are checked at the end, so deleted ones are found.
+        # either way the known articles are checked at the end, so deleted ones are found. Looked
+        # up in archive.db as needed (payload digests, validators too): memory stays flat however
+        # big the archive grows.
         self.known = self.db.known_articles()
-        self.validators = {} if full else self.db.validators()
+        self.conditional = not full and self.db.last_crawl_state() is not None
         # A job's mode is decided once, by the worker that seeded it: to the others the seeder's
         # unfinished crawl would look like a crash.
         self.mode = job_mode or ("full" if full else _MODES.get(self.db.last_crawl_state(), "incremental"))
@@ -200,8 +204,6 @@ class ArchiveRun:
         truncated = ("length" if "arshif-truncated" in response.flags
                      else "disconnect" if "dataloss" in response.flags else None)
         ref = self.warc.write_exchange(exchange, original=original, profile=profile, truncated=truncated)
-        if ref.record_type == "response" and response.status == 200 and ref.payload_digest and self.dedup:
-            self.payloads.setdefault(ref.payload_digest, (request.url, ref.date, ref.record_id))
         row = {"crawl_id": self.crawl_id, "url": request.url, "method": request.method,
                "fetched_at": now.isoformat(timespec="microseconds"), "status": response.status,
                "content_type": (response.headers.get(b"Content-Type") or b"").decode("latin-1") or None,
@@ -230,10 +232,14 @@ class ArchiveRun:
             return None, REVISIT_IDENTICAL
         if response.status != 200 or not response.body or {"dataloss", "arshif-truncated"} & set(response.flags):
             return None, REVISIT_IDENTICAL
-        if digest in self.payloads:
-            uri, date, record_id = self.payloads[digest]
+        if first := self.db.archived_payload(digest):  # this crawl's captures included
+            uri, date, record_id = first
             return Original(uri, date, record_id, digest), REVISIT_IDENTICAL
         return None, REVISIT_IDENTICAL
+
+    def validator(self, url: str) -> tuple[str | None, str | None] | None:
+        """(ETag, Last-Modified) of ``url``'s last capture by an earlier crawl into OUT, if any."""
+        return self.db.validator(url, self.crawl_id) if self.conditional else None
 
     def archived_copy(self, url: str) -> Response | None:
         """The last full response archived for ``url``, rebuilt as the Scrapy response it was, or None."""

@@ -45,7 +45,7 @@ def _is_tracking(pair: str) -> bool:
     return bool(TRACKING_PARAMS.match(key)) or (key.lower() == "sid" and bool(_SESSION_SID.match(unquote(value))))
 
 
-@lru_cache(maxsize=4096)  # 20-50 µs a URL; a blog links the same menus, assets and posts from every page
+@lru_cache(maxsize=8192)  # a crawl meets the same links on every page (home, feed, theme files, neighbours)
 def canonical_url(url: str) -> str:
     """The one form of ``url`` that articles are stored and links requested under: no tracking
     parameters, no fragment, URI form (non-ASCII percent-encoded as UTF-8, as browsers and Scrapy

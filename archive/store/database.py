@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -158,12 +159,46 @@ def _add_version(db: sqlite_utils.Database, row: dict) -> None:
                                        "title": row.get("title"), "text": row.get("text")})
 
 
+class KnownArticles:
+    """A read-only mapping over the ``temp.known_articles`` snapshot (see ``ArchiveDB.known_articles``)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.size = conn.execute("select count(*) from temp.known_articles").fetchone()[0]
+
+    def get(self, url: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("select captured_at from temp.known_articles where url = ?", [url]).fetchone()
+        return row[0] if row else default
+
+    def __contains__(self, url: object) -> bool:
+        return bool(self.size) and self.conn.execute(
+            "select 1 from temp.known_articles where url = ?", [url]).fetchone() is not None
+
+    def __getitem__(self, url: str) -> str:
+        row = self.conn.execute("select captured_at from temp.known_articles where url = ?", [url]).fetchone()
+        if row is None:
+            raise KeyError(url)
+        return row[0]
+
+    def __iter__(self) -> Iterator[str]:
+        return (url for (url,) in self.conn.execute("select url from temp.known_articles"))
+
+    def __len__(self) -> int:
+        return self.size
+
+
 class ArchiveDB:
     """``ArchiveDB(path)`` opens (or creates) an archive.db and brings its schema up to date;
     ``ArchiveDB.existing(out)`` opens the one in an output folder, or says why it can't."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, commit_interval: float = 0.0):
+        """``commit_interval``: the per-fetch writes (captures, links) are committed at most this
+        often (seconds); 0 commits each. A crawl batches them: a commit per page cost more than the
+        insert. What a kill -9 loses is at most that much of rows, never of the WARC files, which
+        ``reindex`` reads."""
         self.path = Path(path)
+        self.commit_interval = commit_interval
+        self._last_commit = time.monotonic()
         try:
             self.db = sqlite_utils.Database(self.path)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -264,17 +299,17 @@ class ArchiveDB:
         columns = ", ".join(row)
         cursor = self.db.conn.execute(f"insert into captures ({columns}) values ({', '.join('?' * len(row))})",
                                       list(row.values()))
-        self.db.conn.commit()
+        self._commit_batch()
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def archived_payloads(self) -> dict[str, tuple[str, str, str]]:
-        """{payload digest: (url, WARC-Date, record id)} of full responses already in the WARCs:
-        the dedup index. A digest archived twice keeps its first capture."""
-        rows = self.db.execute(
-            "select payload_digest, url, warc_date, warc_record_id from captures where record_type = 'response' "
-            "and status = 200 and payload_digest is not null order by id desc").fetchall()
-        return {digest: (url, date, record_id) for digest, url, date, record_id in rows}
+    def archived_payload(self, digest: str) -> tuple[str, str, str] | None:
+        """(url, WARC-Date, record id) of the first full response archived with this payload digest,
+        or None: the dedup index, looked up (indexed) rather than held in memory."""
+        row = self.db.execute(
+            "select url, warc_date, warc_record_id from captures where payload_digest = ? "
+            "and record_type = 'response' and status = 200 order by id limit 1", [digest]).fetchone()
+        return (row[0], row[1], row[2]) if row else None
 
     def last_response(self, url: str) -> dict[str, Any] | None:
         """The captures row of the latest full 200 response for ``url``, or None."""
@@ -297,11 +332,14 @@ class ArchiveDB:
             chain.append(original)
         return chain
 
-    def validators(self) -> dict[str, tuple[str | None, str | None]]:
-        """{URL: (ETag, Last-Modified)} of the latest capture that had them."""
-        rows = self.db.execute("select url, etag, last_modified from captures where status in (200, 304) "
-                               "and (etag is not null or last_modified is not null) order by id")
-        return {url: (etag, modified) for url, etag, modified in rows}
+    def validator(self, url: str, before_crawl: int) -> tuple[str | None, str | None] | None:
+        """(ETag, Last-Modified) of the latest capture of ``url`` that had them, among crawls before
+        ``before_crawl``; None if none had."""
+        row = self.db.execute(
+            "select etag, last_modified from captures where url = ? and status in (200, 304) "
+            "and (etag is not null or last_modified is not null) and (crawl_id is null or crawl_id < ?) "
+            "order by id desc limit 1", [url, before_crawl]).fetchone()
+        return (row[0], row[1]) if row else None
 
     def captured_urls(self) -> list[str]:
         """Every URL a response was received for."""
@@ -321,9 +359,15 @@ class ArchiveDB:
         """Every capture of the article stored under ``url``, whatever URL form it was fetched under."""
         return self._rows("select * from captures where article_url = ? order by id", [url])
 
-    def known_articles(self) -> dict[str, str]:
-        """{article URL: WARC-Date of its last capture}: what an incremental re-crawl checks again."""
-        return {url: date for url, date in self.db.execute("select url, captured_at from articles")}
+    def known_articles(self) -> "KnownArticles":
+        """The articles archived before now, {URL: WARC-Date of its last capture} as they stand at
+        this call: what an incremental re-crawl checks again. A snapshot in a temporary table, looked
+        up by URL, so a crawl does not hold every article of a big archive in memory."""
+        self.db.execute("drop table if exists temp.known_articles")
+        self.db.execute("create temp table known_articles (url text primary key, captured_at text) without rowid")
+        self.db.execute("insert into temp.known_articles select url, captured_at from main.articles")
+        self.db.conn.commit()
+        return KnownArticles(self.db.conn)
 
     def mark_gone(self, url: str, capture: dict | None) -> bool:
         """An article that now answers 404/410 is marked, never deleted."""
@@ -651,10 +695,17 @@ class ArchiveDB:
                 "insert into links (from_url, to_url, kind, crawl_id) values (?, ?, ?, ?) "
                 "on conflict (from_url, to_url, kind) do update set crawl_id = excluded.crawl_id",
                 [(from_url, to, kind, crawl_id) for to, kind in links])
+            self._commit_batch()
+
+    def _commit_batch(self) -> None:
+        now = time.monotonic()
+        if now - self._last_commit >= self.commit_interval:
             self.db.conn.commit()
+            self._last_commit = now
 
     # --- the file -----------------------------------------------------------------------------------
     def close(self) -> None:
+        self.db.conn.commit()  # what a batch left pending
         try:  # fold the WAL back into the main file: a copy of archive.db alone is then whole
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error:

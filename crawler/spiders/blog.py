@@ -11,7 +11,7 @@ the well-known paths) and feeds. It stays on the start URL's host plus ``allow_d
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
@@ -41,10 +41,12 @@ from archive.pages.links import (
 )
 from archive.pages.profile import Profile
 from archive.pages.urls import bare_host, canonical_url, same_blog, url_pattern
+from archive.store import KnownArticles
 
 from ..evidence import PageEvidence
 from ..items import PageItem
 from ..run import ArchiveRun
+from ..seen import SeenUrls
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -60,7 +62,7 @@ MAX_SITEMAP_DEPTH = 3  # sitemaps.org allows an index of sitemaps; real sites ne
 NAVIGATION_KINDS = ("pagination", "adjacent", "related", "home", "discovered")
 
 
-def _spend(counts: dict[str, int], key: str, budget: int, warning: str) -> bool:
+def _spend(counts: dict[Any, int], key: Hashable, budget: int, warning: str) -> bool:
     """One more request of ``key`` if its budget allows it; the first refusal logs ``warning``."""
     made = counts.get(key, 0)
     if made <= budget:
@@ -110,16 +112,18 @@ class BlogSpider(scrapy.Spider):
         self.asset_hosts: list[str] = []
         self.profile = Profile()
         self.obeys_robots = True
-        self.requested: set[str] = set()  # every URL asked for in this crawl
-        self.lastmod: dict[str, datetime] = {}  # article URL → its sitemap lastmod
+        self.requested = SeenUrls()  # every URL asked for in this crawl
+        self.lastmod: dict[int, datetime] = {}  # hash of an article URL (see SeenUrls) → its sitemap lastmod
         self.known_checked = False
-        self.listed: dict[str, set[str]] = {}  # posts seen on each pagination chain (by its first page)
+        self.listed: dict[str, SeenUrls] = {}  # posts seen on each pagination chain (by its first page)
         # Feed items (evidence for classify) and pages taken for "other" (looked at again if a feed
         # names them): in this process, or in Redis when workers share a job (set in from_crawler)
         self.shared: PageEvidence = PageEvidence()
         self.pattern_budget = 1000  # ARSHIF_URL_PATTERN_BUDGET: navigation URLs per url_pattern (0: no limit)
-        self.patterns: dict[str, int] = {}  # url_pattern → navigation URLs requested
-        self.held_back: set[str] = set()  # navigation URLs past their pattern's budget
+        # hash of a url_pattern → navigation URLs requested (as SeenUrls: a blog with a slug per post
+        # has about as many patterns as posts)
+        self.patterns: dict[int, int] = {}
+        self.held_back = SeenUrls()  # navigation URLs past their pattern's budget
         self.host_budget = 200_000  # ARSHIF_HOST_PAGE_BUDGET: requests per host (0: no limit)
         self.discover_depth = 2  # ARSHIF_DISCOVER_DEPTH: steps walked from pages not understood
         self.per_host: dict[str, int] = {}  # host → requests made
@@ -156,7 +160,7 @@ class BlogSpider(scrapy.Spider):
 
     # --- incremental re-crawls ------------------------------------------------------------------------
     @property
-    def known(self) -> dict[str, str]:
+    def known(self) -> KnownArticles:
         """Articles archived by earlier crawls into this folder (empty on a first crawl)."""
         return ArchiveRun.of(self.crawler).known
 
@@ -173,9 +177,9 @@ class BlogSpider(scrapy.Spider):
     def unchanged_per_sitemap(self, url: str) -> bool:
         """The sitemap's lastmod says the article has not changed since its last capture (not
         trusted by a --full crawl, which fetches everything)."""
-        if not self.incremental or url not in self.lastmod or url not in self.known or not self.known[url]:
-            return False
-        return self.lastmod[url] < parse_iso(self.known[url])
+        lastmod = self.lastmod.get(hash(url)) if self.incremental else None
+        captured = self.known.get(url) if lastmod else None
+        return bool(lastmod and captured and lastmod < parse_iso(captured))
 
     def _check_known_articles(self, spider: scrapy.Spider) -> None:
         """Once the blog has been walked, check the known articles nothing linked to this time
@@ -223,7 +227,7 @@ class BlogSpider(scrapy.Spider):
         if kind not in NAVIGATION_KINDS or not self.pattern_budget or url in self.requested:
             return True
         pattern = url_pattern(url)
-        if _spend(self.patterns, pattern, self.pattern_budget,
+        if _spend(self.patterns, hash(pattern), self.pattern_budget,
                   f"more than {self.pattern_budget} links like {pattern}: the rest are not followed "
                   "(ARSHIF_URL_PATTERN_BUDGET)"):
             return True
@@ -244,10 +248,12 @@ class BlogSpider(scrapy.Spider):
         self.crawler.stats.inc_value("arshif/budget/host")
         return False
 
-    def follow_all(self, response: Response, links: Iterable[tuple[str, str]], callback: Callable[..., Any]
-                   ) -> tuple[list[scrapy.Request], list[tuple[str, str]]]:
-        """Resolve, de-fragment and scope links; return (requests, link rows)."""
-        requests, rows, seen = [], [], set()
+    def follow_all(self, response: Response, links: Iterable[tuple[str, str]], callback: Callable[..., Any],
+                   meta: dict[str, dict[str, Any]] | None = None) -> tuple[Iterator[scrapy.Request], list[tuple[str, str]]]:
+        """Resolve, de-fragment and scope links; return (requests, link rows). ``meta``: more
+        request meta by link kind. The requests are built as Scrapy takes them: a sitemap of 2,000
+        URLs, 16 sitemaps at a time, would otherwise hold 32,000 Request objects at once."""
+        wanted, rows, seen = [], [], set()
         for href, kind in links:
             if not href or href.startswith(("mailto:", "javascript:", "tel:", "#")):
                 continue
@@ -262,9 +268,11 @@ class BlogSpider(scrapy.Spider):
             if url in self.requested:
                 continue  # the dupefilter would drop it: a link row, no Request built and fingerprinted
             self.requested.add(url)
-            # Requisites wait behind pages: the blog's structure first, its decoration after.
-            requests.append(scrapy.Request(url, callback=callback, errback=self.fetch_failed, meta={"link_kind": kind},
-                                           priority=-1 if kind == "requisite" else 0))
+            wanted.append((url, kind))
+        # Requisites wait behind pages: the blog's structure first, its decoration after.
+        requests = (scrapy.Request(url, callback=callback, errback=self.fetch_failed,
+                                   meta={"link_kind": kind, **(meta or {}).get(kind, {})},
+                                   priority=-1 if kind == "requisite" else 0) for url, kind in wanted)
         return requests, rows
 
     # --- callbacks ----------------------------------------------------------------------------------
@@ -328,17 +336,15 @@ class BlogSpider(scrapy.Spider):
                 links = [(h, k) for h, k in links if k != "pagination"]
                 self.crawler.stats.inc_value("arshif/paging_stopped")
             chain = response.meta.get("listing_chain", response.url)  # the pages one "next" link leads through
-            listed = self.listed.setdefault(chain, set())
+            listed = self.listed.setdefault(chain, SeenUrls())
             if articles and all(a in listed for a in articles):
                 # Every post here was on an earlier page of the same pagination: it answers any
                 # /page/N/ with the same posts, or loops. The walk ends here.
                 links = [(h, k) for h, k in links if k != "pagination"]
                 self.crawler.stats.inc_value("arshif/paging_repeated")
             listed.update(articles)
-            requests, rows = self.follow_all(response, links, self.parse_page)
-            for request in requests:
-                if request.meta.get("link_kind") == "pagination":
-                    request.meta["listing_chain"] = chain
+            requests, rows = self.follow_all(response, links, self.parse_page,
+                                             meta={"pagination": {"listing_chain": chain}})
             yield from requests
             yield PageItem(response.url, "listing", rows + extra, capture=capture)
         elif kind == "article":
@@ -356,9 +362,8 @@ class BlogSpider(scrapy.Spider):
         walked_to = response.meta.get("link_kind") in (None, "discovered")  # the start URL has no kind
         if not walked_to or depth >= self.discover_depth:
             return
-        requests, _ = self.follow_all(response, page_links(root), self.parse_page)
-        for request in requests:
-            request.meta["discover_depth"] = depth + 1
+        requests, _ = self.follow_all(response, page_links(root), self.parse_page,
+                                      meta={"discovered": {"discover_depth": depth + 1}})
         yield from requests
 
     def parse_requisite(self, response: Response) -> Iterator[Any]:
@@ -397,16 +402,15 @@ class BlogSpider(scrapy.Spider):
             return
         entries = [(canonical_url(response.urljoin(e["loc"].strip())), e.get("lastmod")) for e in sitemap if e.get("loc")]
         if self.incremental:  # known articles the sitemap says are unchanged are not fetched again at all
-            self.lastmod.update((url, when) for url, lastmod in entries if (when := _lastmod(lastmod)))
+            self.lastmod.update((hash(url), when) for url, lastmod in entries if (when := _lastmod(lastmod)))
         locs = [url for url, _ in entries if not self.unchanged_per_sitemap(url)]
         if sitemap.type == "sitemapindex":
             depth = response.meta.get("sitemap_depth", 0) + 1
             if depth > MAX_SITEMAP_DEPTH:  # nested indexes without end
                 self.crawler.stats.inc_value("arshif/sitemap_too_deep")
                 return
-            requests, rows = self.follow_all(response, [(u, "sitemap") for u in locs], self.parse_sitemap)
-            for request in requests:
-                request.meta["sitemap_depth"] = depth
+            requests, rows = self.follow_all(response, [(u, "sitemap") for u in locs], self.parse_sitemap,
+                                             meta={"sitemap": {"sitemap_depth": depth}})
         elif sitemap.type == "urlset":
             requests, rows = self.follow_all(response, [(u, "sitemap") for u in locs], self.parse_page)
         else:
