@@ -90,7 +90,9 @@ class ArchiveRun:
             dead = self.repair_dead_workers()
         else:
             self.repair_leftovers()
-        self.db = ArchiveDB(self.out / "archive.db", commit_interval=COMMIT_INTERVAL)
+        # Workers of a job share archive.db: a write transaction held for a second at a time starved
+        # a joining worker's first writes until the others had finished the job. They commit per page.
+        self.db = ArchiveDB(self.out / "archive.db", commit_interval=0 if worker else COMMIT_INTERVAL)
         # What earlier crawls into this folder left: a re-crawl is incremental unless ARSHIF_FULL;
         # either way the known articles are checked at the end, so deleted ones are found. Looked
         # up in archive.db as needed (payload digests, validators too): memory stays flat however
