@@ -239,7 +239,9 @@ def test_a_second_job_into_the_same_folder_is_incremental(redis_url, tmp_path):
     out, job = tmp_path / "out", "again"
     with SiteServer("block", host="127.0.0.6") as blog:
         for _ in range(2):
-            first = start_job([blog], out, redis_url, job)
+            # a shared delay (crawler/politeness.py) makes the job outlast the second worker's start-up:
+            # a worker that comes when the job is over is refused ("job … is finished")
+            first = start_job([blog], out, redis_url, job, "-s", "DOWNLOAD_DELAY=0.1")
             finish(arshif_process("worker", "--redis", redis_url, "--out", out, "--job", job))
             finish(first)
             posts = blog.theme.posts
