@@ -92,3 +92,20 @@ def test_a_feed_listed_as_a_sitemap_is_read_as_the_feed(tmp_path):
     rows = query(out, "select url, published, published_source, author from articles order by url")
     assert [(r["published"], r["published_source"], r["author"]) for r in rows] == [
         (f"2026-01-0{n}T09:30:00+03:00", "feed", "ليلى منصور") for n in (1, 2)]
+
+
+def test_a_post_in_two_feeds_keeps_its_earliest_date(tmp_path):
+    """MkDocs' RSS plugin writes a feed of creations and one of updates: whichever the crawl reads
+    last, the post's feed date is its publication (the earlier), in RFC 822 or ISO 8601."""
+    from archive.pages.feeds import FeedEntry
+    from archive.store import ArchiveDB
+
+    url = "http://127.0.0.1/2023/11/19/%D8%B1%D8%A7%D8%AF%D9%8A%D9%88/"
+    created = FeedEntry(url, "الراديو القديم", "Sun, 19 Nov 2023 18:10:00 +0000")
+    updated = FeedEntry(url, "الراديو القديم", "2025-12-01T09:00:00Z")
+    for order in ((created, updated), (updated, created)):
+        db = ArchiveDB(tmp_path / f"{order[0].published[:3]}.db")
+        for entry in order:
+            db.add_feed_entries([entry])
+        assert db.db.execute("select published from feed_entries").fetchall() == [(created.published,)]
+        db.close()

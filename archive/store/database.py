@@ -68,6 +68,17 @@ DEFAULT_REPLAY_URL = "http://127.0.0.1:8080/arshif/{timestamp}/{url}"
 _NOT_MERGE = f"finish_reason is not '{MERGED}'"
 
 
+def _earlier(first: str | None, second: str | None) -> bool:
+    """True when the feed date ``first`` is before ``second`` (or ``second`` has none); a date
+    without a zone counts as UTC."""
+    a, b = feed_date(first), feed_date(second)
+    if a is None:
+        return False
+    if b is None:
+        return True
+    return a.replace(tzinfo=a.tzinfo or timezone.utc) < b.replace(tzinfo=b.tzinfo or timezone.utc)
+
+
 class StoreError(Exception):
     """archive.db is missing or unreadable: the message is meant for the user, on one line."""
 
@@ -440,10 +451,19 @@ class ArchiveDB:
         return {"sitemap_pages": len(status), "unstored_sitemap": len(unstored), "unstored_sitemap_like_posts": len(like_posts)}
 
     def add_feed_entries(self, entries: list[FeedEntry]) -> None:
-        """Remember what the blog's feeds said of each post (the latest feed wins)."""
+        """Remember what the blog's feeds said of each post (the latest feed wins), but for its
+        date: a post in several feeds keeps the earliest one. MkDocs' RSS plugin writes a feed of
+        creations and one of updates; which is read last must not decide the publication date."""
+        rows = []
+        for e in entries:
+            published = e.published
+            known = self.db.execute("select published from feed_entries where url = ?", [e.url]).fetchone()
+            if known and _earlier(known[0], published):
+                published = known[0]
+            rows.append((e.url, e.title, published, e.author, json.dumps(e.categories, ensure_ascii=False)))
         self.db.conn.executemany(
             "insert or replace into feed_entries (url, title, published, author, categories) values (?, ?, ?, ?, ?)",
-            [(e.url, e.title, e.published, e.author, json.dumps(e.categories, ensure_ascii=False)) for e in entries])
+            rows)
         self.db.conn.commit()
 
     def fill_from_feed(self, crawl_id: int | None = None) -> dict[str, int]:
