@@ -18,7 +18,7 @@ import pytest
 from archive.crawl import summary
 from tests.conftest import crawl, query, run_arshif
 from tests.sites import jekyll_plain
-from tests.sites.content import POSTS
+from tests.sites.content import POSTS, SITE_TITLE
 
 # What each theme's post template prints each field in (the learned selector must name it):
 # minima _layouts/post.html, landscape layout/_partial/article.ejs and post/{date,category,tag}.ejs,
@@ -144,7 +144,7 @@ def test_a_users_profile_wins(site_crawl, tmp_path):
     for url, post in site.truth.items():  # a rule that finds nothing leaves the page to the heuristics
         assert json.loads(rows[unquote(url)]["categories"]) == (list(post.tags) or [post.category]), post.slug
     site_title = query(copy, "select author from articles")
-    assert {r["author"] for r in site_title} == {jekyll_plain.SITE_TITLE}
+    assert {r["author"] for r in site_title} == {SITE_TITLE}
     lines = run_arshif("profile", copy).stdout.splitlines()
     assert any(re.fullmatch(r"\s*author\s+header\.raas a\s+\[user\] matches 12/12 pages", line) for line in lines), lines
     rows = query(copy, "select published_source, author from articles")

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import RawYaml, fresh, front_matter, run, which, yaml_value
-from .content import POSTS, SITE_DESCRIPTION, SITE_TITLE, TIMEZONE_NAME, Post
+from .common import fresh
+from .content import POSTS, SITE_DESCRIPTION, Post
+from .jekyll import jekyll_build, write_config, write_posts
 
 FEED_LIMIT = 5
 CHROME = (SITE_DESCRIPTION,)
@@ -77,28 +78,12 @@ def newest(limit: int = FEED_LIMIT) -> list[Post]:
 
 
 def build(src_dir: Path, out_dir: Path, base_url: str) -> Path:
-    jekyll = which("jekyll")
     src = fresh(Path(src_dir))
-    config = {
-        "title": SITE_TITLE, "description": SITE_DESCRIPTION, "lang": "ar", "timezone": TIMEZONE_NAME,
-        "url": base_url.rstrip("/"), "baseurl": "", "permalink": "/:year/:month/:day/:title:output_ext",
-        "plugins": ["jekyll-feed"], "feed": {"posts_limit": FEED_LIMIT},
-    }
-    (src / "_config.yml").write_text("".join(f"{k}: {yaml_value(v)}\n" for k, v in config.items()))
+    write_config(src, base_url, permalink="/:year/:month/:day/:title:output_ext", plugins=["jekyll-feed"],
+                 feed={"posts_limit": FEED_LIMIT})
     (src / "index.html").write_text("---\nlayout: fihris\n---\n")
     (src / "_layouts").mkdir()
     (src / "_layouts" / "fihris.html").write_text(HOME_LAYOUT)
     (src / "_layouts" / "maqal.html").write_text(POST_LAYOUT)
-    posts = src / "_posts"
-    posts.mkdir()
-    for post in POSTS:
-        fields = {
-            "layout": "maqal", "title": post.title,
-            "date": RawYaml(post.published.strftime("%Y-%m-%d %H:%M:%S %z")),
-            "author": post.author, "categories": [post.category], "tags": list(post.tags),
-        }
-        (posts / f"{post.published:%Y-%m-%d}-{post.slug}.md").write_text(front_matter(fields) + post.body_markdown)
-    out = Path(out_dir)
-    run([jekyll, "build", "--quiet", "--source", src, "--destination", out.resolve()], cwd=src,
-        env={"JEKYLL_ENV": "production", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"})
-    return out
+    write_posts(src, "maqal", last_modified=False)
+    return jekyll_build(src, Path(out_dir))
