@@ -154,10 +154,10 @@ def _crawl_job(urls: list[str], out: str, settings: dict[str, str], allow_domain
         click.echo(f"job {name}: {len(spec['urls'])} start URL(s) in {redis_url}; "
                    f"more workers: arshif worker --redis {redis_url} --job {name} --out DIR", err=True)
         summary = crawl_job(job, redis_url, out, seed=True, verbose=verbose)
-    _print_job_summary(summary, out, name)
+    _print_job_summary(summary, name)
 
 
-def _print_job_summary(summary: CrawlSummary, out: str, name: str) -> None:
+def _print_job_summary(summary: CrawlSummary, name: str) -> None:
     _print_summary(summary)
     if summary.finish_reason == "shutdown":
         click.echo(f"interrupted — what this worker held went back to the queue; join job {name} again with "
@@ -190,7 +190,7 @@ def worker(redis_url: str, out: str, job: str | None, verbose: bool) -> None:
     with _as_user_error(CrawlError, StoreError, JobError):
         found = Job.open(connect(redis_url), job)
         summary = crawl_job(found, redis_url, out, seed=False, verbose=verbose)
-    _print_job_summary(summary, out, found.name)
+    _print_job_summary(summary, found.name)
 
 
 @cli.command()

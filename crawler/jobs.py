@@ -232,24 +232,35 @@ class LeaseSpiderMiddleware:
         return cls(JobWork.of(crawler))
 
     async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        lease = response.meta.get(LEASE)
-        if lease is not None:
-            self.work.parsing.add(lease)
+        lease = self._parsing(response)
         try:
             async for output in result:
-                if lease is not None and not isinstance(output, Request):
-                    self.work.item_started(lease)
-                yield output
+                yield self._counted(lease, output)
         finally:
-            if lease is not None:
-                self.work.parsed(lease)
+            self._parsed(lease)
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
+        # The same as above for sync callbacks (the blog spider's): a callback that raises must
+        # still release its lease, or the job would never be done.
+        lease = self._parsing(response)
+        try:
+            for output in result:
+                yield self._counted(lease, output)
+        finally:
+            self._parsed(lease)
+
+    def _parsing(self, response: Response) -> str | None:
         lease = response.meta.get(LEASE)
-        for output in result:
-            if lease is not None and not isinstance(output, Request):
-                self.work.item_started(lease)
-            yield output
+        if lease is not None:
+            self.work.parsing.add(lease)  # an item done meanwhile must not release it early
+        return lease
+
+    def _counted(self, lease: str | None, output: Any) -> Any:
+        if lease is not None and not isinstance(output, Request):
+            self.work.item_started(lease)
+        return output
+
+    def _parsed(self, lease: str | None) -> None:
         if lease is not None:
             self.work.parsed(lease)
 

@@ -134,10 +134,7 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
     scope = selectors.select_element(content_root, "text")
     # trafilatura reads lxml.html trees, not the etree one blocks.py builds: serialized and loaded
     # the way trafilatura loads a string (0.15 ms), once for its text and its metadata.
-    if scope is None:
-        tree = content_root
-    else:
-        tree = trafilatura.load_html(etree.tostring(scope, encoding="unicode", method="html"))
+    tree = content_root if scope is None else _scoped_tree(scope)
     # Metadata is ours (dates above); trafilatura's guesses are read field by field below, only
     # where ours found nothing: its whole metadata search costs more than the text extraction.
     document = _main_text(tree, url) if tree is not None else None
@@ -167,7 +164,7 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
     article = {
         "url": article_url(root, url, allowed_domains),
         "title": title,
-        "author": "; ".join(_dedupe(_strip_byline(a) for a in authors if a and _strip_byline(a))) or None,
+        "author": _author_field(authors),
         **_date_fields("published", published),
         **_date_fields("modified", modified),
         "lang": lang.split("-")[0].split("_")[0].lower() or None,
@@ -194,15 +191,25 @@ def _fill_from_rules(article: dict, root: Element, content_root: Element, rules:
         if parsed:
             article.update(_date_fields("published", (parsed.iso, printed, "learned", parsed.calendar)))
     if not article["author"] and (names := rules.select_texts(root, "author")):
-        article["author"] = "; ".join(_dedupe(_strip_byline(n) for n in names if _strip_byline(n))) or None
+        article["author"] = _author_field(names)
     for key in ("categories", "tags"):
         if not article[key]:
             other = article["tags" if key == "categories" else "categories"]
             article[key] = _without(_dedupe(rules.select_texts(root, key)), other)
     if not article["text"] and (scope := rules.select_element(content_root, "text")) is not None:
-        text = _clean_text(trafilatura.extract(etree.tostring(scope, encoding="unicode", method="html"), url=url,
-                                               include_comments=False, favor_precision=True) or "")
+        tree = _scoped_tree(scope)
+        text = _clean_text(getattr(_main_text(tree, url) if tree is not None else None, "text", None) or "")
         article.update(text=text, word_count=len(text.split()))
+
+
+def _scoped_tree(scope: Element) -> HtmlElement | None:
+    """The element a profile names for the text, as the tree trafilatura reads (lxml.html)."""
+    return trafilatura.load_html(etree.tostring(scope, encoding="unicode", method="html"))
+
+
+def _author_field(names: Iterable[str | None]) -> str | None:
+    """The stored author: each name without its byline prefix ("بقلم"), once, joined by "; "."""
+    return "; ".join(_dedupe(stripped for name in names if name and (stripped := _strip_byline(name)))) or None
 
 
 # --- main text ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..arabic.dates import parse_iso
 from ..changes import Change, changes_in
-from ..crawl import CrawlError, CrawlSummary
+from ..crawl import CrawlError, CrawlSummary, crawl_summary
 from ..store import MERGED, ArchiveDB
 
 
@@ -95,9 +95,9 @@ def gather(out: str | Path) -> ReportData:
             per_category=db.named_counts("articles_per_category"), reached_by=db.articles_reached_by(),
             changes_per_crawl=db.changes_per_crawl(), dedup_per_crawl=db.dedup_per_crawl(),
             failures=db.failures(latest.id), unparsed_dates=db.unparsed_dates(), date_sources=db.date_sources())
-        crawl_summary = CrawlSummary.from_row(db.crawl(latest.id) or {}, db.counts())
+        summary = crawl_summary(db, latest.id)
         _, found = changes_in(db, diff=False)  # since the latest crawl began; the page shows no diff
     warcs = sorted((out / "warc").glob("*.warc.gz")) if (out / "warc").is_dir() else []
-    return ReportData(out=out, crawl=latest, crawls=crawls, summary=crawl_summary, capture_times=times,
+    return ReportData(out=out, crawl=latest, crawls=crawls, summary=summary, capture_times=times,
                       changes=found, warc_files=len(warcs), warc_bytes_on_disk=sum(p.stat().st_size for p in warcs),
                       **data)

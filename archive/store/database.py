@@ -32,7 +32,7 @@ import sqlite3
 import time
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
 import sqlite_utils
 
@@ -170,6 +170,9 @@ def _add_version(db: sqlite_utils.Database, row: dict) -> None:
                                        "title": row.get("title"), "text": row.get("text")})
 
 
+_ABSENT: Any = object()  # KnownArticles.get's default when a URL is not known
+
+
 class KnownArticles:
     """A read-only mapping over the ``temp.known_articles`` snapshot (see ``ArchiveDB.known_articles``)."""
 
@@ -178,18 +181,19 @@ class KnownArticles:
         self.size = conn.execute("select count(*) from temp.known_articles").fetchone()[0]
 
     def get(self, url: str, default: str | None = None) -> str | None:
+        if not self.size:
+            return default
         row = self.conn.execute("select captured_at from temp.known_articles where url = ?", [url]).fetchone()
         return row[0] if row else default
 
     def __contains__(self, url: object) -> bool:
-        return bool(self.size) and self.conn.execute(
-            "select 1 from temp.known_articles where url = ?", [url]).fetchone() is not None
+        return isinstance(url, str) and self.get(url, _ABSENT) is not _ABSENT
 
     def __getitem__(self, url: str) -> str:
-        row = self.conn.execute("select captured_at from temp.known_articles where url = ?", [url]).fetchone()
-        if row is None:
+        found = self.get(url, _ABSENT)
+        if found is _ABSENT:
             raise KeyError(url)
-        return row[0]
+        return cast(str, found)
 
     def __iter__(self) -> Iterator[str]:
         return (url for (url,) in self.conn.execute("select url from temp.known_articles"))
@@ -454,13 +458,9 @@ class ArchiveDB:
         """Remember what the blog's feeds said of each post (the latest feed wins), but for its
         date: a post in several feeds keeps the earliest one. MkDocs' RSS plugin writes a feed of
         creations and one of updates; which is read last must not decide the publication date."""
-        rows = []
-        for e in entries:
-            published = e.published
-            known = self.db.execute("select published from feed_entries where url = ?", [e.url]).fetchone()
-            if known and _earlier(known[0], published):
-                published = known[0]
-            rows.append((e.url, e.title, published, e.author, json.dumps(e.categories, ensure_ascii=False)))
+        known = dict(self.db.execute("select url, published from feed_entries"))
+        rows = [(e.url, e.title, known[e.url] if _earlier(known.get(e.url), e.published) else e.published, e.author,
+                 json.dumps(e.categories, ensure_ascii=False)) for e in entries]
         self.db.conn.executemany(
             "insert or replace into feed_entries (url, title, published, author, categories) values (?, ?, ?, ?, ?)",
             rows)

@@ -315,11 +315,13 @@ class BlogSpider(scrapy.Spider):
             yield from self.feed_reached_otherwise(response)
             return
         root = response.selector.root
-        reached = "feed" if self.shared.is_feed_item(response.url) else response.meta.get("link_kind")
+        reached = response.meta.get("link_kind")
+        if reached != "feed" and self.shared.is_feed_item(response.url):  # in a job, a Redis lookup
+            reached = "feed"
         kind = classify(root, self.profile, reached=reached)
-        if kind == "other" and self.shared.taken_for_other(response.url):
-            yield self.look_again(response.url)  # a feed named it meanwhile (another worker's)
         if kind == "other":
+            if self.shared.taken_for_other(response.url):
+                yield self.look_again(response.url)  # a feed named it meanwhile (another worker's)
             yield from self.discover(response, root)
         requests, extra = self.follow_all(response, feed_links(root), self.parse_feed)
         yield from requests
