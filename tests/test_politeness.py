@@ -3,7 +3,6 @@ once against one blog, with a real redis-server. The blog's server logs when eac
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import pytest
 from archive.demo.server import SiteHandler, SiteServer
 from archive.demo.site import Resource
 
-from .conftest import ROOT, check_warc_folder, free_port, query, run_arshif
+from .conftest import ROOT, check_warc_folder, free_port, query, redis_server, run_arshif
 
 DELAY = 0.2
 # Redis spaces the moments the workers let their requests go by DELAY exactly (its own clock); what
@@ -174,25 +173,19 @@ def test_a_worker_that_loses_redis_stops_with_one_line(tmp_path):
 def test_redis_going_away_mid_crawl_stops_the_worker_and_keeps_what_it_archived(tmp_path):
     """Redis stops while a worker crawls: the worker stops too, with one line and a non-zero exit;
     what it fetched before is archived whole."""
-    port = free_port()
-    server_proc = subprocess.Popen([shutil.which("redis-server") or "/usr/bin/redis-server", "--bind", "127.0.0.1",
-                                    "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                                   stdout=subprocess.DEVNULL)
-    try:
-        with LoggingSiteServer() as server:
-            crawl = subprocess.Popen([sys.executable, "-m", "archive.cli", "crawl", server.base_url + "/", "--out",
-                                      str(tmp_path / "out"), "-s", f"ARSHIF_REDIS_URL=redis://127.0.0.1:{port}/0",
-                                      "-s", "DOWNLOAD_DELAY=0.2", "-s", "AUTOTHROTTLE_ENABLED=False",
-                                      "-s", "ARSHIF_REPORT=False", "-s", "ARSHIF_PROGRESS_INTERVAL=0"],
-                                     cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            deadline = time.monotonic() + 60
-            while len(server.arrivals) < 5 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            server_proc.terminate()
-            server_proc.wait(10)
-            stdout, stderr = crawl.communicate(timeout=120)
-    finally:
-        server_proc.kill()
+    with redis_server(tmp_path) as (redis_url, server_proc), LoggingSiteServer() as server:
+        crawl = subprocess.Popen([sys.executable, "-m", "archive.cli", "crawl", server.base_url + "/", "--out",
+                                  str(tmp_path / "out"), "-s", f"ARSHIF_REDIS_URL={redis_url}",
+                                  "-s", "DOWNLOAD_DELAY=0.2", "-s", "AUTOTHROTTLE_ENABLED=False",
+                                  "-s", "ARSHIF_REPORT=False", "-s", "ARSHIF_PROGRESS_INTERVAL=0"],
+                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while len(server.arrivals) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(server.arrivals) >= 5, "the crawl did not get going before Redis was stopped"
+        server_proc.terminate()
+        server_proc.wait(10)
+        stdout, stderr = crawl.communicate(timeout=120)
     assert crawl.returncode == 1, stderr[-2000:]
     assert "Redis could not be reached" in stderr and "redis-failed" in stdout
     assert stderr.count("Redis at ") == 1 and "Traceback" not in stderr
