@@ -35,7 +35,10 @@ class PageEvidence:
         return again
 
     def taken_for_other(self, url: str) -> bool:
-        """Remember a page taken for "other"; True if it must be looked at again now."""
+        """Remember a page taken for "other"; True if it must be looked at again now: a feed named
+        it while it was being read (pages are read in worker processes, see crawler/reading.py)."""
+        if url in self.feed:
+            return True
         self.other.add(url)
         return False
 

@@ -23,7 +23,7 @@ ARSHIF_ASSET_HOSTS: list[str] = []  # hosts of those requisites beside the blog'
 ARSHIF_ALLOW_DOMAINS: list[str] = []  # hosts in scope beside the start URL's (their subdomains too)
 ARSHIF_PROFILE = ""  # optional per-site profile (TOML) with CSS/XPath overrides
 ARSHIF_EXTRACT = True  # False (--capture-only): WARC, captures and links now, articles later with `arshif extract`
-ARSHIF_EXTRACT_WORKERS = 0  # extraction processes; 0 = one per core, -1 = extract in the crawl process
+ARSHIF_EXTRACT_WORKERS = 0  # processes that read (parse, classify, extract) pages; 0 = one per core, -1 = in the crawl process
 ARSHIF_PROGRESS_INTERVAL = 10.0  # seconds between progress lines when not on a terminal; 0: none
 ARSHIF_PROGRESS_LIVE = True  # on a terminal, a live panel (rich) instead of lines
 ARSHIF_REPORT = True  # write OUT/report.html (charts of the crawl and the archive) when a crawl ends
@@ -78,7 +78,7 @@ DOWNLOADER_MIDDLEWARES = {"crawler.jobs.LeaseDownloaderMiddleware": 1,
                           "crawler.middlewares.WarcCaptureMiddleware": 800,
                           "crawler.politeness.SharedPolitenessMiddleware": 950}
 SPIDER_MIDDLEWARES = {"crawler.jobs.LeaseSpiderMiddleware": 1}
-ITEM_PIPELINES = {"crawler.pipelines.ExtractPipeline": 300, "crawler.pipelines.StorePipeline": 800}
+ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 800}
 EXTENSIONS = {"crawler.extensions.CrawlProgress": 500, "crawler.jobs.JobWorker": 100,
               "scrapy.extensions.spiderstate.SpiderState": None, "crawler.frontier.DiskSafeSpiderState": 0}
 

@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
@@ -28,23 +29,16 @@ from scrapy.utils.sitemap import Sitemap
 
 from archive import __version__
 from archive.arabic.dates import parse_iso
-from archive.pages.charset import page_text
-from archive.pages.classify import classify
 from archive.pages.feeds import feed_entries
-from archive.pages.links import (
-    article_links,
-    css_links,
-    feed_links,
-    listing_links,
-    page_links,
-    requisite_links,
-)
+from archive.pages.links import css_links
 from archive.pages.profile import Profile
+from archive.pages.reading import PageReading
 from archive.pages.urls import bare_host, canonical_url, same_blog, url_pattern
 from archive.store import KnownArticles
 
 from ..evidence import PageEvidence
 from ..items import PageItem
+from ..reading import PageReader
 from ..run import ArchiveRun
 from ..seen import SeenUrls
 
@@ -159,17 +153,19 @@ class BlogSpider(scrapy.Spider):
         return spider
 
     # --- incremental re-crawls ------------------------------------------------------------------------
-    @property
+    @cached_property
     def known(self) -> KnownArticles:
-        """Articles archived by earlier crawls into this folder (empty on a first crawl)."""
+        """Articles archived by earlier crawls into this folder (empty on a first crawl). Cached, as
+        the two below: Scrapy's request serialization (JOBDIR) reads every attribute of the spider
+        for each request it queues to disk."""
         return ArchiveRun.of(self.crawler).known
 
-    @property
+    @cached_property
     def incremental(self) -> bool:
         """A re-crawl after a finished crawl: stop paging at known articles, re-check the rest."""
         return ArchiveRun.of(self.crawler).mode == "incremental" and bool(self.known)
 
-    @property
+    @cached_property
     def checks_known(self) -> bool:
         """A re-crawl, incremental or --full: known articles nothing linked to are fetched at the end."""
         return ArchiveRun.of(self.crawler).mode in ("incremental", "full") and bool(self.known)
@@ -310,28 +306,39 @@ class BlogSpider(scrapy.Spider):
             return
         progress_log.warning("could not fetch %s: %s", failure.request.url, failure.getErrorMessage())
 
-    def parse_page(self, response: Response) -> Iterator[Any]:
+    async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         if not isinstance(response, HtmlResponse):
-            yield from self.feed_reached_otherwise(response)
+            for output in self.feed_reached_otherwise(response):
+                yield output
             return
-        root = response.selector.root
         reached = response.meta.get("link_kind")
         if reached != "feed" and self.shared.is_feed_item(response.url):  # in a job, a Redis lookup
             reached = "feed"
-        kind = classify(root, self.profile, reached=reached)
+        # Parsed, classified, its links found and (an article) extracted in a worker process.
+        reading = await PageReader.of(self).read(response, reached=reached, walk=self.walks_on(response))
+        for output in self.follow_reading(response, reading):
+            yield output
+
+    def follow_reading(self, response: Response, reading: PageReading) -> Iterator[Any]:
+        """What the page leads to, and its item, from what the reader found in it."""
+        kind = reading.kind
         if kind == "other":
             if self.shared.taken_for_other(response.url):
                 yield self.look_again(response.url)  # a feed named it meanwhile (another worker's)
-            yield from self.discover(response, root)
-        requests, extra = self.follow_all(response, feed_links(root), self.parse_feed)
+            if reading.links:  # a page not understood leads on by all its links (see walks_on)
+                depth = response.meta.get("discover_depth", 0)
+                requests, _ = self.follow_all(response, reading.links, self.parse_page,
+                                              meta={"discovered": {"discover_depth": depth + 1}})
+                yield from requests
+        requests, extra = self.follow_all(response, reading.feeds, self.parse_feed)
         yield from requests
         capture = response.meta.get("arshif_capture")
-        if kind in ("listing", "article") and self.requisites:
-            requests, assets = self.follow_all(response, requisite_links(root), self.parse_requisite)
+        if kind in ("listing", "article") and reading.requisites:
+            requests, assets = self.follow_all(response, reading.requisites, self.parse_requisite)
             yield from requests
             extra = extra + assets
         if kind == "listing":
-            links = listing_links(root, self.profile)
+            links = reading.links
             articles = [canonical_url(response.urljoin(h)) for h, k in links if k == "article"]
             if self.incremental and articles and all(a in self.known for a in articles):
                 # Incremental: a listing page with nothing new; the pages after it are older still.
@@ -350,23 +357,17 @@ class BlogSpider(scrapy.Spider):
             yield from requests
             yield PageItem(response.url, "listing", rows + extra, capture=capture)
         elif kind == "article":
-            requests, rows = self.follow_all(response, article_links(root, self.profile), self.parse_page)
+            requests, rows = self.follow_all(response, reading.links, self.parse_page)
             yield from requests
-            html = page_text(response.body, response.text, response.encoding, response.url) if self.extract else None
-            yield PageItem(response.url, "article", rows + extra, html=html, capture=capture)
+            yield PageItem(response.url, "article", rows + extra, capture=capture, article=reading.article)
 
-    def discover(self, response: Response, root: Any) -> Iterator[Any]:
+    def walks_on(self, response: Response) -> bool:
         """A page not understood, reached as the start URL or by this walk, leads on by all its links,
         up to ARSHIF_DISCOVER_DEPTH steps: an unknown theme's home page (a plain list of post links,
         no post containers) must not leave the archive holding one page. Pages found this way are
         classified as any other; the pattern and host budgets bound the walk."""
-        depth = response.meta.get("discover_depth", 0)
         walked_to = response.meta.get("link_kind") in (None, "discovered")  # the start URL has no kind
-        if not walked_to or depth >= self.discover_depth:
-            return
-        requests, _ = self.follow_all(response, page_links(root), self.parse_page,
-                                      meta={"discovered": {"discover_depth": depth + 1}})
-        yield from requests
+        return walked_to and response.meta.get("discover_depth", 0) < self.discover_depth
 
     def parse_requisite(self, response: Response) -> Iterator[Any]:
         """Stylesheets pull in more: @import-ed sheets, fonts and background images."""

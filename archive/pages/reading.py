@@ -1,0 +1,77 @@
+"""Reading one fetched HTML page: what it is, where it leads and, for an article, what it says.
+
+This is the crawl's CPU work per page once the exchange is in the WARC: parsing, classifying,
+finding links (the related-articles search alone is ~1 ms), and extracting. It is a pure function
+of the response's bytes, so the crawl runs it in its worker processes (``crawler/reading.py``),
+off the reactor's core: fetching goes on while pages are read, and an article page is parsed and
+classified in the same process that extracts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from parsel import Selector
+from w3lib.encoding import html_to_unicode
+
+from .charset import page_text
+from .classify import classify
+from .links import article_links, feed_links, listing_links, page_links, requisite_links
+from .profile import Profile
+
+Links = list[tuple[str, str]]  # (href as written, link kind)
+
+
+@dataclass(frozen=True)
+class ReadingOptions:
+    """What the crawl decided once, for every page (picklable: it crosses into the workers)."""
+    profile: tuple[tuple[str, str], ...] = ()  # the --profile selectors, as items
+    requisites: bool = True  # follow a page's stylesheets, scripts and images
+    extract: dict[str, Any] | None = None  # extract_for_store's options; None: capture only
+
+    @property
+    def selectors(self) -> Profile:
+        return _profile(self.profile)
+
+
+@lru_cache(maxsize=8)
+def _profile(items: tuple[tuple[str, str], ...]) -> Profile:
+    return Profile(dict(items))
+
+
+@dataclass
+class PageReading:
+    kind: str  # article, listing or other (classify)
+    feeds: Links = field(default_factory=list)  # the page's links to the blog's feeds
+    requisites: Links = field(default_factory=list)  # listings and articles: what they need to render
+    links: Links = field(default_factory=list)  # a listing's or an article's links; a walked page's all
+    article: dict | None = None  # extract_for_store's row (articles, when extracting)
+
+
+def read_page(body: bytes, url: str, encoding: str, options: ReadingOptions, *, reached: str | None = None,
+              walk: bool = False, base_date: str | None = None) -> PageReading:
+    """``body`` as fetched from ``url`` and decoded by the crawl as ``encoding``. ``reached``: the
+    link kind the crawl came by (see classify); ``walk``: a page not understood leads on by all its
+    links (the discover walk); ``base_date``: the capture's WARC-Date, for relative dates."""
+    # The text and tree the crawl's own response.text and response.selector would give: Scrapy
+    # decodes with w3lib and parses with parsel, as here.
+    text = html_to_unicode(f"charset={encoding}", body)[1]
+    root = Selector(text=text, type="html").root
+    profile = options.selectors
+    reading = PageReading(classify(root, profile, reached=reached), feed_links(root))
+    if reading.kind in ("listing", "article") and options.requisites:
+        reading.requisites = requisite_links(root)
+    if reading.kind == "listing":
+        reading.links = listing_links(root, profile)
+    elif reading.kind == "article":
+        reading.links = article_links(root, profile)
+        if options.extract is not None:
+            from .extract import extract_for_store  # here: a capture-only crawl's readers never load trafilatura
+
+            html = page_text(body, text, encoding, url)
+            reading.article = extract_for_store(html, url, base_date=base_date, **options.extract)
+    elif walk:
+        reading.links = page_links(root)
+    return reading

@@ -1,0 +1,149 @@
+"""Pages read off the reactor: the reader processes see what the crawl process saw, and survive what
+a page or the system does to them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from functools import partial
+
+import pytest
+from scrapy.http import HtmlResponse
+
+from archive.pages.classify import classify
+from archive.pages.links import article_links, feed_links, listing_links, page_links, requisite_links
+from archive.pages.profile import Profile
+from archive.pages.reading import ReadingOptions, read_page
+from crawler.reading import ReaderDied, ReaderPool
+from tests.conftest import ROOT
+from tests.test_links import pages
+
+WINDOWS_1256_PAGE = ('<html><head><meta charset="windows-1256"><title>مقال</title></head><body class="single-post">'
+                     '<article><h1 class="entry-title">ما بعد تدمر.. اختبار الشراكة الدولية</h1>'
+                     '<p>نصّ المقالة بالعربيّة، &#1633;&#1634;&#1635;.</p><a href="/page/2/">التالي</a></article>'
+                     '<div class="related-posts"><h3>مقالات ذات صلة</h3><a href="/other/">مقال آخر</a></div>'
+                     '</body></html>').encode("cp1256")
+
+
+def in_process(body: bytes, encoding: str) -> tuple[str, list, list, list]:
+    """What the crawl process found on the page before reading moved to the workers: Scrapy's own tree."""
+    response = HtmlResponse("http://127.0.0.1:8000/x/", body=body, encoding=encoding)
+    root, profile = response.selector.root, Profile()
+    kind = classify(root, profile)
+    links = (listing_links(root, profile) if kind == "listing" else article_links(root, profile)
+             if kind == "article" else page_links(root))
+    return kind, feed_links(root), requisite_links(root) if kind != "other" else [], links
+
+
+@pytest.mark.parametrize("body", [*pages(), pytest.param(WINDOWS_1256_PAGE, id="windows-1256")])
+def test_a_page_reads_as_the_crawl_process_read_it(body):
+    encoding = "cp1256" if b"windows-1256" in body[:200] else "utf-8"
+    reading = read_page(body, "http://127.0.0.1:8000/x/", encoding, ReadingOptions(), walk=True)
+    assert (reading.kind, reading.feeds, reading.requisites, reading.links) == in_process(body, encoding)
+
+
+def test_an_article_is_extracted_where_it_is_read_windows_1256_included():
+    options = ReadingOptions(extract={"profile": {}, "allowed_domains": (), "learned": {}})
+    reading = read_page(WINDOWS_1256_PAGE, "http://127.0.0.1:8000/x/", "cp1256", options,
+                        base_date="2025-12-25T10:00:00Z")
+    assert reading.kind == "article"
+    assert reading.article["title"] == "ما بعد تدمر.. اختبار الشراكة الدولية"
+    assert "نصّ المقالة بالعربيّة" in reading.article["text"]
+    assert "/other/" in [href for href, kind in reading.links if kind == "related"]
+    # capture only: read, not extracted
+    assert read_page(WINDOWS_1256_PAGE, "http://127.0.0.1:8000/x/", "cp1256", ReadingOptions()).article is None
+
+
+def run(coroutine_function):
+    return asyncio.run(coroutine_function())
+
+
+def test_the_pool_runs_every_task_and_gives_each_its_own_result():
+    async def main():
+        pool = ReaderPool(2)
+        try:
+            results = await asyncio.gather(*(pool.run(partial(pow, n, 2), 8) for n in range(40)))
+            pids = {reader.process.pid for reader in pool.readers}
+        finally:
+            pool.close()
+        return results, pids
+
+    results, pids = run(main)
+    assert results == [n * n for n in range(40)]
+    assert len(pids) == 2
+    for pid in pids:  # closed: the readers are gone
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_a_page_that_raises_fails_alone():
+    async def main():
+        pool = ReaderPool(1)
+        try:
+            with pytest.raises(RuntimeError, match="ValueError: invalid literal"):
+                await pool.run(partial(int, "٣x"), 8)
+            return await pool.run(partial(int, "42"), 8)
+        finally:
+            pool.close()
+
+    assert run(main) == 42
+
+
+def test_a_reader_killed_mid_page_fails_its_pages_and_is_replaced():
+    async def main():
+        pool = ReaderPool(1)
+        try:
+            await pool.run(partial(abs, -1), 8)  # started
+            victim = pool.readers[0].process.pid
+            slow = [asyncio.ensure_future(pool.run(partial(time.sleep, 30), 8)) for _ in range(2)]
+            await asyncio.sleep(0.5)
+            os.kill(victim, signal.SIGKILL)
+            outcomes = await asyncio.wait_for(asyncio.gather(*slow, return_exceptions=True), 10)
+            after = await asyncio.wait_for(pool.run(partial(abs, -7), 8), 30)
+            return victim, outcomes, after, pool.readers[0].process.pid
+        finally:
+            pool.close()
+
+    victim, outcomes, after, replacement = run(main)
+    assert all(isinstance(outcome, ReaderDied) for outcome in outcomes)
+    assert after == 7 and replacement != victim
+
+
+def test_readers_do_not_outlive_a_crawl_process_killed_with_sigkill(tmp_path):
+    script = textwrap.dedent("""
+        import asyncio, os, sys
+        from functools import partial
+        from crawler.reading import ReaderPool
+
+        async def main():
+            pool = ReaderPool(2)
+            await asyncio.gather(*(pool.run(partial(abs, -n), 8) for n in range(4)))
+            print(" ".join(str(r.process.pid) for r in pool.readers), flush=True)
+            os.kill(os.getpid(), 9)
+
+        asyncio.run(main())
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    pids = [int(pid) for pid in done.stdout.split()]
+    assert len(pids) == 2, done.stderr
+    deadline = time.monotonic() + 10
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in pids if _alive(pid)]
+        time.sleep(0.1)
+    assert alive == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (exited, not yet reaped by init) counts as gone
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split()[2] != "Z"
