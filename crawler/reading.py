@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 
+from archive.pages.pool import serve_tasks
 from archive.pages.reading import PageReading, ReadingOptions, read_page
 
 from .run import ArchiveRun
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from multiprocessing.connection import Connection
 
     from scrapy.http import TextResponse
 
@@ -44,29 +44,13 @@ class ReaderDied(RuntimeError):
     """A reader process ended with pages in hand (killed, or a page that crashes libxml2)."""
 
 
-def _serve(conn: Connection) -> None:
-    """A reader process: run each task it is sent, send back (task id, ok, result or error). The
-    parent's death closes the pipe, which ends the loop: no orphan outlives its crawl."""
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        number, func = task
-        try:
-            outcome = (number, True, func())
-        except Exception as exc:  # noqa: BLE001 - the page's error goes back to its callback
-            outcome = (number, False, RuntimeError(f"{type(exc).__name__}: {exc}"))
-        conn.send(outcome)
-
-
 class _Reader:
     """One reader process and its pipe, read by the event loop."""
 
     def __init__(self, on_result: Callable[[_Reader], None]) -> None:
         context = multiprocessing.get_context("spawn")  # never fork a process running a reactor
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child,), daemon=True, name="arshif-reader")
+        self.process = context.Process(target=serve_tasks, args=(child,), daemon=True, name="arshif-reader")
         self.process.start()
         child.close()
         self.pending: dict[int, asyncio.Future] = {}
@@ -90,10 +74,14 @@ class ReaderPool:
         self.waiting: deque[tuple[int, Callable[[], Any], int, asyncio.Future]] = deque()
         self.numbers = 0
 
-    async def run(self, func: Callable[[], Any], size: int) -> Any:
-        """``func()`` in a reader process; ``size``: about how many bytes it carries."""
+    def start(self) -> None:
+        """Start the readers (the crawl does as it opens: a reader takes ~0.5 s to start)."""
         if not self.readers:
             self.readers = [_Reader(self._result) for _ in range(self.workers)]
+
+    async def run(self, func: Callable[[], Any], size: int) -> Any:
+        """``func()`` in a reader process; ``size``: about how many bytes it carries."""
+        self.start()
         self.numbers += 1
         future = asyncio.get_running_loop().create_future()
         self.waiting.append((self.numbers, func, size, future))
@@ -148,7 +136,7 @@ class PageReader:
 
     @classmethod
     def of(cls, spider: BlogSpider) -> PageReader:
-        """The crawl's one reader, made with the spider's settings when it first reads a page."""
+        """The crawl's one reader, made with the spider's settings (when the spider opens)."""
         crawler = spider.crawler
         reader = getattr(crawler, "_arshif_reader", None)
         if reader is None:
@@ -162,6 +150,8 @@ class PageReader:
             crawler.signals.connect(reader.close, signal=signals.spider_closed)
             crawler.stats.set_value("arshif/extract_processes", reader.pool.workers if reader.pool else 0)
             crawler._arshif_reader = reader  # type: ignore[attr-defined]
+            if reader.pool is not None:
+                reader.pool.start()
         return reader
 
     async def read(self, response: TextResponse, *, reached: str | None, walk: bool) -> PageReading:

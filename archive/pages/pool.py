@@ -1,4 +1,4 @@
-"""The extraction worker processes, shared by the crawl and ``reindex``.
+"""Worker processes: the extraction pool of ``reindex`` and ``extract``, and the loop of the crawl's readers.
 
 Spawned, not forked (forking a process that runs a reactor and holds open files is asking for
 trouble), and tied to their parent: a crawl killed with SIGKILL leaves no orphaned worker behind
@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import Connection
 
 
 def extraction_pool(workers: int | None = None) -> ProcessPoolExecutor:
@@ -27,3 +28,19 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True, name="exit-with-parent").start()
+
+
+def serve_tasks(conn: Connection) -> None:
+    """A worker on one pipe (crawler/reading.py's readers): run each task it is sent, a callable
+    with no arguments, and send back (task number, ok, result or error). The parent's death closes
+    the pipe, which ends the loop: no orphan outlives its crawl."""
+    while True:
+        try:
+            number, task = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            outcome = (number, True, task())
+        except Exception as exc:  # noqa: BLE001 - the task's error goes back to its caller
+            outcome = (number, False, RuntimeError(f"{type(exc).__name__}: {exc}"))
+        conn.send(outcome)

@@ -144,6 +144,7 @@ class BlogSpider(scrapy.Spider):
         spider.obeys_robots = crawler.settings.getbool("ROBOTSTXT_OBEY")
         crawler.signals.connect(spider._robots_seen, signal=signals.response_received)
         crawler.signals.connect(spider._check_known_articles, signal=signals.spider_idle)
+        crawler.signals.connect(lambda: PageReader.of(spider), signal=signals.spider_opened, weak=False)
         if crawler.settings.get("ARSHIF_WORKER"):
             from ..evidence import SharedPageEvidence
             from ..jobs import JobWork
