@@ -19,6 +19,7 @@ from archive.pages.classify import classify
 from archive.pages.links import article_links, feed_links, listing_links, page_links, requisite_links
 from archive.pages.profile import Profile
 from archive.pages.reading import ReadingOptions, read_page
+from archive.pages.urls import canonical_url
 from crawler.reading import ReaderDied, ReaderPool
 from tests.conftest import ROOT
 from tests.test_links import pages
@@ -31,16 +32,30 @@ WINDOWS_1256_PAGE = ('<html><head><meta charset="windows-1256"><title>مقال</
 
 
 def in_process(body: bytes, encoding: str) -> tuple[str, list, list, list]:
-    """What the crawl process found on the page before reading moved to the workers: Scrapy's own tree."""
+    """What the crawl process found on the page before reading moved to the workers: Scrapy's own
+    tree, links resolved by response.urljoin and canonical_url as the spider's follow_all did."""
     response = HtmlResponse("http://127.0.0.1:8000/x/", body=body, encoding=encoding)
     root, profile = response.selector.root, Profile()
+
+    def resolved(links):
+        return [(canonical_url(response.urljoin(href.strip())), kind) for href, kind in links
+                if href and not href.startswith(("mailto:", "javascript:", "tel:", "#"))]
+
     kind = classify(root, profile)
     links = (listing_links(root, profile) if kind == "listing" else article_links(root, profile)
              if kind == "article" else page_links(root))
-    return kind, feed_links(root), requisite_links(root) if kind != "other" else [], links
+    return (kind, resolved(feed_links(root)), resolved(requisite_links(root)) if kind != "other" else [],
+            resolved(links))
 
 
-@pytest.mark.parametrize("body", [*pages(), pytest.param(WINDOWS_1256_PAGE, id="windows-1256")])
+BASE_HREF_PAGE = ('<html><head><base href="http://127.0.0.1:8000/مدونة/"></head><body class="home blog">'
+                  + "".join(f'<article class="post"><h2><a href="{n}/">مقال {n}</a></h2></article>' for n in range(3))
+                  + '<a class="next" href="page/2/">التالي</a><a href="#top">↑</a><a href="mailto:a@b.c">@</a>'
+                  '</body></html>').encode()
+
+
+@pytest.mark.parametrize("body", [*pages(), pytest.param(WINDOWS_1256_PAGE, id="windows-1256"),
+                                  pytest.param(BASE_HREF_PAGE, id="base-href")])
 def test_a_page_reads_as_the_crawl_process_read_it(body):
     encoding = "cp1256" if b"windows-1256" in body[:200] else "utf-8"
     reading = read_page(body, "http://127.0.0.1:8000/x/", encoding, ReadingOptions(), walk=True)
@@ -54,7 +69,7 @@ def test_an_article_is_extracted_where_it_is_read_windows_1256_included():
     assert reading.kind == "article"
     assert reading.article["title"] == "ما بعد تدمر.. اختبار الشراكة الدولية"
     assert "نصّ المقالة بالعربيّة" in reading.article["text"]
-    assert "/other/" in [href for href, kind in reading.links if kind == "related"]
+    assert "http://127.0.0.1:8000/other/" in [url for url, kind in reading.links if kind == "related"]
     # capture only: read, not extracted
     assert read_page(WINDOWS_1256_PAGE, "http://127.0.0.1:8000/x/", "cp1256", ReadingOptions()).article is None
 

@@ -30,6 +30,8 @@ FEED_LINKS = ("//link[@rel='alternate'][contains(@type,'rss') or contains(@type,
 
 
 
+SKIPPED_HREFS = ("mailto:", "javascript:", "tel:", "#")  # links that lead to no page of the blog
+
 def listing_links(root: Element, profile: Profile | None = None) -> list[tuple[str, str]]:
     profile = profile or Profile()
     links = [(h, "article") for h in profile.select_hrefs(root, "article_links")]

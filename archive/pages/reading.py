@@ -12,16 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urljoin
 
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
+from w3lib.html import get_base_url
 
 from .charset import page_text
 from .classify import classify
-from .links import article_links, feed_links, listing_links, page_links, requisite_links
+from .links import SKIPPED_HREFS, article_links, feed_links, listing_links, page_links, requisite_links
 from .profile import Profile
+from .urls import canonical_url
 
-Links = list[tuple[str, str]]  # (href as written, link kind)
+Links = list[tuple[str, str]]  # (URL, link kind)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ def _profile(items: tuple[tuple[str, str], ...]) -> Profile:
 
 @dataclass
 class PageReading:
+    """Links are resolved against the page's base, in canonical form (the form the crawl requests
+    and stores), without mailto:, javascript:, tel: and #fragment-only links."""
     kind: str  # article, listing or other (classify)
     feeds: Links = field(default_factory=list)  # the page's links to the blog's feeds
     requisites: Links = field(default_factory=list)  # listings and articles: what they need to render
@@ -60,18 +65,25 @@ def read_page(body: bytes, url: str, encoding: str, options: ReadingOptions, *, 
     text = html_to_unicode(f"charset={encoding}", body)[1]
     root = Selector(text=text, type="html").root
     profile = options.selectors
-    reading = PageReading(classify(root, profile, reached=reached), feed_links(root))
+    base = get_base_url(text[:4096], url, encoding)  # what Scrapy's response.urljoin resolves against
+    reading = PageReading(classify(root, profile, reached=reached), resolved(feed_links(root), base))
     if reading.kind in ("listing", "article") and options.requisites:
-        reading.requisites = requisite_links(root)
+        reading.requisites = resolved(requisite_links(root), base)
     if reading.kind == "listing":
-        reading.links = listing_links(root, profile)
+        reading.links = resolved(listing_links(root, profile), base)
     elif reading.kind == "article":
-        reading.links = article_links(root, profile)
+        reading.links = resolved(article_links(root, profile), base)
         if options.extract is not None:
             from .extract import extract_for_store  # here: a capture-only crawl's readers never load trafilatura
 
             html = page_text(body, text, encoding, url)
             reading.article = extract_for_store(html, url, base_date=base_date, **options.extract)
     elif walk:
-        reading.links = page_links(root)
+        reading.links = resolved(page_links(root), base)
     return reading
+
+
+def resolved(links: Links, base: str) -> Links:
+    """(href, kind) pairs as the crawl requests them: absolute and canonical."""
+    return [(canonical_url(urljoin(base, href.strip())), kind) for href, kind in links
+            if href and not href.startswith(SKIPPED_HREFS)]

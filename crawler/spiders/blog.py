@@ -30,7 +30,7 @@ from scrapy.utils.sitemap import Sitemap
 from archive import __version__
 from archive.arabic.dates import parse_iso
 from archive.pages.feeds import feed_entries
-from archive.pages.links import css_links
+from archive.pages.links import SKIPPED_HREFS, css_links
 from archive.pages.profile import Profile
 from archive.pages.reading import PageReading
 from archive.pages.urls import bare_host, canonical_url, same_blog, url_pattern
@@ -246,15 +246,20 @@ class BlogSpider(scrapy.Spider):
         return False
 
     def follow_all(self, response: Response, links: Iterable[tuple[str, str]], callback: Callable[..., Any],
-                   meta: dict[str, dict[str, Any]] | None = None) -> tuple[Iterator[scrapy.Request], list[tuple[str, str]]]:
+                   meta: dict[str, dict[str, Any]] | None = None,
+                   resolved: bool = False) -> tuple[Iterator[scrapy.Request], list[tuple[str, str]]]:
         """Resolve, de-fragment and scope links; return (requests, link rows). ``meta``: more
-        request meta by link kind. The requests are built as Scrapy takes them: a sitemap of 2,000
-        URLs, 16 sitemaps at a time, would otherwise hold 32,000 Request objects at once."""
+        request meta by link kind; ``resolved``: the links are canonical URLs already (a page's
+        reading). The requests are built as Scrapy takes them: a sitemap of 2,000 URLs, 16
+        sitemaps at a time, would otherwise hold 32,000 Request objects at once."""
         wanted, rows, seen = [], [], set()
         for href, kind in links:
-            if not href or href.startswith(("mailto:", "javascript:", "tel:", "#")):
+            if resolved:
+                url = href
+            elif not href or href.startswith(SKIPPED_HREFS):
                 continue
-            url = canonical_url(response.urljoin(href.strip()))  # the form articles are stored under
+            else:
+                url = canonical_url(response.urljoin(href.strip()))  # the form articles are stored under
             in_scope = self.in_scope(url) or (kind == "requisite" and self.is_asset_host(url))
             if (url, kind) in seen or not in_scope or url == response.url and kind != "sitemap":
                 continue
@@ -329,18 +334,18 @@ class BlogSpider(scrapy.Spider):
             if reading.links:  # a page not understood leads on by all its links (see walks_on)
                 depth = response.meta.get("discover_depth", 0)
                 requests, _ = self.follow_all(response, reading.links, self.parse_page,
-                                              meta={"discovered": {"discover_depth": depth + 1}})
+                                              meta={"discovered": {"discover_depth": depth + 1}}, resolved=True)
                 yield from requests
-        requests, extra = self.follow_all(response, reading.feeds, self.parse_feed)
+        requests, extra = self.follow_all(response, reading.feeds, self.parse_feed, resolved=True)
         yield from requests
         capture = response.meta.get("arshif_capture")
         if kind in ("listing", "article") and reading.requisites:
-            requests, assets = self.follow_all(response, reading.requisites, self.parse_requisite)
+            requests, assets = self.follow_all(response, reading.requisites, self.parse_requisite, resolved=True)
             yield from requests
             extra = extra + assets
         if kind == "listing":
             links = reading.links
-            articles = [canonical_url(response.urljoin(h)) for h, k in links if k == "article"]
+            articles = [url for url, k in links if k == "article"]
             if self.incremental and articles and all(a in self.known for a in articles):
                 # Incremental: a listing page with nothing new; the pages after it are older still.
                 links = [(h, k) for h, k in links if k != "pagination"]
@@ -354,11 +359,11 @@ class BlogSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("arshif/paging_repeated")
             listed.update(articles)
             requests, rows = self.follow_all(response, links, self.parse_page,
-                                             meta={"pagination": {"listing_chain": chain}})
+                                             meta={"pagination": {"listing_chain": chain}}, resolved=True)
             yield from requests
             yield PageItem(response.url, "listing", rows + extra, capture=capture)
         elif kind == "article":
-            requests, rows = self.follow_all(response, reading.links, self.parse_page)
+            requests, rows = self.follow_all(response, reading.links, self.parse_page, resolved=True)
             yield from requests
             yield PageItem(response.url, "article", rows + extra, capture=capture, article=reading.article)
 
