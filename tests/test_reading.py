@@ -129,6 +129,21 @@ def test_a_reader_killed_mid_page_fails_its_pages_and_is_replaced():
     assert after == 7 and replacement != victim
 
 
+def test_ctrl_c_is_the_crawl_process_s_to_handle_not_the_readers():
+    """Ctrl-C in a terminal signals the whole process group; the crawl finishes the pages in hand."""
+    async def main():
+        pool = ReaderPool(1)
+        try:
+            await pool.run(partial(abs, -1), 8)
+            os.kill(pool.readers[0].process.pid, signal.SIGINT)
+            await asyncio.sleep(0.3)
+            return await asyncio.wait_for(pool.run(partial(abs, -2), 8), 10), pool.readers[0].process.exitcode
+        finally:
+            pool.close()
+
+    assert run(main) == (2, None)
+
+
 def test_readers_do_not_outlive_a_crawl_process_killed_with_sigkill(tmp_path):
     script = textwrap.dedent("""
         import asyncio, os, sys

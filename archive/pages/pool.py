@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -33,7 +34,9 @@ def _exit_with_parent(parent: int) -> None:
 def serve_tasks(conn: Connection) -> None:
     """A worker on one pipe (crawler/reading.py's readers): run each task it is sent, a callable
     with no arguments, and send back (task number, ok, result or error). The parent's death closes
-    the pipe, which ends the loop: no orphan outlives its crawl."""
+    the pipe, which ends the loop: no orphan outlives its crawl. Ctrl-C reaches the whole process
+    group: the crawl stops gracefully on it, and needs its readers for the pages still in hand."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             number, task = conn.recv()
