@@ -11,7 +11,7 @@ stored.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -84,16 +84,24 @@ def bare_host(host: str | None) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def same_blog(url: str, blog: str, domains: Iterable[str] = ()) -> bool:
-    """``url`` belongs to the blog at ``blog``: http(s), the same host (``www.`` or not) and port, or
-    a host under one of ``domains`` (``--allow-domain``). The crawl's scope and an article's
-    canonical URL both go by this one rule."""
-    parts, home = urlsplit(url), urlsplit(blog)
+def blog_key(url: str) -> tuple[str, int | None] | None:
+    """What makes two URLs one blog's: host without ``www.`` and port (None: not http(s))."""
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return bare_host(parts.hostname), parts.port
+
+
+def same_blog(url: str, blog: str | Collection[tuple[str, int | None]], domains: Iterable[str] = ()) -> bool:
+    """``url`` belongs to the blog at ``blog`` (or to one of several, given by their ``blog_key``):
+    http(s), the same host (``www.`` or not) and port, or a host under one of ``domains``
+    (``--allow-domain``). The crawl's scope and an article's canonical URL both go by this one rule."""
+    key = blog_key(url)
+    if key is None:
         return False
-    if (bare_host(parts.hostname), parts.port) == (bare_host(home.hostname), home.port):
+    if key in ({blog_key(blog)} if isinstance(blog, str) else blog):
         return True
-    host = parts.hostname.lower()
+    host = (urlsplit(url).hostname or "").lower()
     return any(host == d or host.endswith("." + d) for d in (d.lower() for d in domains if d))
 
 

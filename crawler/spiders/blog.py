@@ -33,7 +33,7 @@ from archive.pages.feeds import feed_entries
 from archive.pages.links import SKIPPED_HREFS, css_links
 from archive.pages.profile import Profile
 from archive.pages.reading import PageReading
-from archive.pages.urls import bare_host, canonical_url, same_blog, url_pattern
+from archive.pages.urls import blog_key, canonical_url, same_blog, url_pattern
 from archive.store import KnownArticles
 
 from ..evidence import PageEvidence
@@ -94,7 +94,7 @@ class BlogSpider(scrapy.Spider):
                 raise ValueError(f"not an http(s) URL: {start!r}")
         self.start_urls_all = starts
         self.start_url = starts[0]
-        self.blog_hosts = {(bare_host(urlsplit(u).hostname), urlsplit(u).port) for u in starts}
+        self.blog_hosts = {key for u in starts if (key := blog_key(u))}  # all of them (checked above)
         self.extra_domains = [d.strip().lower() for d in allow_domains.split(",") if d.strip()]
         # OffsiteMiddleware (redirects too) as same_blog: www.blog and blog are one blog (a domain
         # also allows its subdomains there)
@@ -208,10 +208,7 @@ class BlogSpider(scrapy.Spider):
 
     # --- scope --------------------------------------------------------------------------------------
     def in_scope(self, url: str) -> bool:
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https") and (bare_host(parts.hostname), parts.port) in self.blog_hosts:
-            return True  # one of the start URLs' blogs (same_blog's rule, for many blogs at once)
-        return same_blog(url, self.start_url, self.extra_domains)
+        return same_blog(url, self.blog_hosts, self.extra_domains)  # any of the start URLs' blogs
 
     def is_asset_host(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
