@@ -15,8 +15,10 @@ import argparse
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
@@ -36,8 +38,33 @@ def arshif(*args: object) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def run_job(urls: list[str], redis_url: str, out: Path, workers: int, name: str) -> tuple[int, float]:
-    """(pages captured, seconds from the job's creation to the last worker's exit: the other
+@dataclass
+class Run:
+    pages: int
+    seconds: float
+    started: float  # monotonic
+    queue_bytes: float  # Redis memory per queued request, at the job's largest queue
+
+
+class QueueSampler(threading.Thread):
+    """Samples the job's queue once a second; keeps Redis's memory per queued request at its largest."""
+
+    def __init__(self, client: redis.Redis, name: str) -> None:
+        super().__init__(daemon=True)
+        self.client, self.name, self.stop = client, name, threading.Event()
+        self.largest, self.per_request = 0, 0.0
+
+    def run(self) -> None:
+        while not self.stop.wait(1.0):
+            keys = [k for k in self.client.scan_iter(f"arshif:{self.name}:requests*")]
+            queued = sum(self.client.zcard(k) for k in keys if self.client.type(k) == b"zset")
+            if queued > self.largest:
+                self.largest = queued
+                self.per_request = sum(self.client.memory_usage(k) or 0 for k in keys) / queued
+
+
+def run_job(urls: list[str], redis_url: str, out: Path, workers: int, name: str) -> Run:
+    """Pages captured and seconds from the job's creation to the last worker's exit (the other
     workers' start-up is part of it)."""
     client = redis.Redis.from_url(redis_url)
     first = arshif("crawl", *urls, "--out", out, "--redis", redis_url, "--job", name, *SETTINGS)
@@ -46,15 +73,36 @@ def run_job(urls: list[str], redis_url: str, out: Path, workers: int, name: str)
             raise SystemExit(first.stderr.read() if first.stderr else "the job did not start")
         time.sleep(0.05)
     started = time.monotonic()  # the job is in Redis: the first worker has its Scrapy loaded
+    sampler = QueueSampler(client, name)
+    sampler.start()
     procs = [first] + [arshif("worker", "--redis", redis_url, "--out", out, "--job", name) for _ in range(workers - 1)]
     for proc in procs:
         _, err = proc.communicate()
         if proc.returncode:
             raise SystemExit(f"a worker failed: {err[-2000:]}")
     seconds = time.monotonic() - started
+    sampler.stop.set()
     with ArchiveDB(out / "archive.db") as db:
         pages = db.counts()["captures"]
-    return pages, seconds
+    return Run(pages, seconds, started, sampler.per_request)
+
+
+def hosts_busy(blogs: list[SiteServer], run: Run, delay: float) -> float:
+    """How many hosts were answering a request at once, on average over the job (the servers'
+    own log: each request keeps its host busy for `delay`). The ceiling is hosts × workers."""
+    served = sum(1 for blog in blogs for at in blog.request_times if run.started <= at <= run.started + run.seconds)
+    return served * delay / run.seconds
+
+
+def trace(blogs: list[SiteServer], run: Run, step: float = 5.0) -> None:
+    """Requests per host in each `step` seconds of the job, from the servers' logs."""
+    print(f"  {'t (s)':>6} " + " ".join(f"{blog.base_url.split('//')[1]:>16}" for blog in blogs))
+    t = 0.0
+    while t < run.seconds:
+        lo, hi = run.started + t, run.started + t + step
+        counts = [sum(1 for at in blog.request_times if lo <= at < hi) for blog in blogs]
+        print(f"  {t:>6.0f} " + " ".join(f"{c:>16}" for c in counts))
+        t += step
 
 
 def main() -> None:
@@ -62,6 +110,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.3, help="seconds before each answer")
     parser.add_argument("--scale", type=int, default=2, help="each blog's size, in demo blogs")
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--trace", action="store_true", help="print requests per host every 5 s of each job")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         port = free_port()
@@ -81,15 +130,20 @@ def main() -> None:
                 time.sleep(0.05)
         urls = [blog.base_url + "/" for blog in blogs]
         print(f"{len(urls)} blogs, {args.delay * 1000:.0f} ms per response, one request per host per worker")
-        print(f"{'workers':>7} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'ratio':>6}")
-        base = 0.0
+        print(f"{'workers':>7} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'ratio':>6} {'hosts busy':>10}")
+        base, queue_bytes = 0.0, []
         for n in (int(w) for w in args.workers.split(",")):
-            pages, seconds = run_job(urls, redis_url, Path(tmp) / f"out-{n}", n, f"bench-{n}")
-            rate = pages / seconds
+            run = run_job(urls, redis_url, Path(tmp) / f"out-{n}", n, f"bench-{n}")
+            rate = run.pages / run.seconds
             base = base or rate
-            print(f"{n:>7} {pages:>6} {seconds:>8.1f} {rate:>8.1f} {rate / base:>5.2f}x", flush=True)
+            queue_bytes.append(run.queue_bytes)
+            print(f"{n:>7} {run.pages:>6} {run.seconds:>8.1f} {rate:>8.1f} {rate / base:>5.2f}x "
+                  f"{hosts_busy(blogs, run, args.delay):>5.1f} of {len(blogs) * n}", flush=True)
+            if args.trace:
+                trace(blogs, run)
         seen = client.scard(f"arshif:bench-{n}:seen")
-        print(f"Redis: {client.memory_usage(f'arshif:bench-{n}:seen') / seen:.0f} bytes per seen URL ({seen} seen)")
+        print(f"Redis: {client.memory_usage(f'arshif:bench-{n}:seen') / seen:.0f} bytes per seen URL ({seen} seen), "
+              f"{max(queue_bytes):.0f} bytes per queued request (at the largest queue)")
 
 if __name__ == "__main__":
     main()
