@@ -111,6 +111,19 @@ end
 return requeued
 """
 
+# KEYS: workers, pages, meta. ARGV: worker id, its pages. 1 when no other worker of the finished
+# job is alive (a worker still writing its last rows has not left yet).
+_LEAVE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('HGET', KEYS[3], 'finished') == '1' and redis.call('ZCOUNT', KEYS[1], now, '+inf') == 0 then
+  return 1
+end
+return 0
+"""
+
 # KEYS: deadlines, workers. ARGV: worker id, lease milliseconds, the worker's lease ids.
 _HEARTBEAT = """
 local t = redis.call('TIME')
@@ -191,6 +204,7 @@ class Job:
         self._take = client.register_script(_TAKE)
         self._requeue = client.register_script(_REQUEUE)
         self._heartbeat = client.register_script(_HEARTBEAT)
+        self._leave = client.register_script(_LEAVE)
 
     @property
     def keys(self) -> list[str]:
@@ -299,12 +313,11 @@ class Job:
         self._heartbeat(keys=[self.deadlines_key, self.workers_key], args=[worker, lease_ms, *lease_ids])
         self.redis.hset(self.pages_key, worker, pages)
 
-    def leave(self, worker: str, pages: int) -> None:
-        """The worker stops: no longer alive; its final page count."""
-        pipe = self.redis.pipeline()
-        pipe.zrem(self.workers_key, worker)
-        pipe.hset(self.pages_key, worker, pages)
-        pipe.execute()
+    def leave(self, worker: str, pages: int) -> bool:
+        """The worker stops, its rows written: no longer alive; its final page count. True when it
+        is the last worker alive of a finished job, the one to do what reads the whole archive
+        (once every other worker's rows are in)."""
+        return bool(self._leave(keys=[self.workers_key, self.pages_key, self.meta_key], args=[worker, pages]))
 
     # --- the whole job ------------------------------------------------------------------------------
     def done(self) -> bool:

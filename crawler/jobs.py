@@ -124,6 +124,15 @@ class JobWork:
         if self.items.get(lease, 0) <= 0:
             self.finished(lease)
 
+    def leave(self, pages: int) -> bool:
+        """This worker leaves the job (ArchiveRun, once its rows are written). True when it is the
+        last one of a finished job (see archive.jobs.Job.leave)."""
+        try:
+            return self.job.leave(self.worker, pages)
+        except RedisError as exc:  # its heartbeat expires by itself; no one knows it was the last
+            logger.warning("could not leave the job cleanly: %s", exc)
+            return False
+
     def give_back(self) -> int:
         """Stopping: what this worker holds goes back to the queue now, not after its leases expire."""
         held, self.items = self.held, {}
@@ -418,7 +427,8 @@ class JobWorker:
             given = self.work.give_back()
             if given:
                 logger.warning("%d request(s) this worker held went back to the queue", given)
-            self.work.job.leave(self.work.worker, self.crawler.stats.get_value("arshif/captures", 0))
         except Exception as exc:
-            logger.warning("could not leave the job cleanly: %s (its leases expire by themselves)", exc)
+            logger.warning("could not give back this worker's requests: %s (its leases expire by themselves)", exc)
+        # It leaves the job once its rows are written (ArchiveRun.close): the last to leave a
+        # finished job calibrates the archive.
 

@@ -131,6 +131,14 @@ def test_workers_share_one_job_over_several_blogs(fresh, redis_url, tmp_path, wo
     pages = [int(s.split("pages captured :")[1].split()[0]) for s in summaries]
     assert sum(pages) == query(out, "select count(*) n from captures where warc_filename is not null")[0]["n"]
     assert min(pages) > 0, pages  # a worker that joined and found nothing would pass the rest
+    # calibration and the feed fill read the whole archive: run once, by the last worker to finish
+    ends = query(out, "select finished_at, stats from crawls")
+    finishers = [c for c in ends if "arshif/health/filled_from_feed" in json.loads(c["stats"])]
+    assert len(finishers) == 1 and finishers[0]["finished_at"] == max(c["finished_at"] for c in ends), ends
+    # it learned from every feed item of the job, whichever worker fetched it
+    learned_from = json.loads(finishers[0]["stats"])["arshif/health/learning_pages"]
+    assert learned_from == query(out, "select count(*) n from feed_entries")[0]["n"] > 0
+    assert (out / "profile.toml").exists()
 
     late = run_arshif("worker", "--redis", redis_url, "--out", tmp_path / "late", "--job", job, check=False)
     assert late.returncode == 1 and f"Error: job '{job}' is finished" in late.stderr
