@@ -249,6 +249,9 @@ class Job:
                 raise JobError(f"no job {name!r} in Redis (start one with `arshif crawl URL --redis …`)")
             if meta.get("finished") == "1":
                 raise JobError(f"job {name!r} is finished: nothing left to do")
+            if client.type(job.queue_key) == b"zset":  # the layout before the frontier per host
+                raise JobError(f"job {name!r} was started by an older Arshif (one queue for all hosts): finish it with "
+                               "that version, or start it anew with `arshif crawl --job NEW_NAME`")
         except redis.RedisError as exc:
             raise JobError(f"Redis: {exc}") from None
         return job

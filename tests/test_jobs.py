@@ -20,7 +20,7 @@ import pytest
 import redis
 
 from archive.demo.server import SiteServer
-from archive.jobs import Job
+from archive.jobs import Job, JobError
 
 from .conftest import FAST, ROOT, check_warc_folder, query, redis_server, run_arshif
 
@@ -198,6 +198,11 @@ def test_the_frontier_takes_hosts_in_turn(redis_url):
     assert host(job.take("w2", 60_000, ["xn--mgbh0fb.example"])) == "c.example"
     assert sorted(job.leased("w2")) == sorted([firsts[0][1], b"https://c.example/1"])  # type: ignore[index]
     assert job.status().queued == job.queued() == 4
+
+    # a job an older Arshif left in Redis (one sorted set for every host) is refused, not taken for done
+    job.redis.zadd(job.queue_key, {b"https://c.example/2": 0})
+    with pytest.raises(JobError, match="older Arshif"):
+        Job.open(job.redis, job.name)
 
 
 def test_one_worker_keeps_every_host_busy(fresh, redis_url, tmp_path):
