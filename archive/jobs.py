@@ -1,8 +1,12 @@
 """A crawl job shared by several workers through Redis, Scrapy-free: its keys, its seeding, the
 leases on requests a worker took, heartbeats, done detection and the listing of ``arshif jobs``.
 
-The frontier itself (a sorted set of serialized requests) and the seen fingerprints are
-scrapy-redis's (``crawler/jobs.py`` plugs them in); this module adds what scrapy-redis lacks:
+The seen fingerprints are scrapy-redis's dupefilter, and the frontier is a scrapy-redis queue class
+(``crawler/jobs.py`` plugs them in); this module adds what scrapy-redis lacks:
+
+- a frontier partitioned by host, taken round the hosts, skipping those the worker cannot send to
+  now (scrapy-redis's one queue in frontier order would give a worker a run of one blog's URLs:
+  one host fetched at a time, however many blogs the job has);
 
 - a *lease* on every request a worker takes: moved atomically (a Lua script) from the queue into
   ``leases`` with a deadline, renewed by the worker's heartbeat, removed when the worker has
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,24 +33,59 @@ PREFIX = "arshif:"  # one namespace with crawler/politeness.py: arshif:<job>:…
 JOBS = "arshif:jobs"  # the set of job names
 JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
-# KEYS: queue, leases, deadlines, sequence. ARGV: worker id, lease milliseconds.
-# The queue's first member (lowest score = highest priority) becomes lease "<worker>:<n>", stored
-# as "<score>\n<request>" so that a requeue restores its priority.
-_TAKE = """
-local item = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-if #item == 0 then return false end
-redis.call('ZREM', KEYS[1], item[1])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local id = ARGV[1] .. ':' .. redis.call('INCR', KEYS[4])
-redis.call('HSET', KEYS[2], id, item[2] .. '\\n' .. item[1])
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), id)
-return {id, item[1]}
+# The frontier is partitioned by host (the download slot a request will take): one sorted set of
+# requests per host, "<queue>:<host>", scored by -priority as scrapy-redis's PriorityQueue; "hosts",
+# a sorted set of the hosts with work, scored by their turn (the "turns" counter when a request of
+# theirs was last taken), so taking goes round the hosts; "queued", the number of requests queued.
+# The scripts touch the per-host keys by name (built from ARGV): fine on one Redis server, not on a
+# Redis Cluster.
+
+# KEYS: host's queue, hosts, queued, turns. ARGV: host, score, request. A host new to "hosts" joins
+# the round at its end.
+_PUSH = """
+if redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3]) == 1 then redis.call('INCR', KEYS[3]) end
+redis.call('ZADD', KEYS[2], 'NX', tonumber(redis.call('GET', KEYS[4]) or '0'), ARGV[1])
 """
 
-# KEYS: leases, deadlines, queue. ARGV: lease ids to requeue now, or none: every expired one.
+# KEYS: hosts, leases, deadlines, sequence, queued, turns. ARGV: worker id ('' for no lease), lease
+# milliseconds, queue prefix, then the hosts to skip (the worker's local slot for them is full).
+# Takes the first request of the host whose turn it is among those not skipped, and gives that host
+# the last turn. The lease "<worker>:<n>" stores "<host>\n<score>\n<request>" so that a requeue
+# restores both the host and the priority.
+_TAKE = """
+local skip = {}
+for i = 4, #ARGV do skip[ARGV[i]] = true end
+for _, host in ipairs(redis.call('ZRANGE', KEYS[1], 0, #ARGV - 3)) do
+  if not skip[host] then
+    local queue = ARGV[3] .. host
+    local item = redis.call('ZRANGE', queue, 0, 0, 'WITHSCORES')
+    if #item > 0 then
+      redis.call('ZREM', queue, item[1])
+      redis.call('DECR', KEYS[5])
+      if redis.call('EXISTS', queue) == 1 then
+        redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[6]), host)
+      else
+        redis.call('ZREM', KEYS[1], host)
+      end
+      if ARGV[1] == '' then return {'', item[1]} end
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local id = ARGV[1] .. ':' .. redis.call('INCR', KEYS[4])
+      redis.call('HSET', KEYS[2], id, host .. '\\n' .. item[2] .. '\\n' .. item[1])
+      redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), id)
+      return {id, item[1]}
+    end
+    redis.call('ZREM', KEYS[1], host)  -- (never left empty: a host leaves when its last request goes)
+  end
+end
+return false
+"""
+
+# KEYS: leases, deadlines, hosts, queued, turns. ARGV: queue prefix, then lease ids to requeue now,
+# or none: every expired one.
 _REQUEUE = """
-local ids = ARGV
+local ids = {}
+for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
 if #ids == 0 then
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -55,14 +95,33 @@ local requeued = 0
 for _, id in ipairs(ids) do
   local value = redis.call('HGET', KEYS[1], id)
   if value then
-    local cut = string.find(value, '\\n', 1, true)
-    redis.call('ZADD', KEYS[3], tonumber(string.sub(value, 1, cut - 1)), string.sub(value, cut + 1))
+    local cut1 = string.find(value, '\\n', 1, true)
+    local cut2 = string.find(value, '\\n', cut1 + 1, true)
+    local host = string.sub(value, 1, cut1 - 1)
+    local score = tonumber(string.sub(value, cut1 + 1, cut2 - 1))
+    if redis.call('ZADD', ARGV[1] .. host, score, string.sub(value, cut2 + 1)) == 1 then
+      redis.call('INCR', KEYS[4])
+    end
+    redis.call('ZADD', KEYS[3], 'NX', tonumber(redis.call('GET', KEYS[5]) or '0'), host)
     redis.call('HDEL', KEYS[1], id)
     requeued = requeued + 1
   end
   redis.call('ZREM', KEYS[2], id)
 end
 return requeued
+"""
+
+# KEYS: workers, pages, meta. ARGV: worker id, its pages. 1 when no other worker of the finished
+# job is alive (a worker still writing its last rows has not left yet).
+_LEAVE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('HGET', KEYS[3], 'finished') == '1' and redis.call('ZCOUNT', KEYS[1], now, '+inf') == 0 then
+  return 1
+end
+return 0
 """
 
 # KEYS: deadlines, workers. ARGV: worker id, lease milliseconds, the worker's lease ids.
@@ -129,7 +188,10 @@ class Job:
         self.redis, self.name = client, check_job_name(name)
         base = PREFIX + name + ":"
         self.meta_key = base + "meta"  # hash: urls, settings (JSON), seeded, finished
-        self.queue_key = base + "requests"  # scrapy-redis PriorityQueue (sorted set)
+        self.queue_key = base + "requests"  # the frontier: one sorted set per host, "<queue_key>:<host>"
+        self.hosts_key = base + "hosts"  # sorted set: host with work → its turn
+        self.queued_key = base + "queued"  # requests in the frontier
+        self.turns_key = base + "turns"
         self.seen_key = base + "seen"  # scrapy-redis dupefilter (set of fingerprints)
         self.leases_key = base + "leases"  # hash: lease id → "score\nrequest"
         self.deadlines_key = base + "deadlines"  # sorted set: lease id → deadline (ms)
@@ -138,14 +200,17 @@ class Job:
         self.pages_key = base + "pages"  # hash: worker id → pages captured
         self.feed_items_key = base + "feed-items"  # shared spider state (crawler/jobs.py)
         self.parsed_other_key = base + "parsed-other"
+        self._push = client.register_script(_PUSH)
         self._take = client.register_script(_TAKE)
         self._requeue = client.register_script(_REQUEUE)
         self._heartbeat = client.register_script(_HEARTBEAT)
+        self._leave = client.register_script(_LEAVE)
 
     @property
     def keys(self) -> list[str]:
-        return [self.meta_key, self.queue_key, self.seen_key, self.leases_key, self.deadlines_key, self.sequence_key,
-                self.workers_key, self.pages_key, self.feed_items_key, self.parsed_other_key]
+        return [self.meta_key, self.hosts_key, self.queued_key, self.turns_key, self.seen_key, self.leases_key,
+                self.deadlines_key, self.sequence_key, self.workers_key, self.pages_key, self.feed_items_key,
+                self.parsed_other_key, *self.redis.scan_iter(match=self.queue_key + ":*", count=1000)]
 
     # --- the job's record -----------------------------------------------------------------------------
     @classmethod
@@ -184,6 +249,9 @@ class Job:
                 raise JobError(f"no job {name!r} in Redis (start one with `arshif crawl URL --redis …`)")
             if meta.get("finished") == "1":
                 raise JobError(f"job {name!r} is finished: nothing left to do")
+            if client.type(job.queue_key) == b"zset":  # the layout before the frontier per host
+                raise JobError(f"job {name!r} was started by an older Arshif (one queue for all hosts): finish it with "
+                               "that version, or start it anew with `arshif crawl --job NEW_NAME`")
         except redis.RedisError as exc:
             raise JobError(f"Redis: {exc}") from None
         return job
@@ -204,11 +272,22 @@ class Job:
         lease means the job is done."""
         self.redis.hset(self.meta_key, "seeded", "1")
 
-    # --- leases -------------------------------------------------------------------------------------
-    def take(self, worker: str, lease_ms: int) -> tuple[str, bytes] | None:
-        """The next request, leased to ``worker``: (lease id, serialized request), or None."""
-        taken = self._take(keys=[self.queue_key, self.leases_key, self.deadlines_key, self.sequence_key],
-                           args=[worker, lease_ms])
+    # --- the frontier and its leases -----------------------------------------------------------------
+    def push(self, host: str, score: float, request: bytes) -> None:
+        """Queue a serialized request for ``host`` (lower scores first)."""
+        self._push(keys=[f"{self.queue_key}:{host}", self.hosts_key, self.queued_key, self.turns_key],
+                   args=[host, score, request])
+
+    def queued(self) -> int:
+        return int(self.redis.get(self.queued_key) or 0)
+
+    def take(self, worker: str, lease_ms: int, skip_hosts: Iterable[str] = ()) -> tuple[str, bytes] | None:
+        """The next request of the next host in turn, except ``skip_hosts``, leased to ``worker``:
+        (lease id, serialized request), or None when no other host has work. With ``worker`` ''
+        it is popped without a lease (lease id '')."""
+        taken = self._take(keys=[self.hosts_key, self.leases_key, self.deadlines_key, self.sequence_key,
+                                 self.queued_key, self.turns_key],
+                           args=[worker, lease_ms, self.queue_key + ":", *skip_hosts])
         if not taken:
             return None
         return taken[0].decode(), taken[1]
@@ -224,19 +303,24 @@ class Job:
     def requeue(self, *lease_ids: str) -> int:
         """Put these leases back in the queue now (a worker stopping), or, with none given, every
         lease past its deadline (its worker died). Returns how many went back."""
-        return int(self._requeue(keys=[self.leases_key, self.deadlines_key, self.queue_key], args=list(lease_ids)))
+        return int(self._requeue(keys=[self.leases_key, self.deadlines_key, self.hosts_key, self.queued_key,
+                                       self.turns_key], args=[self.queue_key + ":", *lease_ids]))
+
+    def leased(self, worker: str) -> list[bytes]:
+        """The serialized requests ``worker`` holds leases on right now."""
+        leases: dict[bytes, bytes] = self.redis.hgetall(self.leases_key)  # type: ignore[assignment]
+        return [value.split(b"\n", 2)[2] for lease, value in leases.items() if _text(lease).startswith(worker + ":")]
 
     def heartbeat(self, worker: str, lease_ms: int, lease_ids: list[str], pages: int) -> None:
         """The worker is alive: its heartbeat and its leases' deadlines move on; its page count."""
         self._heartbeat(keys=[self.deadlines_key, self.workers_key], args=[worker, lease_ms, *lease_ids])
         self.redis.hset(self.pages_key, worker, pages)
 
-    def leave(self, worker: str, pages: int) -> None:
-        """The worker stops: no longer alive; its final page count."""
-        pipe = self.redis.pipeline()
-        pipe.zrem(self.workers_key, worker)
-        pipe.hset(self.pages_key, worker, pages)
-        pipe.execute()
+    def leave(self, worker: str, pages: int) -> bool:
+        """The worker stops, its rows written: no longer alive; its final page count. True when it
+        is the last worker alive of a finished job, the one to do what reads the whole archive
+        (once every other worker's rows are in)."""
+        return bool(self._leave(keys=[self.workers_key, self.pages_key, self.meta_key], args=[worker, pages]))
 
     # --- the whole job ------------------------------------------------------------------------------
     def done(self) -> bool:
@@ -244,10 +328,10 @@ class Job:
         what a page led to before it releases the page's lease, so there is no moment in between.)"""
         pipe = self.redis.pipeline()
         pipe.hget(self.meta_key, "seeded")
-        pipe.zcard(self.queue_key)
+        pipe.get(self.queued_key)
         pipe.hlen(self.leases_key)
         seeded, queued, leased = pipe.execute()
-        finished = seeded == b"1" and queued == 0 and leased == 0
+        finished = seeded == b"1" and not int(queued or 0) and leased == 0
         if finished:
             self.redis.hset(self.meta_key, "finished", "1")
         return finished
@@ -256,7 +340,7 @@ class Job:
         now_s, now_us = self.redis.time()
         now = now_s * 1000 + now_us // 1000
         pipe = self.redis.pipeline()
-        pipe.zcard(self.queue_key)
+        pipe.get(self.queued_key)
         pipe.scard(self.seen_key)
         pipe.hlen(self.leases_key)
         pipe.zrangebyscore(self.workers_key, now, "+inf")
@@ -266,7 +350,7 @@ class Job:
         meta = {k.decode(): v.decode() for k, v in meta.items()}
         by_worker = {k.decode(): int(v) for k, v in pages.items()}
         state = "finished" if meta.get("finished") == "1" else "running" if meta.get("seeded") == "1" else "seeding"
-        return JobStatus(self.name, state, queued, seen, leased, sorted(w.decode() for w in alive),
+        return JobStatus(self.name, state, int(queued or 0), seen, leased, sorted(w.decode() for w in alive),
                          sum(by_worker.values()), by_worker, json.loads(meta.get("urls", "[]")))
 
 

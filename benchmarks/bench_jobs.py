@@ -1,12 +1,24 @@
 """Benchmark: one job crawled by 1, 2 and 4 workers (`arshif crawl --redis` + `arshif worker`
 processes sharing one OUT), on a latency-bound set of blogs: four hosts (127.0.0.2–5), each
 answering every request after --delay seconds (a far-away blog), each worker allowed one request
-at a time per host. Capture only: the load is the network's wait, not the CPU's.
+at a time per host (CONCURRENT_REQUESTS_PER_DOMAIN=1). Capture only: the load is the network's
+wait, not the CPU's.
 
-    python benchmarks/bench_jobs.py [--delay 0.3] [--scale 2]
+    python benchmarks/bench_jobs.py [--delay 0.3] [--scale 4] [--workers 1,2,4] [--trace]
+
+What it measures: DOWNLOAD_DELAY=0 makes the job's shared per-host delay 0 (crawler/politeness.py),
+so N workers may have N requests in flight at one host, and the ceiling is N × hosts / delay
+pages/s (13 per worker at 0.3 s). With a delay above 0 the job would send at most one request per
+delay to each host however many workers it has: that is politeness, not scaling. The four blogs
+are the same size (the demo's custom theme is left out: without its --profile a crawl finds only a
+few of its pages, and the job would be three blogs long), and --scale 4 (about 1,650 pages) keeps
+the added workers' start-up a small part of the job.
 
 Prints, per number of workers, pages captured, the job's seconds (from the job's creation in Redis
-to the last worker's exit) and pages/s with the ratio to one worker, and Redis memory per seen URL.
+to the last worker's exit: the added workers' start-up is part of it), pages/s, the ratio to one
+worker, and how many requests the hosts were answering at once on average (the servers' own logs;
+the ceiling is hosts × workers); then Redis memory per seen URL and per queued request. --trace prints each
+host's requests per 5 s.
 """
 
 from __future__ import annotations
@@ -15,18 +27,25 @@ import argparse
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+from scrapy import Request
+from scrapy.utils.request import RequestFingerprinter
+from scrapy_redis import picklecompat
 
 from archive.demo.server import SiteServer, free_port
+from archive.jobs import Job
 from archive.store import ArchiveDB
+from crawler.jobs import host_of
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5")
-THEMES = ("classic", "block", "blogger", "custom")
+THEMES = ("classic", "block", "blogger", "classic")
 SETTINGS = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1",
             "-s", "ARSHIF_PROGRESS_INTERVAL=0", "--capture-only"]
 
@@ -36,8 +55,33 @@ def arshif(*args: object) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def run_job(urls: list[str], redis_url: str, out: Path, workers: int, name: str) -> tuple[int, float]:
-    """(pages captured, seconds from the job's creation to the last worker's exit: the other
+@dataclass
+class Run:
+    pages: int
+    seconds: float
+    started: float  # monotonic
+    queue_bytes: float  # Redis memory per queued request, at the job's largest queue
+
+
+class QueueSampler(threading.Thread):
+    """Samples the job's queue once a second; keeps Redis's memory per queued request at its largest."""
+
+    def __init__(self, client: redis.Redis, name: str) -> None:
+        super().__init__(daemon=True)
+        self.client, self.name, self.stop = client, name, threading.Event()
+        self.largest, self.per_request = 0, 0.0
+
+    def run(self) -> None:
+        while not self.stop.wait(1.0):
+            keys = [k for k in self.client.scan_iter(f"arshif:{self.name}:requests*")]
+            queued = sum(self.client.zcard(k) for k in keys if self.client.type(k) == b"zset")
+            if queued > self.largest:
+                self.largest = queued
+                self.per_request = sum(self.client.memory_usage(k) or 0 for k in keys) / queued
+
+
+def run_job(urls: list[str], redis_url: str, out: Path, workers: int, name: str) -> Run:
+    """Pages captured and seconds from the job's creation to the last worker's exit (the other
     workers' start-up is part of it)."""
     client = redis.Redis.from_url(redis_url)
     first = arshif("crawl", *urls, "--out", out, "--redis", redis_url, "--job", name, *SETTINGS)
@@ -46,22 +90,64 @@ def run_job(urls: list[str], redis_url: str, out: Path, workers: int, name: str)
             raise SystemExit(first.stderr.read() if first.stderr else "the job did not start")
         time.sleep(0.05)
     started = time.monotonic()  # the job is in Redis: the first worker has its Scrapy loaded
+    sampler = QueueSampler(client, name)
+    sampler.start()
     procs = [first] + [arshif("worker", "--redis", redis_url, "--out", out, "--job", name) for _ in range(workers - 1)]
     for proc in procs:
         _, err = proc.communicate()
         if proc.returncode:
             raise SystemExit(f"a worker failed: {err[-2000:]}")
     seconds = time.monotonic() - started
+    sampler.stop.set()
     with ArchiveDB(out / "archive.db") as db:
         pages = db.counts()["captures"]
-    return pages, seconds
+    return Run(pages, seconds, started, sampler.per_request)
+
+
+def in_flight(blogs: list[SiteServer], run: Run, delay: float) -> float:
+    """How many requests the hosts were answering at once, on average over the job (the servers'
+    own logs: each request is answered for `delay`). The ceiling is hosts × workers."""
+    served = sum(1 for blog in blogs for at in blog.request_times if run.started <= at <= run.started + run.seconds)
+    return served * delay / run.seconds
+
+
+def trace(blogs: list[SiteServer], run: Run, step: float = 5.0) -> None:
+    """Requests per host in each `step` seconds of the job, from the servers' logs."""
+    print(f"  {'t (s)':>6} " + " ".join(f"{blog.base_url.split('//')[1]:>16}" for blog in blogs))
+    t = 0.0
+    while t < run.seconds:
+        lo, hi = run.started + t, run.started + t + step
+        counts = [sum(1 for at in blog.request_times if lo <= at < hi) for blog in blogs]
+        print(f"  {t:>6.0f} " + " ".join(f"{c:>16}" for c in counts))
+        t += step
+
+
+def memory_per_url(client: redis.Redis, urls: int, hosts: int) -> tuple[float, float]:
+    """Redis bytes per queued request and per seen URL for `urls` Arabic article URLs (percent-
+    encoded, ~110 characters) over `hosts` blogs, queued and seen as a job keeps them."""
+    job = Job.create(client, "bench-memory", [], {})
+    fingerprinter = RequestFingerprinter()
+    for i in range(urls):
+        request = Request(f"https://مدونة-{i % hosts}.example/٢٠٢٦/٠٥/مقالة-عن-الكِتَابة-{i}/")
+        data = request.to_dict()
+        data.update(callback="parse_page", errback="fetch_failed")  # as the blog spider's
+        job.push(host_of(request), -request.priority, picklecompat.dumps(data))
+        client.sadd(job.seen_key, fingerprinter.fingerprint(request))
+    queue_keys = [job.hosts_key, job.queued_key, job.turns_key,
+                  *client.scan_iter(match=job.queue_key + ":*", count=1000)]
+    queued = sum(client.memory_usage(k) or 0 for k in queue_keys) / urls
+    seen = (client.memory_usage(job.seen_key) or 0) / urls
+    client.delete(*job.keys)
+    return queued, seen
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--delay", type=float, default=0.3, help="seconds before each answer")
-    parser.add_argument("--scale", type=int, default=2, help="each blog's size, in demo blogs")
+    parser.add_argument("--scale", type=int, default=4, help="each blog's size, in demo blogs")
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--trace", action="store_true", help="print requests per host every 5 s of each job")
+    parser.add_argument("--memory-urls", type=int, default=20_000, help="Arabic URLs queued for the memory figures")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         port = free_port()
@@ -81,15 +167,23 @@ def main() -> None:
                 time.sleep(0.05)
         urls = [blog.base_url + "/" for blog in blogs]
         print(f"{len(urls)} blogs, {args.delay * 1000:.0f} ms per response, one request per host per worker")
-        print(f"{'workers':>7} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'ratio':>6}")
-        base = 0.0
+        print(f"{'workers':>7} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'ratio':>6} {'in flight':>10}")
+        base, queue_bytes = 0.0, []
         for n in (int(w) for w in args.workers.split(",")):
-            pages, seconds = run_job(urls, redis_url, Path(tmp) / f"out-{n}", n, f"bench-{n}")
-            rate = pages / seconds
+            run = run_job(urls, redis_url, Path(tmp) / f"out-{n}", n, f"bench-{n}")
+            rate = run.pages / run.seconds
             base = base or rate
-            print(f"{n:>7} {pages:>6} {seconds:>8.1f} {rate:>8.1f} {rate / base:>5.2f}x", flush=True)
+            queue_bytes.append(run.queue_bytes)
+            print(f"{n:>7} {run.pages:>6} {run.seconds:>8.1f} {rate:>8.1f} {rate / base:>5.2f}x "
+                  f"{in_flight(blogs, run, args.delay):>5.1f} of {len(blogs) * n}", flush=True)
+            if args.trace:
+                trace(blogs, run)
         seen = client.scard(f"arshif:bench-{n}:seen")
-        print(f"Redis: {client.memory_usage(f'arshif:bench-{n}:seen') / seen:.0f} bytes per seen URL ({seen} seen)")
+        print(f"Redis: {client.memory_usage(f'arshif:bench-{n}:seen') / seen:.0f} bytes per seen URL ({seen} seen), "
+              f"{max(queue_bytes):.0f} bytes per queued request (at the largest queue)")
+        queued, seen_bytes = memory_per_url(client, args.memory_urls, 100)
+        print(f"Redis, {args.memory_urls} Arabic article URLs over 100 blogs: {seen_bytes:.0f} bytes per seen URL, "
+              f"{queued:.0f} bytes per queued request")
 
 if __name__ == "__main__":
     main()

@@ -3,7 +3,10 @@
 scrapy-redis keeps the frontier and the seen fingerprints in Redis; these subclasses add what a
 job needs beyond it:
 
-- ``JobScheduler`` takes each request with a *lease* (archive.jobs.Job.take) instead of popping it;
+- ``HostQueue``, scrapy-redis's queue class for a frontier partitioned by host (archive.jobs.Job);
+- ``JobScheduler`` takes each request with a *lease* (archive.jobs.Job.take) instead of popping it,
+  and only for a host its worker can send to now: the next host in turn whose local download slot
+  has room, so one worker keeps every host busy and several workers share the hosts;
 - ``JobDupeFilter`` fingerprints with the crawler's ``request_fingerprinter``, so the job agrees
   with Scrapy and the rest of Arshif on what a duplicate is (scrapy-redis hashes its own JSON);
 - ``LeaseSpiderMiddleware``, ``LeaseDownloaderMiddleware`` and the item signals release a lease
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +31,14 @@ from redis.exceptions import RedisError
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import Base
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from archive.jobs import Job, connect
+from crawler.politeness import local_concurrency
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -73,10 +79,10 @@ class JobWork:
     def held(self) -> list[str]:
         return list(self.items)
 
-    def take(self) -> Request | None:
+    def take(self, skip_hosts: Iterable[str] = ()) -> Request | None:
         if self.decode is None:  # before the scheduler has opened
             return None
-        taken = self.job.take(self.worker, self.lease_ms)
+        taken = self.job.take(self.worker, self.lease_ms, skip_hosts)
         if taken is None:
             return None
         lease, data = taken
@@ -118,10 +124,49 @@ class JobWork:
         if self.items.get(lease, 0) <= 0:
             self.finished(lease)
 
+    def leave(self, pages: int) -> bool:
+        """This worker leaves the job (ArchiveRun, once its rows are written). True when it is the
+        last one of a finished job (see archive.jobs.Job.leave)."""
+        try:
+            return self.job.leave(self.worker, pages)
+        except RedisError as exc:  # its heartbeat expires by itself; no one knows it was the last
+            logger.warning("could not leave the job cleanly: %s", exc)
+            return False
+
     def give_back(self) -> int:
         """Stopping: what this worker holds goes back to the queue now, not after its leases expire."""
         held, self.items = self.held, {}
         return self.job.requeue(*held) if held else 0
+
+
+def host_of(request: Request) -> str:
+    """The download slot a request will take, as Scrapy's downloader names it (without its optional
+    per-IP slots, which need a DNS answer): the frontier is partitioned by it."""
+    slot = request.meta.get("download_slot")
+    return slot if slot is not None else urlparse_cached(request).hostname or ""
+
+
+class HostQueue(Base):
+    """scrapy-redis queue class (SCHEDULER_QUEUE_CLASS) for a job's frontier: one priority queue
+    per host in Redis and the hosts taken in turn (archive.jobs.Job holds the layout and scripts).
+    JobScheduler takes from it with a lease; ``pop`` takes without one."""
+
+    def __init__(self, server: Any, spider: Spider, key: str, serializer: Any = None) -> None:
+        super().__init__(server, spider, key, serializer)
+        self.job = JobWork.of(spider.crawler).job
+
+    def __len__(self) -> int:
+        return self.job.queued()
+
+    def push(self, request: Request) -> None:
+        self.job.push(host_of(request), -request.priority, self._encode_request(request))
+
+    def pop(self, timeout: int = 0) -> Request | None:
+        taken = self.job.take("", 0)
+        return self._decode_request(taken[1]) if taken else None
+
+    def clear(self) -> None:
+        pass  # the frontier belongs to the job (archive.jobs.Job.create clears a finished one)
 
 
 class JobScheduler(Scheduler):
@@ -171,27 +216,27 @@ class JobScheduler(Scheduler):
     def next_request(self) -> Request | None:
         if self.local:
             return self.local.popleft()
-        if self.hoarding():
-            return None
         try:
-            request = self.work.take()
+            request = self.work.take(self.full_hosts())
         except RedisError:  # JobWorker stops the worker if Redis stays away
             return None
         if request is not None and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
-    def hoarding(self) -> bool:
-        """Requests waiting in this worker's per-host download slots are work another worker could
-        do: take no more while there are as many waiting as hosts being fetched (Scrapy would take
-        up to CONCURRENT_REQUESTS, and with few hosts the job's last pages would wait here while
-        the other workers idle)."""
-        slots = self.downloader.slots
-        return sum(len(slot.queue) for slot in slots.values()) >= max(2, len(slots))
+    def full_hosts(self) -> list[str]:
+        """Hosts this worker cannot send another request to now: as many of its requests in the
+        downloader (waiting for their shared turn, queued in their slot or transferring) as the
+        host's local slot sends at once. Taking one more for them would hold it here, leased,
+        while another worker could send it; and, with the frontier in one queue, a run of one
+        host's URLs would keep this worker on that host alone."""
+        downloader = self.downloader
+        in_downloader = Counter(downloader.get_slot_key(request) for request in downloader.active)
+        return [host for host, n in in_downloader.items() if n >= local_concurrency(self.crawler, host)]
 
     def has_pending_requests(self) -> bool:
         try:
-            return bool(self.local) or len(self.queue) > 0
+            return bool(self.local) or len(self.queue) > 0  # (queued for a full host counts too)
         except RedisError:
             return True  # unknown: never let the spider end as if the job were done
 
@@ -382,7 +427,8 @@ class JobWorker:
             given = self.work.give_back()
             if given:
                 logger.warning("%d request(s) this worker held went back to the queue", given)
-            self.work.job.leave(self.work.worker, self.crawler.stats.get_value("arshif/captures", 0))
         except Exception as exc:
-            logger.warning("could not leave the job cleanly: %s (its leases expire by themselves)", exc)
+            logger.warning("could not give back this worker's requests: %s (its leases expire by themselves)", exc)
+        # It leaves the job once its rows are written (ArchiveRun.close): the last to leave a
+        # finished job calibrates the archive.
 

@@ -99,6 +99,18 @@ def shared_redis(crawler: Crawler) -> aioredis.Redis:
     return client
 
 
+def local_concurrency(crawler: Crawler, key: str) -> int:
+    """How many requests the local download slot ``key`` transfers at once (as the downloader will
+    make it, when it has no such slot yet)."""
+    assert crawler.engine is not None
+    downloader = crawler.engine.downloader
+    slot = downloader.slots.get(key)
+    if slot is not None:
+        return slot.concurrency
+    configured = crawler.settings.getdict("DOWNLOAD_SLOTS").get(key, {})
+    return int(configured.get("concurrency", downloader.ip_concurrency or downloader.domain_concurrency))
+
+
 def redis_failed(crawler: Crawler, exc: RedisError) -> IgnoreRequest:
     """Without Redis every request of this worker would fail: stop the crawl (reason "redis-failed"),
     with one line, and skip the request that found it out (it was not fetched)."""
@@ -123,7 +135,6 @@ class SharedPolitenessMiddleware:
             self.download_delay = max(self.download_delay, crawler.settings.getfloat("AUTOTHROTTLE_START_DELAY"))
         per_slot = crawler.settings.getdict("DOWNLOAD_SLOTS")
         self.slot_delays = {key: float(slot["delay"]) for key, slot in per_slot.items() if "delay" in slot}
-        self.slot_concurrency = {key: int(slot["concurrency"]) for key, slot in per_slot.items() if "concurrency" in slot}
         self.in_flight: Counter[str] = Counter()  # slot key → requests between their turn and their response
         self.waiting: dict[str, deque[asyncio.Future[None]]] = {}  # slot key → requests waiting for room
         self.delays: dict[str, float] = {}  # slot key → the delay taken over from its local slot
@@ -160,19 +171,10 @@ class SharedPolitenessMiddleware:
             self.delays[key] = self.slot_delays.get(key, self.download_delay)
         return max(self.delays[key], self.crawl_delays.get(key, 0.0))
 
-    def _concurrency(self, key: str) -> int:
-        """How many requests the host's local slot transfers at once."""
-        assert self.crawler.engine is not None
-        downloader = self.crawler.engine.downloader
-        slot = downloader.slots.get(key)
-        if slot is not None:
-            return slot.concurrency
-        return self.slot_concurrency.get(key, downloader.ip_concurrency or downloader.domain_concurrency)
-
     async def _wait_for_room(self, key: str) -> None:
         """Take a turn only when the request can go out at once: a request that waited in a full
         local slot after its turn would go out together with the next one's."""
-        while self.in_flight[key] >= self._concurrency(key):
+        while self.in_flight[key] >= local_concurrency(self.crawler, key):
             room = asyncio.get_running_loop().create_future()
             self.waiting.setdefault(key, deque()).append(room)
             await room

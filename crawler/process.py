@@ -173,7 +173,7 @@ def crawl_job(job: Job, redis_url: str, out: str | os.PathLike, *, seed: bool, v
         "ARSHIF_JOB_SEED": seed, "ARSHIF_JOB_MODE": spec.get("mode", "first"),
         # scrapy-redis: the job's frontier and seen set, kept when a worker stops
         "SCHEDULER": "crawler.jobs.JobScheduler", "DUPEFILTER_CLASS": "crawler.jobs.JobDupeFilter",
-        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue", "SCHEDULER_PERSIST": True,
+        "SCHEDULER_QUEUE_CLASS": "crawler.jobs.HostQueue", "SCHEDULER_PERSIST": True,
         "SCHEDULER_QUEUE_KEY": job.queue_key, "SCHEDULER_DUPEFILTER_KEY": job.seen_key, "REDIS_URL": redis_url,
         "ARSHIF_REPORT": False,  # drawn once for the whole archive: `arshif report OUT`
     })

@@ -304,6 +304,13 @@ class ArchiveRun:
                            type(exc).__name__, exc)
             return {"calibration_failed": 1}
 
+    def _finishes_the_archive(self, stats: dict) -> bool:
+        """Calibration and the feed fill read and rewrite the whole archive.db: in a job, only the
+        last worker to leave it runs them, once, with every other worker's rows in (each worker
+        running them at its own end would redo them N times, on a part of the archive)."""
+        work = getattr(self.crawler, "_arshif_job", None)  # crawler.jobs.JobWork, in a job's worker
+        return work is None or work.leave(stats.get("arshif/captures", 0))
+
     def _spider_closed(self, spider: Spider, reason: str) -> None:
         self.close(reason)
 
@@ -317,8 +324,11 @@ class ArchiveRun:
         # On a full disk this may fail too: the crawl then has no recorded end, and the next run
         # treats it as interrupted (it walks the blog again, cheaply).
         with self.storing(str(self.db.path)):
-            calibrated = self._calibrate()
-            fed = self.db.fill_from_feed(self.crawl_id)
+            calibrated: dict[str, int] = {}
+            fed: dict[str, int] = {}
+            if self._finishes_the_archive(stats):
+                calibrated = self._calibrate()
+                fed = self.db.fill_from_feed(self.crawl_id)
             health = {**self.db.health(self.crawl_id), **fed, **calibrated}
             stats.update({f"arshif/health/{name}": value for name, value in health.items()})
             self.db.finish_crawl(self.crawl_id, stats,

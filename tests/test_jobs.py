@@ -20,6 +20,7 @@ import pytest
 import redis
 
 from archive.demo.server import SiteServer
+from archive.jobs import Job, JobError
 
 from .conftest import FAST, ROOT, check_warc_folder, query, redis_server, run_arshif
 
@@ -45,6 +46,7 @@ def fresh(blogs):
     """The blogs with their request logs emptied: what one test's job asked for."""
     for server in blogs:
         server.requests.clear()
+        server.request_times.clear()
     return blogs
 
 
@@ -129,6 +131,14 @@ def test_workers_share_one_job_over_several_blogs(fresh, redis_url, tmp_path, wo
     pages = [int(s.split("pages captured :")[1].split()[0]) for s in summaries]
     assert sum(pages) == query(out, "select count(*) n from captures where warc_filename is not null")[0]["n"]
     assert min(pages) > 0, pages  # a worker that joined and found nothing would pass the rest
+    # calibration and the feed fill read the whole archive: run once, by the last worker to finish
+    ends = query(out, "select finished_at, stats from crawls")
+    finishers = [c for c in ends if "arshif/health/filled_from_feed" in json.loads(c["stats"])]
+    assert len(finishers) == 1 and finishers[0]["finished_at"] == max(c["finished_at"] for c in ends), ends
+    # it learned from every feed item of the job, whichever worker fetched it
+    learned_from = json.loads(finishers[0]["stats"])["arshif/health/learning_pages"]
+    assert learned_from == query(out, "select count(*) n from feed_entries")[0]["n"] > 0
+    assert (out / "profile.toml").exists()
 
     late = run_arshif("worker", "--redis", redis_url, "--out", tmp_path / "late", "--job", job, check=False)
     assert late.returncode == 1 and f"Error: job '{job}' is finished" in late.stderr
@@ -144,9 +154,7 @@ def test_workers_share_one_job_over_several_blogs(fresh, redis_url, tmp_path, wo
 
 def held_leases(client: redis.Redis, job: str, worker: str) -> list[str]:
     """The URLs a worker holds leases on right now."""
-    leases = client.hgetall(f"arshif:{job}:leases")
-    return [pickle.loads(value.split(b"\n", 1)[1])["url"] for lease, value in leases.items()
-            if lease.decode().startswith(worker + ":")]
+    return [pickle.loads(request)["url"] for request in Job(client, job).leased(worker)]
 
 
 def allowed_by_robots(blogs, url: str) -> bool:
@@ -154,6 +162,66 @@ def allowed_by_robots(blogs, url: str) -> bool:
     robots = RobotFileParser()
     robots.parse(server.theme.robots().splitlines())
     return robots.can_fetch("Arshif", url)
+
+
+def test_the_frontier_takes_hosts_in_turn(redis_url):
+    """The frontier is one queue per host: a run of one blog's URLs (its sitemap) does not keep a
+    worker on that blog; hosts the worker cannot send to now are skipped; priority holds within a
+    host; a requeued lease goes back to its host with its priority."""
+    job = Job.create(redis.Redis.from_url(redis_url), "hosts-in-turn", [], {})
+    sitemap = [f"https://مدونة.example/٢٠٢٥/مقالة-{i}".encode() for i in range(5)]  # one blog's run, queued first
+    for url in sitemap:
+        job.push("xn--mgbh0fb.example", 0, url)
+    job.push("b.example", 0, "https://b.example/الكِتَابُ".encode())
+    job.push("c.example", 0, b"https://c.example/1")
+    job.push("c.example", 0, b"https://c.example/1")  # the same request again: queued once
+    job.push("b.example", -1, "https://b.example/عاجـــل".encode())  # priority 1: first of its host
+    assert job.queued() == 8
+
+    def host(taken: tuple[str, bytes] | None) -> str:
+        assert taken is not None
+        return taken[1].decode().split("/")[2]
+
+    # round the hosts, not down the run; b.example's higher priority first
+    firsts = [job.take("w1", 60_000) for _ in range(3)]
+    assert [host(t) for t in firsts] == ["b.example", "c.example", "مدونة.example"]
+    assert firsts[0] and firsts[0][1].decode().endswith("عاجـــل")
+    # c.example has nothing left and left the round; a full host is skipped, whatever its turn
+    assert host(job.take("w1", 60_000, ["b.example"])) == "مدونة.example"
+    assert host(job.take("w1", 60_000)) == "b.example"
+    assert job.take("w1", 60_000, ["xn--mgbh0fb.example"]) is None  # only the skipped host has work
+    assert job.queued() == 3 and not job.done()
+    # a worker stopping gives its leases back: each to its host, with its priority
+    leases = [lease for lease, _ in firsts]
+    assert job.requeue(*leases) == 3 and job.queued() == 6
+    assert job.take("w2", 60_000, ["xn--mgbh0fb.example"])[1].decode().endswith("عاجـــل")  # type: ignore[index]
+    assert host(job.take("w2", 60_000, ["xn--mgbh0fb.example"])) == "c.example"
+    assert sorted(job.leased("w2")) == sorted([firsts[0][1], b"https://c.example/1"])  # type: ignore[index]
+    assert job.status().queued == job.queued() == 4
+
+    # a job an older Arshif left in Redis (one sorted set for every host) is refused, not taken for done
+    job.redis.zadd(job.queue_key, {b"https://c.example/2": 0})
+    with pytest.raises(JobError, match="older Arshif"):
+        Job.open(job.redis, job.name)
+
+
+def test_one_worker_keeps_every_host_busy(fresh, redis_url, tmp_path):
+    """Latency-bound blogs (0.15 s per answer), one request at a time per host: one worker has a
+    request in flight at every host at once, not one host after the other (the servers' logs)."""
+    delay = 0.15
+    for server in fresh:
+        server.delay = delay
+    try:
+        finish(start_job(fresh, tmp_path / "out", redis_url, "busy", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"))
+    finally:
+        for server in fresh:
+            server.delay = 0.01
+    # while every blog still had pages to give: the time each host spent answering, over the span
+    start = max(server.request_times[0] for server in fresh)
+    end = min(server.request_times[-1] for server in fresh)
+    served = sum(1 for server in fresh for at in server.request_times if start <= at < end)
+    assert end - start > 5
+    assert served * delay / (end - start) >= 1.8  # of 3 (2.1 measured; one host at a time: 1.2)
 
 
 def test_a_worker_killed_mid_crawl_loses_nothing(fresh, redis_url, tmp_path):

@@ -197,7 +197,7 @@ def test_show_and_changes_work_on_the_merge(same_blog):
     assert "1 new, 1 changed, 0 removed" in listed
     # the latest crawl is the second one, not the merge: `changes` and the report default to it
     assert run_arshif("changes", merged).stdout.splitlines()[-1] == listed.splitlines()[-1]
-    assert "crawl #2 of 3" in (merged / "report.html").read_text(encoding="utf-8")
+    assert "crawl #2 of 2" in (merged / "report.html").read_text(encoding="utf-8")  # the merge's row is no crawl
 
 
 def test_datasette_searches_both_blogs(two_blogs):
@@ -277,6 +277,8 @@ def test_an_incremental_crawl_continues_the_merge(same_blog, tmp_path):
         copy, "select record_type, status, count(*) n from captures where crawl_id = 4 group by 1, 2")}
     assert kinds[("revisit", 304)] >= 43  # every article page at least, unchanged since the second crawl
     assert counts(copy)["articles"] == 43
+    # the blog's third crawl, though its row is #4 (#3 is the merge's)
+    assert "crawl 3 (#4) of 3" in (copy / "report.html").read_text(encoding="utf-8")
 
 
 def test_wacz_of_the_merge_validates(two_blogs, tmp_path):

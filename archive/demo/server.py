@@ -27,6 +27,7 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         self.server.requests.append(self.path)
+        self.server.request_times.append(time.monotonic())
         if self.server.delay:
             time.sleep(self.server.delay)  # a far-away blog: latency, not CPU, bounds the crawl
         # Like a real blog, a page answers whatever parameters a link adds (?utm_source=…).
@@ -103,6 +104,7 @@ class SiteServer(BackgroundServer):
         self.delay = delay  # seconds before each answer
         self.conditional = conditional  # ETag and 304 answers to If-None-Match, as many blogs do
         self.requests: list[str] = []  # every path asked for, in order: what a test counts fetches by
+        self.request_times: list[float] = []  # when each arrived (monotonic): what a benchmark traces load by
         self.base_url = f"http://{host}:{self.server_address[1]}"
         self.theme = make_theme(theme, self.base_url, traps=traps, scale=scale)
         self.site = self.theme.build()

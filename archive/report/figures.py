@@ -50,6 +50,17 @@ class ReportData:
     warc_bytes_on_disk: int
 
     @property
+    def crawl_position(self) -> str:
+        """"crawl #2 of 3": which of the blog's crawls this is. A merge's row records the merge, not
+        a crawl of the blog; a crawl after a merge is numbered apart from its row's id."""
+        blog_crawls = [c.id for c in self.crawls if c.finish_reason != MERGED]
+        if self.crawl.id not in blog_crawls:  # only merges recorded
+            return f"crawl #{self.crawl.id}"
+        position = blog_crawls.index(self.crawl.id) + 1
+        at = f"#{position}" if position == self.crawl.id else f"{position} (#{self.crawl.id})"
+        return f"crawl {at} of {len(blog_crawls)}"
+
+    @property
     def articles(self) -> int:
         """Articles in the archive."""
         return self.summary.archive["articles"]
