@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
@@ -75,7 +76,9 @@ def test_an_article_is_extracted_where_it_is_read_windows_1256_included():
 
 
 def run(coroutine_function):
-    return asyncio.run(coroutine_function())
+    """In a thread with its own event loop: Playwright's tests leave one running in this one."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine_function()).result()
 
 
 def test_the_pool_runs_every_task_and_gives_each_its_own_result():
