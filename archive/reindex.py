@@ -24,17 +24,17 @@ from warcio.recordloader import ArcWarcRecord
 
 from .arabic.dates import parse_iso
 from .crawl import CrawlError, lock_folder
-from .pages.blocks import html_root
-from .pages.charset import decode_html, is_html
-from .pages.classify import classify, reached_by
-from .pages.extract import extract_for_store, failed_article
+from .pages.archived import ArchivedPage, extract_archived
+from .pages.charset import is_html
+from .pages.classify import reached_by
+from .pages.extract import failed_article
 from .pages.feeds import FeedEntry
 from .pages.pool import extraction_pool
-from .pages.profile import Profile
 from .store import DEFAULT_REPLAY_URL, ArchiveDB, StoreError
 from .warc import iter_records, read_record, repair_open_file, warc_files
 
-WINDOW = 64  # extractions in flight: results are stored in record order, as the crawl stored them
+WINDOW = 64  # pages in flight: results are stored in record order, as the crawl stored them
+BATCH = 8  # pages per hand-off to a worker: a submission wakes the pool's threads, whose GIL the reader waits for
 
 
 @dataclass
@@ -51,43 +51,61 @@ class ReindexSummary:
 class ArticleExtractor:
     """Decide and extract archived pages in the extraction pool, storing the articles in the order
     they were offered (as the crawl stored them), at most WINDOW in flight. ``reindex`` and
-    ``arshif extract`` both use it."""
+    ``arshif extract`` both use it. The workers decode, parse, classify and extract
+    (``pages.archived``): this process only reads the WARC files and stores the rows."""
 
     def __init__(self, db: ArchiveDB, workers: int | None = None, *, keep_failed: bool = True) -> None:
         self.db, self.pool, self.stored = db, extraction_pool(workers), 0
         # False when re-extracting stored articles (calibration): a failure leaves the row as it was
         self.keep_failed = keep_failed
-        self.pending: deque[tuple[Future[dict], dict[str, Any], str]] = deque()
+        self.batch: list[tuple[ArchivedPage, dict[str, Any], str]] = []
+        self.pending: deque[tuple[Future[list[dict | None]], list[tuple[ArchivedPage, dict[str, Any], str]]]] = deque()
+        self.in_flight = 0
 
     def offer(self, body: bytes, capture: dict[str, Any], settings: CrawlSettings, reached: str | None) -> None:
-        """A 200 response's body, decoded: extracted and stored if it is an article page."""
-        url, content_type = capture["url"], capture["content_type"]
-        if not is_html(content_type, url, body):
-            return
-        html = decode_html(body, content_type, url)
-        if classify(html_root(html), Profile.from_dict(settings.profile), reached=reached) != "article":
-            return
-        self.extract(html, capture, settings)
+        """A 200 response's body: extracted and stored if it is an article page."""
+        if is_html(capture["content_type"], capture["url"], body):
+            self._add(ArchivedPage(capture["url"], body, capture["content_type"], reached, False,
+                                   self._options(capture, settings)), capture, settings)
 
     def extract(self, html: str, capture: dict[str, Any], settings: CrawlSettings) -> None:
         """Extract and store a page already known to be an article."""
-        future = self.pool.submit(extract_for_store, html, capture["url"], base_date=capture["warc_date"],
-                                  profile=settings.profile, allowed_domains=settings.allowed_domains,
-                                  learned=settings.learned)
-        self.pending.append((future, capture, settings.replay_pattern))
-        self.drain(WINDOW)
+        self._add(ArchivedPage(capture["url"], html, known_article=True, options=self._options(capture, settings)),
+                  capture, settings)
+
+    @staticmethod
+    def _options(capture: dict[str, Any], settings: CrawlSettings) -> dict[str, Any]:
+        return {"base_date": capture["warc_date"], "profile": settings.profile,
+                "allowed_domains": settings.allowed_domains, "learned": settings.learned}
+
+    def _add(self, page: ArchivedPage, capture: dict[str, Any], settings: CrawlSettings) -> None:
+        self.batch.append((page, capture, settings.replay_pattern))
+        if len(self.batch) >= BATCH:
+            self._submit()
+            self.drain(WINDOW)
+
+    def _submit(self) -> None:
+        if self.batch:
+            batch, self.batch = self.batch, []
+            self.pending.append((self.pool.submit(extract_archived, [page for page, _, _ in batch]), batch))
+            self.in_flight += len(batch)
 
     def drain(self, limit: int = 0) -> None:
-        while len(self.pending) > limit:
-            future, capture, pattern = self.pending.popleft()
+        """Store results, oldest first, until at most ``limit`` pages are in flight."""
+        if not limit:
+            self._submit()
+        while self.pending and self.in_flight > limit:
+            future, batch = self.pending.popleft()
+            self.in_flight -= len(batch)
             try:
-                article = future.result()
-            except Exception as exc:  # the pool itself broke: the page is kept, with the error, as in the crawl
-                article = failed_article(capture["url"], exc)
-            if "extract_error" in article and not self.keep_failed:
-                continue
-            self.db.upsert_article(article, capture=capture, replay_pattern=pattern)
-            self.stored += 1
+                articles = future.result()
+            except Exception as exc:  # the pool itself broke: each page is kept, with the error, as in the crawl
+                articles = [failed_article(page.url, exc) for page, _, _ in batch]
+            for article, (_, capture, pattern) in zip(articles, batch, strict=True):
+                if article is None or ("extract_error" in article and not self.keep_failed):
+                    continue
+                self.db.upsert_article(article, capture=capture, replay_pattern=pattern)
+                self.stored += 1
 
     def __enter__(self) -> "ArticleExtractor":
         return self

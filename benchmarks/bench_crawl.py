@@ -12,7 +12,8 @@ taken within each round against that round's bare Scrapy, then the median. Every
 sampled from /proc for peak RSS (largest process, whole tree); CPU time per page comes from
 getrusage of the waited-for children. With --big N, a capture-only crawl and bare Scrapy also run
 once on an N-article blog, for memory growth. With --against DIR (another checkout, e.g. a worktree
-of main) its capture-only and full crawls join the rounds: before and after in one table. Raw
+of main) its capture-only and full crawls, and its `arshif extract` on a copy of the capture, join the
+rounds: before and after in one table. Raw
 results go to a JSON file (printed at the end).
 """
 
@@ -191,10 +192,16 @@ class Bench:
         shutil.rmtree(work, ignore_errors=True)
         return Run("wget", rnd, articles, found(r"Downloaded: (\d+) files", text), wall, cpu, largest, tree)
 
-    def extract(self, rnd: int, articles: int) -> Run:
+    def extract(self, rnd: int, articles: int, code: Path = ROOT) -> Run:
         out = self.tmp / f"capture-{rnd}-{articles}"
-        wall, cpu, largest, tree, text = measure([*self.arshif, "extract", str(out)], ROOT)
-        return Run("extract", rnd, articles, found(r", (\d+) articles extracted", text), wall, cpu, largest, tree)
+        name = "extract"
+        if code != ROOT:  # on a copy: this checkout's own run extracts the capture afterwards
+            name = "extract@against"
+            copy = self.tmp / f"extract-against-{rnd}-{articles}"
+            shutil.rmtree(copy, ignore_errors=True)
+            out = Path(shutil.copytree(out, copy))
+        wall, cpu, largest, tree, text = measure([*self.arshif, "extract", str(out)], code, code)
+        return Run(name, rnd, articles, found(r", (\d+) articles extracted", text), wall, cpu, largest, tree)
 
 
 def serve(tmp: Path, site: Path, port: int) -> subprocess.Popen:
@@ -223,8 +230,9 @@ def table(runs: list[Run], articles: int, big: int, against: str = "--against") 
              f"{'RSS tree MB':>12}"]
     labels = {"scrapy": "bare Scrapy (same URLs)", "full": "arshif crawl (full)", "capture": "arshif crawl --capture-only",
               "extract": "arshif extract (articles)", "wget": "wget --warc-file",
-              "full@against": f"  the same, {against}", "capture@against": f"  the same, {against}"}
-    for name in ("scrapy", "full", "full@against", "capture", "capture@against", "extract", "wget"):
+              "full@against": f"  the same, {against}", "capture@against": f"  the same, {against}",
+              "extract@against": f"  the same, {against}"}
+    for name in ("scrapy", "full", "full@against", "capture", "capture@against", "extract", "extract@against", "wget"):
         mine = [by[name, n] for n in rounds if (name, n) in by]
         if not mine:
             continue
@@ -262,7 +270,8 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(CONTENDERS),
                         help=f"comma-separated among {', '.join(CONTENDERS)} (scrapy and extract need capture)")
     parser.add_argument("--against", type=Path, help="another Arshif checkout (e.g. a worktree of main): its "
-                        "capture-only and full crawls run too, in the same rounds, for a before/after table")
+                        "capture-only and full crawls and its extract (on a copy of the capture) run too, in the "
+                        "same rounds, for a before/after table")
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "bench_crawl.json")
     args = parser.parse_args()
     only = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -294,6 +303,10 @@ def main() -> None:
                         if contender in ("capture", "full") and args.against and not big:
                             flags = ["--capture-only"] if contender == "capture" else []
                             before = bench.crawl(f"{contender}@against", rnd, articles, *flags, code=args.against.resolve())
+                            runs.append(before)
+                            report(before)
+                        if contender == "extract" and args.against and not big:
+                            before = bench.extract(rnd, articles, code=args.against.resolve())
                             runs.append(before)
                             report(before)
                         if contender == "capture":

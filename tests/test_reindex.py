@@ -49,3 +49,24 @@ def test_explicit_options_override_what_the_crawl_recorded(tmp_path):
     assert [r["url"] for r in rebuilt] == [r["url"] for r in default]
     assert [r["replay_url"] for r in rebuilt] == [r["replay_url"].replace("127.0.0.1:8080/arshif", "127.0.0.1:9000/c")
                                                   for r in default]
+
+
+def test_a_worker_decides_and_extracts_an_archived_page_from_one_parse():
+    """`reindex` and `arshif extract` hand the archived body to a worker: a listing is no article,
+    an empty body is no page (it used to stop the whole run), and an article comes out as the
+    crawl's workers extract it from the decoded text."""
+    from archive.demo.site import build_site
+    from archive.pages.archived import ArchivedPage, extract_archived
+    from archive.pages.extract import extract_for_store
+
+    base = "http://127.0.0.1:9"
+    site = build_site("classic", base + "/")
+    post, listing = site["/2025/11/article-40/"], site["/page/2/"]
+    options = {"base_date": "2025-12-26T09:00:00Z"}
+    pages = [ArchivedPage(base + "/2025/11/article-40/", post.body, post.content_type, options=options),
+             ArchivedPage(base + "/page/2/", listing.body, listing.content_type, options=options),
+             ArchivedPage(base + "/empty/", b"", "text/html", options=options)]
+    article, not_article, empty = extract_archived(pages)
+    assert (not_article, empty) == (None, None)
+    assert article == extract_for_store(post.body.decode("utf-8"), base + "/2025/11/article-40/", **options)
+    assert article["title"] and article["text"] and article["fts"][1]

@@ -235,9 +235,18 @@ def _remove_keep_tail(el: Element) -> None:
     parent.remove(el)
 
 
+# lxml.html picks each element's class in Python (forms and inputs get their own), on every visit;
+# trafilatura needs only HtmlElement: chosen in C, extract_article is ~10% faster, its output the same.
+_HTML_CLASSES = etree.ElementDefaultClassLookup(element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
+                                                pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity)
+
+
 def html_root(html: str, *, for_trafilatura: bool = False) -> Element:
     """Parse already-decoded HTML. The encoding is forced: a page's own <meta charset> (say
     windows-1256) no longer describes the text once it has been decoded. ``for_trafilatura``: as
-    an lxml.html tree, which trafilatura reads as it is (its elements cost a little more to visit)."""
-    parser = (lxml.html.HTMLParser if for_trafilatura else etree.HTMLParser)(remove_comments=True, encoding="utf-8")
+    an lxml.html tree (of HtmlElements), which trafilatura reads as it is."""
+    if not for_trafilatura:
+        return etree.fromstring(html.encode("utf-8"), etree.HTMLParser(remove_comments=True, encoding="utf-8"))
+    parser = lxml.html.HTMLParser(remove_comments=True, encoding="utf-8")
+    parser.set_element_class_lookup(_HTML_CLASSES)
     return etree.fromstring(html.encode("utf-8"), parser)

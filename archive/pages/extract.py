@@ -106,14 +106,15 @@ def failed_article(url: str, exc: BaseException) -> dict:
 
 def extract_article(html: str, url: str, *, base_date: str | None = None,
                     profile: dict[str, str] | None = None, allowed_domains: Iterable[str] = (),
-                    learned: dict[str, str] | None = None) -> dict:
+                    learned: dict[str, str] | None = None, tree: Element | None = None) -> dict:
     """The article on ``html`` (already decoded), fetched from ``url``, as a plain dict; ``profile``
     holds a per-site profile's selectors (a dict, so the call can cross a process boundary). Its
     ``url`` is the one it is stored under (``canonical.article_url``: the page's own canonical on
     the blog or ``allowed_domains``, else ``url`` in canonical form). ``learned`` holds the rules
-    learned from the blog's feed (``OUT/profile.toml``): they fill only the fields left empty."""
+    learned from the blog's feed (``OUT/profile.toml``): they fill only the fields left empty.
+    ``tree``: ``html`` already parsed by ``html_root(html, for_trafilatura=True)``; it is not changed."""
     selectors = Profile.from_dict(profile)
-    root = html_root(html, for_trafilatura=True)
+    root = tree if tree is not None else html_root(html, for_trafilatura=True)
     ld = jsonld.article(root)
     meta = _meta_tags(root)
     classes = class_names(root)
