@@ -36,8 +36,12 @@ if TYPE_CHECKING:
 
     from .spiders.blog import BlogSpider
 
-IN_FLIGHT = 2  # tasks sent to one reader at a time: one read, one waiting in its pipe
-BIG = 48 * 1024  # a page this large goes to an idle reader only: the pipe (64 KiB) must take it at once
+# A reader's pipe holds tasks enough to keep it busy while the reactor is away (an event loop
+# iteration can take longer than a page's reading), and never more bytes than a Unix socket's send
+# buffer takes at once (≈ 208 KiB): a send must not block the reactor. A page larger than the room
+# goes to an idle reader, which takes it off the pipe as it is written.
+IN_FLIGHT = 8
+ROOM = 96 * 1024
 
 
 class ReaderDied(RuntimeError):
@@ -54,6 +58,7 @@ class _Reader:
         self.process.start()
         child.close()
         self.pending: dict[int, asyncio.Future] = {}
+        self.sizes: dict[int, int] = {}  # bytes of each pending task
         asyncio.get_running_loop().add_reader(self.conn.fileno(), on_result, self)
 
     def close(self) -> None:
@@ -65,7 +70,7 @@ class _Reader:
 
 
 class ReaderPool:
-    """``workers`` reader processes; each page goes to the least busy one, at most IN_FLIGHT each,
+    """``workers`` reader processes; each page goes to the least busy one, within its room (above),
     the rest wait here in order."""
 
     def __init__(self, workers: int) -> None:
@@ -89,14 +94,14 @@ class ReaderPool:
         return await future
 
     def _dispatch(self) -> None:
-        """Send waiting tasks, in order, while a reader has room: a pipe the reader is not emptying never blocks the reactor."""
+        """Send waiting tasks, in order, while the least busy reader has room for the next."""
         while self.waiting:
             number, func, size, future = self.waiting[0]
             reader = min(self.readers, key=lambda r: len(r.pending))
-            if len(reader.pending) >= (1 if size >= BIG else IN_FLIGHT):
+            if reader.pending and (len(reader.pending) >= IN_FLIGHT or sum(reader.sizes.values()) + size > ROOM):
                 return
             self.waiting.popleft()
-            reader.pending[number] = future
+            reader.pending[number], reader.sizes[number] = future, size
             reader.conn.send((number, func))
 
     def _result(self, reader: _Reader) -> None:
@@ -106,6 +111,7 @@ class ReaderPool:
             self._replace(reader)
         else:
             future = reader.pending.pop(number)
+            reader.sizes.pop(number, None)
             if future.done():
                 pass  # its callback was cancelled meanwhile
             elif ok:
@@ -121,6 +127,7 @@ class ReaderPool:
             if not future.done():
                 future.set_exception(ReaderDied(f"reader process {reader.process.pid} died"))
         reader.pending.clear()
+        reader.sizes.clear()
         self.readers[self.readers.index(reader)] = _Reader(self._result)
 
     def close(self) -> None:
