@@ -47,7 +47,7 @@ if redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3]) == 1 then redis.call('INCR', KE
 redis.call('ZADD', KEYS[2], 'NX', tonumber(redis.call('GET', KEYS[4]) or '0'), ARGV[1])
 """
 
-# KEYS: hosts, leases, deadlines, sequence, queued, turns. ARGV: worker id ('' for no lease), lease
+# KEYS: hosts, leases, deadlines, sequence, queued, turns. ARGV: worker id, lease
 # milliseconds, queue prefix, then the hosts to skip (the worker's local slot for them is full).
 # Takes the first request of the host whose turn it is among those not skipped, and gives that host
 # the last turn. The lease "<worker>:<n>" stores "<host>\n<score>\n<request>" so that a requeue
@@ -67,7 +67,6 @@ for _, host in ipairs(redis.call('ZRANGE', KEYS[1], 0, #ARGV - 3)) do
       else
         redis.call('ZREM', KEYS[1], host)
       end
-      if ARGV[1] == '' then return {'', item[1]} end
       local t = redis.call('TIME')
       local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
       local id = ARGV[1] .. ':' .. redis.call('INCR', KEYS[4])
@@ -208,9 +207,12 @@ class Job:
 
     @property
     def keys(self) -> list[str]:
+        # A host is in hosts_key exactly while its queue holds requests (the scripts keep it so): the
+        # queues are found there, not by scanning Redis. queue_key itself: an older Arshif's one queue.
+        hosts: list[bytes] = self.redis.zrange(self.hosts_key, 0, -1)  # type: ignore[assignment]
         return [self.meta_key, self.hosts_key, self.queued_key, self.turns_key, self.seen_key, self.leases_key,
                 self.deadlines_key, self.sequence_key, self.workers_key, self.pages_key, self.feed_items_key,
-                self.parsed_other_key, *self.redis.scan_iter(match=self.queue_key + ":*", count=1000)]
+                self.parsed_other_key, self.queue_key, *(f"{self.queue_key}:{_text(h)}" for h in hosts)]
 
     # --- the job's record -----------------------------------------------------------------------------
     @classmethod
@@ -283,8 +285,7 @@ class Job:
 
     def take(self, worker: str, lease_ms: int, skip_hosts: Iterable[str] = ()) -> tuple[str, bytes] | None:
         """The next request of the next host in turn, except ``skip_hosts``, leased to ``worker``:
-        (lease id, serialized request), or None when no other host has work. With ``worker`` ''
-        it is popped without a lease (lease id '')."""
+        (lease id, serialized request), or None when no other host has work."""
         taken = self._take(keys=[self.hosts_key, self.leases_key, self.deadlines_key, self.sequence_key,
                                  self.queued_key, self.turns_key],
                            args=[worker, lease_ms, self.queue_key + ":", *skip_hosts])

@@ -161,10 +161,6 @@ class HostQueue(Base):
     def push(self, request: Request) -> None:
         self.job.push(host_of(request), -request.priority, self._encode_request(request))
 
-    def pop(self, timeout: int = 0) -> Request | None:
-        taken = self.job.take("", 0)
-        return self._decode_request(taken[1]) if taken else None
-
     def clear(self) -> None:
         pass  # the frontier belongs to the job (archive.jobs.Job.create clears a finished one)
 

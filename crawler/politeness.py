@@ -107,7 +107,7 @@ def local_concurrency(crawler: Crawler, key: str) -> int:
     slot = downloader.slots.get(key)
     if slot is not None:
         return slot.concurrency
-    configured = crawler.settings.getdict("DOWNLOAD_SLOTS").get(key, {})
+    configured = downloader.per_slot_settings.get(key, {})  # DOWNLOAD_SLOTS, as the downloader read it
     return int(configured.get("concurrency", downloader.ip_concurrency or downloader.domain_concurrency))
 
 

@@ -98,10 +98,11 @@ class ArchiveRun:
         # up in archive.db as needed (payload digests, validators too): memory stays flat however
         # big the archive grows.
         self.known = self.db.known_articles()
-        self.conditional = not full and self.db.last_crawl_state() is not None
+        last_state = self.db.last_crawl_state()
+        self.conditional = not full and last_state is not None
         # A job's mode is decided once, by the worker that seeded it: to the others the seeder's
         # unfinished crawl would look like a crash.
-        self.mode = job_mode or ("full" if full else _MODES.get(self.db.last_crawl_state(), "incremental"))
+        self.mode = job_mode or ("full" if full else _MODES.get(last_state, "incremental"))
         self.db.mark_interrupted_crawls(workers=dead)  # a crawl with no finish time was killed: say so
         self.crawl_id = self.db.start_crawl(start_url, recorded)
         if stats is not None:
