@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from scrapy.http import TextResponse
+    from scrapy.statscollectors import StatsCollector
 
     from .spiders.blog import BlogSpider
 
@@ -57,8 +58,7 @@ class _Reader:
         self.process = context.Process(target=serve_tasks, args=(child,), daemon=True, name="arshif-reader")
         self.process.start()
         child.close()
-        self.pending: dict[int, asyncio.Future] = {}
-        self.sizes: dict[int, int] = {}  # bytes of each pending task
+        self.pending: dict[int, tuple[asyncio.Future, int]] = {}  # task number → (its future, its bytes)
         asyncio.get_running_loop().add_reader(self.conn.fileno(), on_result, self)
 
     def close(self) -> None:
@@ -98,10 +98,11 @@ class ReaderPool:
         while self.waiting:
             number, func, size, future = self.waiting[0]
             reader = min(self.readers, key=lambda r: len(r.pending))
-            if reader.pending and (len(reader.pending) >= IN_FLIGHT or sum(reader.sizes.values()) + size > ROOM):
+            in_pipe = sum(bytes_ for _, bytes_ in reader.pending.values())
+            if reader.pending and (len(reader.pending) >= IN_FLIGHT or in_pipe + size > ROOM):
                 return
             self.waiting.popleft()
-            reader.pending[number], reader.sizes[number] = future, size
+            reader.pending[number] = future, size
             reader.conn.send((number, func))
 
     def _result(self, reader: _Reader) -> None:
@@ -110,8 +111,7 @@ class ReaderPool:
         except (EOFError, OSError):
             self._replace(reader)
         else:
-            future = reader.pending.pop(number)
-            reader.sizes.pop(number, None)
+            future, _ = reader.pending.pop(number)
             if future.done():
                 pass  # its callback was cancelled meanwhile
             elif ok:
@@ -122,12 +122,11 @@ class ReaderPool:
 
     def _replace(self, reader: _Reader) -> None:
         """A reader died: its pages fail (their exchanges are in the WARC already), a new one starts."""
-        asyncio.get_running_loop().remove_reader(reader.conn.fileno())
-        for future in reader.pending.values():
+        reader.close()
+        for future, _ in reader.pending.values():
             if not future.done():
                 future.set_exception(ReaderDied(f"reader process {reader.process.pid} died"))
         reader.pending.clear()
-        reader.sizes.clear()
         self.readers[self.readers.index(reader)] = _Reader(self._result)
 
     def close(self) -> None:
@@ -137,8 +136,8 @@ class ReaderPool:
 
 
 class PageReader:
-    def __init__(self, options: ReadingOptions, workers: int) -> None:
-        self.options = options
+    def __init__(self, options: ReadingOptions, workers: int, stats: StatsCollector) -> None:
+        self.options, self.stats = options, stats
         self.pool = ReaderPool(workers) if workers > 0 else None
 
     @classmethod
@@ -149,11 +148,10 @@ class PageReader:
         if reader is None:
             extract = None
             if spider.extract:
-                extract = {"profile": dict(spider.profile.selectors), "allowed_domains": tuple(spider.extra_domains),
-                           "learned": ArchiveRun.of(crawler).learned}
-            options = ReadingOptions(tuple(sorted(spider.profile.selectors.items())), spider.requisites, extract)
+                extract = {"allowed_domains": tuple(spider.extra_domains), "learned": ArchiveRun.of(crawler).learned}
+            options = ReadingOptions(dict(spider.profile.selectors), spider.requisites, extract)
             workers = crawler.settings.getint("ARSHIF_EXTRACT_WORKERS")
-            reader = cls(options, (os.cpu_count() or 1) if workers == 0 else workers)
+            reader = cls(options, (os.cpu_count() or 1) if workers == 0 else workers, crawler.stats)
             crawler.signals.connect(reader.close, signal=signals.spider_closed)
             crawler.stats.set_value("arshif/extract_processes", reader.pool.workers if reader.pool else 0)
             crawler._arshif_reader = reader  # type: ignore[attr-defined]
@@ -167,7 +165,9 @@ class PageReader:
                           reached=reached, walk=walk, base_date=capture.get("warc_date"))
         if self.pool is None:
             return reading()
-        return await self.pool.run(reading, len(response.body))
+        page = await self.pool.run(reading, len(response.body))
+        self.stats.inc_value("arshif/pages_read_by_workers")
+        return page
 
     def close(self) -> None:
         if self.pool is not None:

@@ -324,10 +324,13 @@ def test_extraction_runs_in_worker_processes_unless_told_otherwise(crawled, tmp_
     out, _, _ = crawled
     stats = json.loads(query(out, "select stats from crawls")[0]["stats"])
     assert stats["arshif/extract_processes"] == os.cpu_count()
+    articles = query(out, "select count(*) n from articles")[0]["n"]
+    assert stats["arshif/pages_read_by_workers"] >= articles > 0  # read (and extracted) there, not here
     with SiteServer("block") as server:
         crawl(server.base_url + "/", tmp_path, "-s", "ARSHIF_EXTRACT_WORKERS=-1")
     stats = json.loads(query(tmp_path, "select stats from crawls")[0]["stats"])
     assert stats["arshif/extract_processes"] == 0  # -1: in the crawl process itself
+    assert "arshif/pages_read_by_workers" not in stats
     assert query(tmp_path, "select count(*) n from articles where text != ''")[0]["n"] == 42
 
 

@@ -16,6 +16,7 @@ from functools import partial
 import pytest
 from scrapy.http import HtmlResponse
 
+from archive.pages.archived import ArchivedPage, extract_archived
 from archive.pages.classify import classify
 from archive.pages.links import article_links, feed_links, listing_links, page_links, requisite_links
 from archive.pages.profile import Profile
@@ -63,10 +64,16 @@ def test_a_page_reads_as_the_crawl_process_read_it(body):
     assert (reading.kind, reading.feeds, reading.requisites, reading.links) == in_process(body, encoding)
 
 
-def test_an_article_is_extracted_where_it_is_read_windows_1256_included():
-    options = ReadingOptions(extract={"profile": {}, "allowed_domains": (), "learned": {}})
-    reading = read_page(WINDOWS_1256_PAGE, "http://127.0.0.1:8000/x/", "cp1256", options,
-                        base_date="2025-12-25T10:00:00Z")
+def test_an_article_is_extracted_where_it_is_read_windows_1256_included(monkeypatch):
+    options = ReadingOptions(extract={"allowed_domains": (), "learned": {}})
+    with monkeypatch.context() as patched:  # one parse: extraction reads the tree the page was classified on
+        patched.setattr("archive.pages.extract.html_root", lambda *a, **k: pytest.fail("parsed twice"))
+        reading = read_page(WINDOWS_1256_PAGE, "http://127.0.0.1:8000/x/", "cp1256", options,
+                            base_date="2025-12-25T10:00:00Z")
+    # the crawl stores what reindex would rebuild from the WARC
+    rebuilt = extract_archived([ArchivedPage("http://127.0.0.1:8000/x/", WINDOWS_1256_PAGE, "text/html; charset=windows-1256",
+                                             options={"base_date": "2025-12-25T10:00:00Z"})])[0]
+    assert reading.article == rebuilt
     assert reading.kind == "article"
     assert reading.article["title"] == "ما بعد تدمر.. اختبار الشراكة الدولية"
     assert "نصّ المقالة بالعربيّة" in reading.article["text"]

@@ -26,11 +26,8 @@ PAGINATION_HREF = re.compile(r"(/page/\d+/?$|[?&](paged|page)=\d+|[?&]updated-ma
 PAGINATION_WORDS = ("التالي", "التاليه", "الاقدم", "اقدم", "المزيد", "next", "older")
 _ARROWS = "«»‹›<>←→ "
 FEED_LINKS = ("//link[@rel='alternate'][contains(@type,'rss') or contains(@type,'atom')]/@href")
-
-
-
-
 SKIPPED_HREFS = ("mailto:", "javascript:", "tel:", "#")  # links that lead to no page of the blog
+
 
 def listing_links(root: Element, profile: Profile | None = None) -> list[tuple[str, str]]:
     profile = profile or Profile()

@@ -10,16 +10,13 @@ classified in the same process that extracts it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
-from lxml import etree
-from parsel.selector import create_root_node
-from w3lib.encoding import html_to_unicode
 from w3lib.html import get_base_url
 
-from .charset import page_text
+from .blocks import html_root
+from .charset import decode_html
 from .classify import classify
 from .links import SKIPPED_HREFS, article_links, feed_links, listing_links, page_links, requisite_links
 from .profile import Profile
@@ -31,18 +28,9 @@ Links = list[tuple[str, str]]  # (URL, link kind)
 @dataclass(frozen=True)
 class ReadingOptions:
     """What the crawl decided once, for every page (picklable: it crosses into the workers)."""
-    profile: tuple[tuple[str, str], ...] = ()  # the --profile selectors, as items
+    profile: dict[str, str] = field(default_factory=dict)  # the --profile selectors
     requisites: bool = True  # follow a page's stylesheets, scripts and images
-    extract: dict[str, Any] | None = None  # extract_for_store's options; None: capture only
-
-    @property
-    def selectors(self) -> Profile:
-        return _profile(self.profile)
-
-
-@lru_cache(maxsize=8)
-def _profile(items: tuple[tuple[str, str], ...]) -> Profile:
-    return Profile(dict(items))
+    extract: dict[str, Any] | None = None  # extract_for_store's options but the profile; None: capture only
 
 
 @dataclass
@@ -61,13 +49,14 @@ def read_page(body: bytes, url: str, encoding: str, options: ReadingOptions, *, 
     """``body`` as fetched from ``url`` and decoded by the crawl as ``encoding``. ``reached``: the
     link kind the crawl came by (see classify); ``walk``: a page not understood leads on by all its
     links (the discover walk); ``base_date``: the capture's WARC-Date, for relative dates."""
-    # The text and tree the crawl's own response.text and response.selector would give: Scrapy
-    # decodes with w3lib and parses with parsel, as here; the parser is lxml.etree's, the same
-    # libxml2 tree without lxml.html's element classes (their lookup was 15% of a page's reading).
-    text = html_to_unicode(f"charset={encoding}", body)[1]
-    root = create_root_node(text, etree.HTMLParser)
-    profile = options.selectors
-    base = get_base_url(text[:4096], url, encoding)  # what Scrapy's response.urljoin resolves against
+    # Decoded as Scrapy decoded it (a mislabelled page repaired) and parsed once, as reindex does
+    # (pages/archived.py): the tree classification and links read is the one extraction reads.
+    html = decode_html(body, f"charset={encoding}", url)
+    root = html_root(html, for_trafilatura=True)
+    if root is None:  # an empty body: no page at all
+        return PageReading("other")
+    profile = Profile.from_dict(options.profile)
+    base = get_base_url(html[:4096], url)  # what Scrapy's response.urljoin resolves against
     reading = PageReading(classify(root, profile, reached=reached), resolved(feed_links(root), base))
     if reading.kind in ("listing", "article") and options.requisites:
         reading.requisites = resolved(requisite_links(root), base)
@@ -78,8 +67,8 @@ def read_page(body: bytes, url: str, encoding: str, options: ReadingOptions, *, 
         if options.extract is not None:
             from .extract import extract_for_store  # here: a capture-only crawl's readers never load trafilatura
 
-            html = page_text(body, text, encoding, url)
-            reading.article = extract_for_store(html, url, base_date=base_date, **options.extract)
+            reading.article = extract_for_store(html, url, tree=root, base_date=base_date, profile=options.profile,
+                                                **options.extract)
     elif walk:
         reading.links = resolved(page_links(root), base)
     return reading

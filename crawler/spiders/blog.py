@@ -25,14 +25,15 @@ from scrapy.http import HtmlResponse, TextResponse
 from scrapy.http.request import NO_CALLBACK
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 
 from archive import __version__
 from archive.arabic.dates import parse_iso
 from archive.pages.feeds import feed_entries
-from archive.pages.links import SKIPPED_HREFS, css_links
+from archive.pages.links import css_links
 from archive.pages.profile import Profile
-from archive.pages.reading import PageReading
+from archive.pages.reading import PageReading, resolved
 from archive.pages.urls import blog_key, canonical_url, same_blog, url_pattern
 from archive.store import KnownArticles
 
@@ -243,20 +244,13 @@ class BlogSpider(scrapy.Spider):
         return False
 
     def follow_all(self, response: Response, links: Iterable[tuple[str, str]], callback: Callable[..., Any],
-                   meta: dict[str, dict[str, Any]] | None = None,
-                   resolved: bool = False) -> tuple[Iterator[scrapy.Request], list[tuple[str, str]]]:
-        """Resolve, de-fragment and scope links; return (requests, link rows). ``meta``: more
-        request meta by link kind; ``resolved``: the links are canonical URLs already (a page's
-        reading). The requests are built as Scrapy takes them: a sitemap of 2,000 URLs, 16
-        sitemaps at a time, would otherwise hold 32,000 Request objects at once."""
+                   meta: dict[str, dict[str, Any]] | None = None) -> tuple[Iterator[scrapy.Request], list[tuple[str, str]]]:
+        """Scope links, given as canonical URLs (a page's reading, a sitemap's or a feed's entries,
+        or ``resolved``); return (requests, link rows). ``meta``: more request meta by link kind.
+        The requests are built as Scrapy takes them: a sitemap of 2,000 URLs, 16 sitemaps at a
+        time, would otherwise hold 32,000 Request objects at once."""
         wanted, rows, seen = [], [], set()
-        for href, kind in links:
-            if resolved:
-                url = href
-            elif not href or href.startswith(SKIPPED_HREFS):
-                continue
-            else:
-                url = canonical_url(response.urljoin(href.strip()))  # the form articles are stored under
+        for url, kind in links:
             in_scope = self.in_scope(url) or (kind == "requisite" and self.is_asset_host(url))
             if (url, kind) in seen or not in_scope or url == response.url and kind != "sitemap":
                 continue
@@ -331,13 +325,13 @@ class BlogSpider(scrapy.Spider):
             if reading.links:  # a page not understood leads on by all its links (see walks_on)
                 depth = response.meta.get("discover_depth", 0)
                 requests, _ = self.follow_all(response, reading.links, self.parse_page,
-                                              meta={"discovered": {"discover_depth": depth + 1}}, resolved=True)
+                                              meta={"discovered": {"discover_depth": depth + 1}})
                 yield from requests
-        requests, extra = self.follow_all(response, reading.feeds, self.parse_feed, resolved=True)
+        requests, extra = self.follow_all(response, reading.feeds, self.parse_feed)
         yield from requests
         capture = response.meta.get("arshif_capture")
-        if kind in ("listing", "article") and reading.requisites:
-            requests, assets = self.follow_all(response, reading.requisites, self.parse_requisite, resolved=True)
+        if reading.requisites:  # listings' and articles' (ARSHIF_REQUISITES)
+            requests, assets = self.follow_all(response, reading.requisites, self.parse_requisite)
             yield from requests
             extra = extra + assets
         if kind == "listing":
@@ -356,11 +350,11 @@ class BlogSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("arshif/paging_repeated")
             listed.update(articles)
             requests, rows = self.follow_all(response, links, self.parse_page,
-                                             meta={"pagination": {"listing_chain": chain}}, resolved=True)
+                                             meta={"pagination": {"listing_chain": chain}})
             yield from requests
             yield PageItem(response.url, "listing", rows + extra, capture=capture)
         elif kind == "article":
-            requests, rows = self.follow_all(response, reading.links, self.parse_page, resolved=True)
+            requests, rows = self.follow_all(response, reading.links, self.parse_page)
             yield from requests
             yield PageItem(response.url, "article", rows + extra, capture=capture, article=reading.article)
 
@@ -380,7 +374,7 @@ class BlogSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return
         links = [(u, "requisite") for u in css_links(response.text)]
-        requests, _ = self.follow_all(response, links, self.parse_requisite)
+        requests, _ = self.follow_all(response, resolved(links, get_base_url(response)), self.parse_requisite)
         yield from requests
 
     def _robots_seen(self, response: Response, request: scrapy.Request, spider: scrapy.Spider) -> None:
@@ -395,7 +389,7 @@ class BlogSpider(scrapy.Spider):
             return
         links = [(line.split(":", 1)[1].strip(), "sitemap") for line in response.text.splitlines()
                  if line.lower().startswith("sitemap:")]
-        requests, _ = self.follow_all(response, links, self.parse_sitemap)
+        requests, _ = self.follow_all(response, resolved(links, get_base_url(response)), self.parse_sitemap)
         yield from requests
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
