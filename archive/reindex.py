@@ -233,7 +233,7 @@ def _rebuild(files: list[Path], out: Path, target: Path, *, workers: int | None,
                             extractor.offer(body, capture, settings, reached_by(linked.get(capture["url"], set())))
             extractor.drain()
             counts["articles"] = extractor.stored
-        db.add_feed_entries(list(feed_entries.values()))  # what pages lacked, from the blog's feed, as the crawl did
+        db.add_feed_entries(feed_entries)  # what pages lacked, from the blog's feed, as the crawl did
         # the profile learned from the feed fills what the heuristics missed, as at the crawl's end
         from .calibration import calibrate  # calibration re-extracts with this module's ArticleExtractor
         calibrate(db, out, profile=profile, workers=workers)
@@ -290,19 +290,18 @@ def _crawl_for(db: ArchiveDB, crawls: dict[str, tuple[int, CrawlSettings]], reco
     return crawls[key]
 
 
-def _feeds(files: list[Path]) -> tuple[dict[str, set[str]], dict[str, FeedEntry]]:
+def _feeds(files: list[Path]) -> tuple[dict[str, set[str]], list[FeedEntry]]:
     """{URL: the kinds of link that led to it} and the feeds' items, from the metadata records the
     crawl wrote beside each page (the links table the crawl kept, before the rebuild has one)."""
     linked: dict[str, set[str]] = {}
-    entries: dict[str, FeedEntry] = {}
+    entries: list[FeedEntry] = []  # every feed's, in order: add_feed_entries decides between them
     for path in files:
         for record in _records(path, kinds=("metadata",)):
             fields = _fields(record)
             for to, _, kind in (line.partition(" ") for line in fields.get("outlink", [])):
                 linked.setdefault(to, set()).add(kind)
             for line in fields.get("arshif-feed-entry", []):
-                entry = FeedEntry.from_dict(json.loads(line))
-                entries[entry.url] = entry
+                entries.append(FeedEntry.from_dict(json.loads(line)))
     return linked, entries
 
 

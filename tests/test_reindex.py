@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from archive.demo.server import SiteServer
 from archive.demo.site import CUSTOM_PROFILE
 
@@ -51,7 +53,7 @@ def test_explicit_options_override_what_the_crawl_recorded(tmp_path):
                                                   for r in default]
 
 
-def test_a_worker_decides_and_extracts_an_archived_page_from_one_parse():
+def test_a_worker_decides_and_extracts_an_archived_page_from_one_parse(monkeypatch):
     """`reindex` and `arshif extract` hand the archived body to a worker: a listing is no article,
     an empty body is no page (it used to stop the whole run), and an article comes out as the
     crawl's workers extract it from the decoded text."""
@@ -66,7 +68,10 @@ def test_a_worker_decides_and_extracts_an_archived_page_from_one_parse():
     pages = [ArchivedPage(base + "/2025/11/article-40/", post.body, post.content_type, options=options),
              ArchivedPage(base + "/page/2/", listing.body, listing.content_type, options=options),
              ArchivedPage(base + "/empty/", b"", "text/html", options=options)]
+    expected = extract_for_store(post.body.decode("utf-8"), base + "/2025/11/article-40/", **options)
+    # one parse: the extractor must use the tree the worker classified, never parse again
+    monkeypatch.setattr("archive.pages.extract.html_root", lambda *a, **k: pytest.fail("parsed twice"))
     article, not_article, empty = extract_archived(pages)
     assert (not_article, empty) == (None, None)
-    assert article == extract_for_store(post.body.decode("utf-8"), base + "/2025/11/article-40/", **options)
+    assert article == expected
     assert article["title"] and article["text"] and article["fts"][1]

@@ -475,11 +475,14 @@ class ArchiveDB:
         date: a post in several feeds keeps the earliest one. MkDocs' RSS plugin writes a feed of
         creations and one of updates; which is read last must not decide the publication date."""
         known = dict(self.db.execute("select url, published from feed_entries"))
-        rows = [(e.url, e.title, known[e.url] if _earlier(known.get(e.url), e.published) else e.published, e.author,
-                 json.dumps(e.categories, ensure_ascii=False)) for e in entries]
+        rows: dict[str, tuple] = {}
+        for e in entries:  # the same post twice in one batch (reindex reads every feed at once) folds too
+            published = known[e.url] if _earlier(known.get(e.url), e.published) else e.published
+            known[e.url] = published
+            rows[e.url] = (e.url, e.title, published, e.author, json.dumps(e.categories, ensure_ascii=False))
         self.db.conn.executemany(
             "insert or replace into feed_entries (url, title, published, author, categories) values (?, ?, ?, ?, ?)",
-            rows)
+            rows.values())
         self.db.conn.commit()
 
     def fill_from_feed(self, crawl_id: int | None = None) -> dict[str, int]:
