@@ -109,3 +109,8 @@ def test_a_post_in_two_feeds_keeps_its_earliest_date(tmp_path):
             db.add_feed_entries([entry])
         assert db.db.execute("select published from feed_entries").fetchall() == [(created.published,)]
         db.close()
+        # reindex reads every feed of the WARC first and hands them over in one batch
+        batch = ArchiveDB(tmp_path / f"batch-{order[0].published[:3]}.db")
+        batch.add_feed_entries(list(order))
+        assert batch.db.execute("select published from feed_entries").fetchall() == [(created.published,)]
+        batch.close()
