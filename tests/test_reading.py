@@ -4,6 +4,7 @@ a page or the system does to them."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from archive.pages.archived import ArchivedPage, extract_archived
+from archive.pages.blocks import html_root, page_blocks
 from archive.pages.classify import classify
 from archive.pages.links import article_links, feed_links, listing_links, page_links, requisite_links
 from archive.pages.profile import Profile
@@ -80,6 +82,47 @@ def test_an_article_is_extracted_where_it_is_read_windows_1256_included(monkeypa
     assert "http://127.0.0.1:8000/other/" in [url for url, kind in reading.links if kind == "related"]
     # capture only: read, not extracted
     assert read_page(WINDOWS_1256_PAGE, "http://127.0.0.1:8000/x/", "cp1256", ReadingOptions()).article is None
+
+
+# A share block inside Word's <o:p> wrapper, common in pasted Arabic posts: no XPath reaches it by its
+# path (the prefix is undefined), so extraction searches its copy of the page again.
+WORD_WRAPPED_PAGE = ('<html><body class="single-post"><article><h1 class="entry-title">ما بعد تدمر</h1>'
+                     '<div class="entry-content"><p>نصّ المقالة بالعربيّة الطويل ' + "كلمة " * 60 + '</p></div>'
+                     '<o:p><div class="sharedaddy"><h3>شارك</h3><a href="https://x.example/share">X</a></div></o:p>'
+                     '</article><div class="related-posts"><h3>مقالات ذات صلة</h3><a href="/other/">مقال آخر</a></div>'
+                     '</body></html>').encode()
+
+
+@pytest.mark.parametrize("body", [*pages(), pytest.param(WORD_WRAPPED_PAGE, id="word-o-p")])
+def test_an_article_read_with_its_blocks_found_once_equals_its_rebuild(body):
+    """The reader searches an article's blocks once, for its related links and for what extraction
+    removes; the article is the one reindex extracts from the archived page on its own."""
+    options = ReadingOptions(extract={"allowed_domains": (), "learned": {}})
+    reading = read_page(body, "http://127.0.0.1:8000/x/", "utf-8", options, base_date="2025-12-25T10:00:00Z")
+    if reading.kind != "article":
+        return
+    rebuilt = extract_archived([ArchivedPage("http://127.0.0.1:8000/x/", body, "text/html; charset=utf-8",
+                                             options={"base_date": "2025-12-25T10:00:00Z"})])[0]
+    assert reading.article == rebuilt
+
+
+def test_blocks_out_of_reach_of_their_path_are_searched_again():
+    root = html_root(WORD_WRAPPED_PAGE.decode(), for_trafilatura=True)
+    blocks = page_blocks(root)
+    assert blocks.marked.share and blocks.in_copy(root, copy.deepcopy(root)) is None
+    reading = read_page(WORD_WRAPPED_PAGE, "http://127.0.0.1:8000/x/", "utf-8",
+                        ReadingOptions(extract={"allowed_domains": (), "learned": {}}))
+    assert reading.kind == "article" and "شارك" not in reading.article["text"]
+    assert reading.article["related"] == ["http://127.0.0.1:8000/other/"]
+    # an ordinary page's blocks are found in its copy, element for element
+    page = next(p.values[0] for p in pages() if b"related" in p.values[0] and b"single" in p.values[0])
+    root = html_root(page.decode(), for_trafilatura=True)
+    blocks, duplicate = page_blocks(root), copy.deepcopy(root)
+    moved = blocks.in_copy(root, duplicate)
+    assert moved, "the copy's blocks found by their paths"
+    paths = [duplicate.getroottree().getpath(el) for el in moved]
+    assert set(paths) <= {root.getroottree().getpath(el) for el in blocks.removable()}
+    assert not any(up in moved for el in moved for up in el.iterancestors()), "outermost blocks only"
 
 
 def run(coroutine_function):

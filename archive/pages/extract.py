@@ -31,7 +31,7 @@ from ..arabic.dates import normalize_date
 from ..arabic.search import index_text
 from ..arabic.text import tidy
 from . import jsonld
-from .blocks import UPDATED_LABELS, UPDATED_XPATH, elements, html_root, mentioned, mentions, remove_boilerplate
+from .blocks import UPDATED_LABELS, UPDATED_XPATH, PageBlocks, elements, html_root, mentioned, mentions, remove_boilerplate
 from .canonical import article_url
 from .fallback_meta import FallbackMetadata
 from .profile import Profile
@@ -106,13 +106,16 @@ def failed_article(url: str, exc: BaseException) -> dict:
 
 def extract_article(html: str, url: str, *, base_date: str | None = None,
                     profile: dict[str, str] | None = None, allowed_domains: Iterable[str] = (),
-                    learned: dict[str, str] | None = None, tree: Element | None = None) -> dict:
+                    learned: dict[str, str] | None = None, tree: Element | None = None,
+                    blocks: PageBlocks | None = None) -> dict:
     """The article on ``html`` (already decoded), fetched from ``url``, as a plain dict; ``profile``
     holds a per-site profile's selectors (a dict, so the call can cross a process boundary). Its
     ``url`` is the one it is stored under (``canonical.article_url``: the page's own canonical on
     the blog or ``allowed_domains``, else ``url`` in canonical form). ``learned`` holds the rules
     learned from the blog's feed (``OUT/profile.toml``): they fill only the fields left empty.
-    ``tree``: ``html`` already parsed by ``html_root(html, for_trafilatura=True)``; it is not changed."""
+    ``tree``: ``html`` already parsed by ``html_root(html, for_trafilatura=True)``; it is not changed.
+    ``blocks``: ``tree``'s ``page_blocks``, when the caller searched them already (the crawl's reader
+    does, for the related links): the copy that loses them is not searched again."""
     selectors = Profile.from_dict(profile)
     root = tree if tree is not None else html_root(html, for_trafilatura=True)
     ld = jsonld.article(root)
@@ -130,7 +133,7 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
                           base_date)
 
     content_root = copy.deepcopy(root)
-    related_hrefs = remove_boilerplate(content_root)  # the same blocks as related_links(root), found once
+    related_hrefs = remove_boilerplate(content_root, blocks if tree is not None else None, original=root)
     related = [canonical_url(urljoin(url, h)) for h in (selectors.select_hrefs(root, "related") or related_hrefs)]
     scope = selectors.select_element(content_root, "text")
     # trafilatura reads lxml.html trees, not the etree one blocks.py builds: serialized and loaded

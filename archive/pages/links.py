@@ -11,7 +11,7 @@ import re
 from lxml.etree import _Element as Element
 
 from ..arabic.text import fold
-from .blocks import related_links
+from .blocks import PageBlocks, related_links
 from .classify import post_containers
 from .profile import Profile
 
@@ -60,9 +60,10 @@ def _is_pagination_label(label: str) -> bool:
     return not words or any(w in words for w in PAGINATION_WORDS)
 
 
-def article_links(root: Element, profile: Profile | None = None) -> list[tuple[str, str]]:
+def article_links(root: Element, profile: Profile | None = None, blocks: PageBlocks | None = None) -> list[tuple[str, str]]:
+    """``blocks``: the page's ``page_blocks``, when the caller has them already."""
     profile = profile or Profile()
-    related = profile.select_hrefs(root, "related") or related_links(root)
+    related = profile.select_hrefs(root, "related") or related_links(root, blocks)
     adjacent, home = _adjacent_and_home_links(root)
     return [(h, "related") for h in related] + [(h, "adjacent") for h in adjacent] + [(h, "home") for h in home]
 

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 from w3lib.html import get_base_url
 
-from .blocks import html_root
+from .blocks import html_root, page_blocks
 from .charset import decode_html
 from .classify import classify
 from .links import SKIPPED_HREFS, article_links, feed_links, listing_links, page_links, requisite_links
@@ -63,12 +63,13 @@ def read_page(body: bytes, url: str, encoding: str, options: ReadingOptions, *, 
     if reading.kind == "listing":
         reading.links = resolved(listing_links(root, profile), base)
     elif reading.kind == "article":
-        reading.links = resolved(article_links(root, profile), base)
+        blocks = page_blocks(root)  # searched once: the related links here, what extraction removes below
+        reading.links = resolved(article_links(root, profile, blocks), base)
         if options.extract is not None:
             from .extract import extract_for_store  # here: a capture-only crawl's readers never load trafilatura
 
-            reading.article = extract_for_store(html, url, tree=root, base_date=base_date, profile=options.profile,
-                                                **options.extract)
+            reading.article = extract_for_store(html, url, tree=root, blocks=blocks, base_date=base_date,
+                                                profile=options.profile, **options.extract)
     elif walk:
         reading.links = resolved(page_links(root), base)
     return reading
