@@ -214,10 +214,17 @@ def related_links(root: Element, blocks: PageBlocks | None = None) -> list[str]:
     return _hrefs((blocks or page_blocks(root)).related)
 
 
+_LINK_HREFS = etree.XPath(".//a/@href")
+
+
 def _hrefs(blocks: list[Element]) -> list[str]:
     seen, out = set(), []
+    done: set[Element] = set()
     for block in blocks:
-        for href in block.xpath(".//a/@href"):
+        done.add(block)
+        if any(up in done for up in block.iterancestors()):
+            continue  # a block inside one already read (a related list's items): its links were there
+        for href in _LINK_HREFS(block):
             href = href.strip()
             if not href or href.startswith(("#", "javascript:", "mailto:")):
                 continue  # tab switches and share buttons inside the block
