@@ -15,6 +15,7 @@ from .charset import decode_html
 from .classify import classify
 from .extract import extract_for_store, failed_article
 from .profile import Profile
+from .xpaths import class_names
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,10 @@ def _article(page: ArchivedPage) -> dict | None:
         root = html_root(html, for_trafilatura=True)
         if root is None:  # an empty body: no page at all
             return None
+        classes = class_names(root)  # read by classification and by extraction
         if not page.known_article and classify(root, Profile.from_dict(page.options.get("profile")),
-                                               reached=page.reached) != "article":
+                                               reached=page.reached, classes=classes) != "article":
             return None
     except Exception as exc:  # kept as a row with its error, as a page that breaks the extractor
         return failed_article(page.url, exc)
-    return extract_for_store(html, page.url, tree=root, **page.options)
+    return extract_for_store(html, page.url, tree=root, classes=classes, **page.options)

@@ -13,7 +13,7 @@ from lxml.etree import _Element as Element
 
 from . import jsonld
 from .profile import Profile
-from .xpaths import select
+from .xpaths import class_names, select
 
 ARTICLE_BODY_CLASSES = {"single-post", "single", "item-view", "post-template", "single-format-standard"}
 STATIC_PAGE_BODY_CLASSES = {"page", "page-template", "page-template-default", "static-page"}
@@ -30,9 +30,10 @@ def _body_classes(root: Element) -> set[str]:
     return set(" ".join(root.xpath("//body/@class")).split())
 
 
-def post_containers(root: Element) -> list:
-    """Post containers that are not nested in another one (a post's own <article> inside .post)."""
-    found = select(root, POST_CONTAINERS)
+def post_containers(root: Element, classes: str | None = None) -> list:
+    """Post containers that are not nested in another one (a post's own <article> inside .post).
+    ``classes``: the page's ``class_names``, if already known."""
+    found = select(root, POST_CONTAINERS, classes)
     ids = set(map(id, found))
     return [el for el in found if not any(id(a) in ids for a in el.iterancestors())]
 
@@ -43,21 +44,24 @@ def reached_by(kinds: set[str]) -> str | None:
     return "feed" if "feed" in kinds else "article" if "article" in kinds else None
 
 
-def classify(root: Element, profile: Profile | None = None, *, reached: str | None = None) -> str:
+def classify(root: Element, profile: Profile | None = None, *, reached: str | None = None,
+             classes: str | None = None) -> str:
     """``reached``: how the crawl came to the page, a link kind ("feed" for an item of the blog's
-    feed, "article" for a teaser's permalink on a listing, …), or None."""
+    feed, "article" for a teaser's permalink on a listing, …), or None. ``classes``: the page's
+    ``class_names``, if already known (extraction reads them too)."""
     profile = profile or Profile()
+    classes = class_names(root) if classes is None else classes
     if profile.matches(root, "article"):
         return "article"
     if profile.matches(root, "listing"):
         return "listing"
     body = _body_classes(root)
-    containers = len(post_containers(root))
+    containers = len(post_containers(root, classes))
     article_score = 3 * bool(body & ARTICLE_BODY_CLASSES)
     article_score += 2 * bool(root.xpath("//meta[@property='og:type'][@content='article']"))
     article_score += 2 * bool(jsonld.types(root) & jsonld.ARTICLE_TYPES)
     article_score += bool(select(root, "//h1[contains(@class,'entry-title') or contains(@class,'post-title')"
-                                       " or contains(@class,'wp-block-post-title')]"))
+                                       " or contains(@class,'wp-block-post-title')]", classes))
     article_score += containers == 1
     article_score += 3 * (reached == "feed")  # the blog's own feed lists its posts
     article_score += 2 * (reached == "article")  # the permalink of a teaser on one of its listing pages

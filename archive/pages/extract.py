@@ -107,7 +107,7 @@ def failed_article(url: str, exc: BaseException) -> dict:
 def extract_article(html: str, url: str, *, base_date: str | None = None,
                     profile: dict[str, str] | None = None, allowed_domains: Iterable[str] = (),
                     learned: dict[str, str] | None = None, tree: Element | None = None,
-                    blocks: PageBlocks | None = None) -> dict:
+                    blocks: PageBlocks | None = None, classes: str | None = None) -> dict:
     """The article on ``html`` (already decoded), fetched from ``url``, as a plain dict; ``profile``
     holds a per-site profile's selectors (a dict, so the call can cross a process boundary). Its
     ``url`` is the one it is stored under (``canonical.article_url``: the page's own canonical on
@@ -115,12 +115,13 @@ def extract_article(html: str, url: str, *, base_date: str | None = None,
     learned from the blog's feed (``OUT/profile.toml``): they fill only the fields left empty.
     ``tree``: ``html`` already parsed by ``html_root(html, for_trafilatura=True)``; it is not changed.
     ``blocks``: ``tree``'s ``page_blocks``, when the caller searched them already (the crawl's reader
-    does, for the related links): the copy that loses them is not searched again."""
+    does, for the related links): the copy that loses them is not searched again. ``classes``:
+    ``tree``'s ``class_names``, when classification read them already."""
     selectors = Profile.from_dict(profile)
     root = tree if tree is not None else html_root(html, for_trafilatura=True)
     ld = jsonld.article(root)
     meta = _meta_tags(root)
-    classes = class_names(root)
+    classes = class_names(root) if classes is None or tree is None else classes
 
     title = (selectors.select_text(root, "title") or _first_text(root, TITLE_XPATHS, classes) or _as_text(ld.get("headline"))
              or meta.get("og:title"))

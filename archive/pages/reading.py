@@ -21,6 +21,7 @@ from .classify import classify
 from .links import SKIPPED_HREFS, article_links, feed_links, listing_links, page_links, requisite_links
 from .profile import Profile
 from .urls import canonical_url
+from .xpaths import class_names
 
 Links = list[tuple[str, str]]  # (URL, link kind)
 
@@ -57,7 +58,8 @@ def read_page(body: bytes, url: str, encoding: str, options: ReadingOptions, *, 
         return PageReading("other")
     profile = Profile.from_dict(options.profile)
     base = get_base_url(html[:4096], url)  # what Scrapy's response.urljoin resolves against
-    reading = PageReading(classify(root, profile, reached=reached), resolved(feed_links(root), base))
+    classes = class_names(root)  # read by classification and by extraction
+    reading = PageReading(classify(root, profile, reached=reached, classes=classes), resolved(feed_links(root), base))
     if reading.kind in ("listing", "article") and options.requisites:
         reading.requisites = resolved(requisite_links(root), base)
     if reading.kind == "listing":
@@ -68,7 +70,7 @@ def read_page(body: bytes, url: str, encoding: str, options: ReadingOptions, *, 
         if options.extract is not None:
             from .extract import extract_for_store  # here: a capture-only crawl's readers never load trafilatura
 
-            reading.article = extract_for_store(html, url, tree=root, blocks=blocks, base_date=base_date,
+            reading.article = extract_for_store(html, url, tree=root, blocks=blocks, classes=classes, base_date=base_date,
                                                 profile=options.profile, **options.extract)
     elif walk:
         reading.links = resolved(page_links(root), base)
