@@ -6,7 +6,9 @@ when closed, rotated at a size limit, each file opened by a ``warcinfo`` record.
 is stored as a ``response`` record (the response as received: status line, every header, the body
 still Content-Encoded) and a ``request`` record that points at it with WARC-Concurrent-To. warcio
 computes the block and payload digests; the payload is the entity body as transferred, before any
-content decoding, which is what pywb and the dedup index expect.
+content decoding, which is what pywb and the dedup index expect. Each record is given its length:
+without it warcio copies the payload into a temporary file and hashes it again, a third of the
+time a record takes.
 
 Reading (``read_record``, ``iter_records``): random access by offset, and streaming iteration.
 """
@@ -219,13 +221,14 @@ class WarcWriter:
             if exchange.payload_digest:  # warcio does not hash the body again when the header is there
                 warc_headers["WARC-Payload-Digest"] = exchange.payload_digest
             response = writer.create_warc_record(exchange.url, "response", payload=BytesIO(exchange.response_body),
-                                                 http_headers=http_headers, warc_headers_dict=warc_headers)
+                                                 length=len(exchange.response_body), http_headers=http_headers,
+                                                 warc_headers_dict=warc_headers)
         ref = self._write(response)
         if not_modified:
             received = [f"{exchange.protocol} {status_line}"] + [f"{k}: {v}" for k, v in headers]
             self.write_metadata(exchange.url, ref.record_id, {"http-response": received})
         request = writer.create_warc_record(
-            exchange.url, "request", payload=BytesIO(exchange.request_body),
+            exchange.url, "request", payload=BytesIO(exchange.request_body), length=len(exchange.request_body),
             http_headers=StatusAndHeaders(f"{exchange.method} {exchange.target} {exchange.protocol}",
                                           exchange.request_headers, is_http_request=True),
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": ref.record_id})
@@ -239,8 +242,9 @@ class WarcWriter:
         for name, values in fields.items():
             for value in [values] if isinstance(values, str) else values:
                 lines.append(f"{name}: {value}")
+        payload = ("\r\n".join(lines) + "\r\n").encode("utf-8")
         record = writer.create_warc_record(
-            url, "metadata", payload=BytesIO(("\r\n".join(lines) + "\r\n").encode("utf-8")),
+            url, "metadata", payload=BytesIO(payload), length=len(payload),
             warc_content_type="application/warc-fields",
             warc_headers_dict={"WARC-Date": warc_date(), "WARC-Concurrent-To": concurrent_to})
         return self._write(record)
