@@ -69,7 +69,7 @@ def timed(cmd: list[str]) -> tuple[float, float, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", type=int, default=5, help="the demo blog's size multiplier (default 5)")
+    parser.add_argument("--scale", type=int, default=10, help="the demo blog's size multiplier (default 10)")
     parser.add_argument("--rounds", type=int, default=3, help="alternating pairs of crawls (default 3)")
     parser.add_argument("--json", type=Path, help="where the results go (default benchmarks/results/bench_politeness.json)")
     args = parser.parse_args()

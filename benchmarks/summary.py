@@ -58,9 +58,9 @@ def main() -> None:
     first = results[names[0]]
     print()
     print("=" * 100)
-    print(f"Arshif benchmarks: {first.get('cores')} cores, load average at the end of each benchmark "
-          + ", ".join(f"{results[n]['load_average'][0]:.1f}" for n in names if "load_average" in results[n])
-          + " (shared machines: read the ratios, not the absolute figures)")
+    print(f"Arshif benchmarks: {first.get('cores')} cores; load average (1 min) as each ended: "
+          + ", ".join(f"{n.removeprefix('bench_')} {results[n]['load_average'][0]:.1f}" for n in names if "load_average" in results[n])
+          + " (on a shared machine read the ratios, not the absolute figures)")
     if crawl := results.get("bench_crawl"):
         print(f"\nCrawl (bench_crawl, {crawl['seconds']:.0f} s): {crawl['pages']:,}-article blog on nginx, "
               f"{crawl['rounds']} alternating rounds, medians; × Scrapy is the median of each round's ratio")
@@ -75,7 +75,9 @@ def main() -> None:
     if missing:
         print(f"\nnot run{' in this make bench' if args.since else ''}: {', '.join(missing)}"
               + (f" (older results left out: {', '.join(stale)})" if stale else ""))
-    print(f"\nraw results: {', '.join(results[n]['path'] for n in names)}")
+    folders = {str(Path(results[n]["path"]).parent) for n in names}
+    where = f" in {folders.pop()}/" if len(folders) == 1 else ""
+    print(f"\nraw results{where}: {', '.join(results[n]['path'] if not where else Path(results[n]['path']).name for n in names)}")
     total = time.time() - args.since if args.since else sum(results[n]["seconds"] for n in names)
     print(f"{'make bench' if args.since else 'benchmarks'}: {total:.0f} s in all ({total / 60:.1f} min)")
 
