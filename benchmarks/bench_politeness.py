@@ -4,8 +4,8 @@ loopback), alternately, in the same run: with Redis every request takes its turn
 script call, so the difference is the cost of those round trips on the reactor. The crawl's CPU time
 (user + system) is printed too: on a shared machine it varies less than the wall time.
 
-    make bench                                            # runs this: --scale 5, 3 rounds, ≈ 1.5 min
-    python benchmarks/bench_politeness.py --scale 10 --rounds 5   # the bigger run (≈ 4 min, as in the README)
+    make bench                                            # runs this: --scale 10, 3 rounds, ≈ 1 min
+    python benchmarks/bench_politeness.py --rounds 5     # the README's run
 
 Each crawl pays Scrapy's start-up (a few seconds) whatever the blog's size; the larger the blog, the
 more of the ratio is the per-request cost. Prints each crawl's wall time, the medians and their
