@@ -105,7 +105,7 @@ docs: $(VENV)/.installed-test
 
 # The speed benchmark serves its generated blog with nginx and runs wget --warc-file as an outside reference.
 # Every benchmark writes benchmarks/results/NAME.json; summary.py prints them as one table at the end (results
-# older than this make are left out). Each benchmark's defaults keep the whole under 15 minutes on 2 cores;
+# older than this make are left out). Each benchmark's defaults are sized for 15 minutes in all on 2 cores;
 # their docstrings give the flags of a bigger run.
 BENCH_DEBIAN_PACKAGES := nginx-light wget
 BENCH_STARTED := $(shell date +%s)
