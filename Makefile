@@ -104,7 +104,11 @@ docs: $(VENV)/.installed-test
 	$(BIN)/cog -I . -r README.md
 
 # The speed benchmark serves its generated blog with nginx and runs wget --warc-file as an outside reference.
+# Every benchmark writes benchmarks/results/NAME.json; summary.py prints them as one table at the end (results
+# older than this make are left out). Each benchmark's defaults are sized for 15 minutes in all on 2 cores;
+# their docstrings give the flags of a bigger run.
 BENCH_DEBIAN_PACKAGES := nginx-light wget
+BENCH_STARTED := $(shell date +%s)
 bench: install-test
 	@missing=""; for p in $(BENCH_DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -118,6 +122,7 @@ bench: install-test
 	$(BIN)/python benchmarks/bench_merge.py
 	$(BIN)/python benchmarks/bench_calibrate.py
 	$(BIN)/python benchmarks/bench_jobs.py
+	$(BIN)/python benchmarks/summary.py --since $(BENCH_STARTED)
 
 clean:
 	rm -rf $(VENV) $(REPLAY_VENV) $(SITES_VENV) .sites .replayweb demo-output .pytest_cache

@@ -25,13 +25,16 @@ from archive.pages.calibrate import learn_rules
 from archive.pages.extract import extract_article
 from archive.pages.feeds import FeedEntry
 from archive.store import ArchiveDB
+from benchmarks.record import save_results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--theme", default="classic")
     parser.add_argument("--scale", type=int, default=4)
+    parser.add_argument("--json", type=Path, help="where the results go (default benchmarks/results/bench_calibrate.json)")
     args = parser.parse_args()
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, SiteServer(args.theme, scale=args.scale) as server:
         out = Path(tmp) / "out"
         subprocess.run([sys.executable, "-m", "archive.cli", "crawl", server.base_url + "/", "--out", str(out),
@@ -61,6 +64,11 @@ def main() -> None:
     print(f"  learning from the feed pages (dateparser warm) : {learning:.2f} s  ({learning / extraction:.2f}× the baseline)")
     print(f"  calibrate, whole                               : {whole:.2f} s  ({whole / extraction:.2f}× the baseline)")
     print(f"  {figures}")
+    save_results("bench_calibrate", f"calibration at a crawl's end {whole / extraction:.2f}x extracting every article page once "
+                 f"({whole:.2f} vs {extraction:.2f} s, {len(captures)} article pages)",
+                 {"theme": args.theme, "scale": args.scale, "article_pages": len(captures), "feed_items": len(feed_rows),
+                  "extraction_seconds": extraction, "learning_seconds": learning, "calibrate_seconds": whole,
+                  "calibrate": figures}, time.perf_counter() - started, args.json)
 
 
 if __name__ == "__main__":

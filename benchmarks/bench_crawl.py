@@ -1,6 +1,8 @@
 """Benchmark: Arshif against bare Scrapy and wget on one generated Arabic blog, in the same run.
 
-    make bench                                           # everything, ≈ 10 min on 2 cores
+    make bench                                           # all benchmarks and one table, ≤ 15 min on 2 cores
+    python benchmarks/bench_crawl.py                     # this one: 2 rounds at 5,000 articles + 50,000 capture-only, ≈ 7.5 min
+    python benchmarks/bench_crawl.py --rounds 3 --big-only capture,scrapy   # the bigger run: ≈ 15 min alone
     python benchmarks/bench_crawl.py --only capture,scrapy --pages 5000 --rounds 1 --big 0
 
 The blog (benchmarks/blogsite.py: ≈ 11 KB WordPress article pages, listings, feed, sitemaps) is
@@ -10,17 +12,16 @@ Arshif captured (benchmarks/baseline_spider.py), the full Arshif crawl, `wget --
 `arshif extract` on the capture-only output. The table shows medians over the rounds; ratios are
 taken within each round against that round's bare Scrapy, then the median. Every process tree is
 sampled from /proc for peak RSS (largest process, whole tree); CPU time per page comes from
-getrusage of the waited-for children. With --big N, a capture-only crawl and bare Scrapy also run
-once on an N-article blog, for memory growth. With --against DIR (another checkout, e.g. a worktree
-of main) its capture-only and full crawls, and its `arshif extract` on a copy of the capture, join the
-rounds: before and after in one table. Raw
-results go to a JSON file (printed at the end).
+getrusage of the waited-for children. With --big N, a capture-only crawl runs once on an N-article
+blog, for memory growth (--big-only capture,scrapy adds bare Scrapy's run there, ≈ 2.5 min more).
+With --against DIR (another checkout, e.g. a worktree of main) its capture-only and full crawls,
+and its `arshif extract` on a copy of the capture, join the rounds: before and after in one table.
+Raw results go to a JSON file (printed at the end; benchmarks/summary.py reads it back).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import resource
@@ -42,8 +43,10 @@ sys.path.insert(0, str(ROOT))
 from archive.demo.server import free_port  # noqa: E402
 from archive.store import ArchiveDB  # noqa: E402
 from benchmarks.blogsite import write_site  # noqa: E402
+from benchmarks.record import RESULTS, save_results  # noqa: E402
 
 CONTENDERS = ("capture", "scrapy", "full", "wget", "extract")
+BIG_CONTENDERS = ("capture", "scrapy")  # the ones that may run on the big blog, for memory growth
 SETTINGS = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=16",
             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING", "-s", "ROBOTSTXT_OBEY=False"]
 # The crawl report (OUT/report.html) costs a few seconds once per crawl: left out of pages per second.
@@ -218,14 +221,61 @@ def serve(tmp: Path, site: Path, port: int) -> subprocess.Popen:
     sys.exit("benchmark: nginx did not start (is nginx installed? `make bench` installs nginx-light)")
 
 
+def site_folder(tmp: Path, articles: int) -> Path:
+    """Where to write the blog: a folder in memory (/dev/shm) when it has room, else ``tmp``. On ext4
+    with discard, deleting the 50,000-article blog's page folders took 108 s (crawling it took 257 s),
+    and writing its 674 MB back to disk competed with the crawls for the disk."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and shutil.disk_usage(shm).free > 3 * 14_000 * articles:  # ≈ 13.5 KB a page on disk
+        folder = Path(tempfile.mkdtemp(prefix="arshif-bench-site-", dir=shm))
+        folder.chmod(0o755)  # nginx workers run as an unprivileged user
+        return folder
+    return tmp
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def ratios_to_scrapy(runs: list[Run], articles: int) -> dict[str, float]:
+    """Each contender's median, over the rounds, of its pages/s divided by that round's bare Scrapy."""
+    by = {(r.name, r.round): r for r in runs if r.articles == articles}
+    medians = {}
+    for name in {r.name for r in runs if r.articles == articles}:
+        ratios = [run.rate / by["scrapy", n].rate for (other, n), run in by.items()
+                  if other == name and ("scrapy", n) in by and by["scrapy", n].rate]
+        if ratios:
+            medians[name] = median(ratios)
+    return medians
+
+
+def growth(runs: list[Run], name: str, articles: int, big: int) -> tuple[float, float] | None:
+    """Peak RSS growth (largest process, tree) of ``name`` from ``articles`` to ``big`` articles, as fractions."""
+    small = [r for r in runs if r.articles == articles and r.name == name]
+    large = [r for r in runs if r.articles == big and r.name == name]
+    if not small or not large:
+        return None
+    return (large[0].rss_largest_mb / median([r.rss_largest_mb for r in small]) - 1,
+            large[0].rss_tree_mb / median([r.rss_tree_mb for r in small]) - 1)
+
+
+def headline(runs: list[Run], articles: int, big: int) -> str:
+    """The crawl benchmark in one line: ratios to bare Scrapy and memory growth."""
+    ratios = ratios_to_scrapy(runs, articles)
+    labels = {"full": "full", "capture": "capture-only", "extract": "extract", "wget": "wget"}
+    parts = [f"{label} {ratios[name]:.2f}x" for name, label in labels.items() if name in ratios]
+    line = (", ".join(parts) + " bare Scrapy") if parts else "no ratio to bare Scrapy"
+    grown = growth(runs, "capture", articles, big) if big else None
+    if grown:
+        line += f"; capture-only peak RSS {articles:,} → {big:,} articles {grown[0]:+.0%} (tree {grown[1]:+.0%})"
+    return line
 
 
 def table(runs: list[Run], articles: int, big: int, against: str = "--against") -> str:
     small = [r for r in runs if r.articles == articles]
     rounds = sorted({r.round for r in small})
     by = {(r.name, r.round): r for r in small}
+    ratios = ratios_to_scrapy(runs, articles)
     lines = [f"{'':28} {'pages':>7} {'pages/s':>8} {'× Scrapy':>9} {'CPU ms/page':>12} {'RSS max MB':>11} "
              f"{'RSS tree MB':>12}"]
     labels = {"scrapy": "bare Scrapy (same URLs)", "full": "arshif crawl (full)", "capture": "arshif crawl --capture-only",
@@ -236,23 +286,21 @@ def table(runs: list[Run], articles: int, big: int, against: str = "--against") 
         mine = [by[name, n] for n in rounds if (name, n) in by]
         if not mine:
             continue
-        ratios = [by[name, n].rate / by["scrapy", n].rate for n in rounds
-                  if (name, n) in by and ("scrapy", n) in by and by["scrapy", n].rate]
-        ratio = f"{median(ratios):.2f}" if ratios and name != "scrapy" else ("1.00" if name == "scrapy" else "–")
+        ratio = f"{ratios[name]:.2f}" if name in ratios else "–"
         lines.append(f"{labels[name]:28} {median([r.pages for r in mine]):>7.0f} {median([r.rate for r in mine]):>8.1f} "
                      f"{ratio:>9} {median([r.cpu_ms_per_page for r in mine]):>12.2f} "
                      f"{median([r.rss_largest_mb for r in mine]):>11.0f} {median([r.rss_tree_mb for r in mine]):>12.0f}")
     if big:
         lines.append(f"memory growth, {articles:,} → {big:,} articles (peak RSS, largest process / tree):")
-        for name in ("capture", "scrapy"):
-            mine = [r for r in small if r.name == name]
-            large = [r for r in runs if r.articles == big and r.name == name]
-            if not mine or not large:
+        for name in BIG_CONTENDERS:
+            grown = growth(runs, name, articles, big)
+            if grown is None:
                 continue
+            mine = [r for r in small if r.name == name]
             s_max, s_tree = median([r.rss_largest_mb for r in mine]), median([r.rss_tree_mb for r in mine])
-            b = large[0]
-            lines.append(f"  {labels[name]:26} {s_max:.0f} → {b.rss_largest_mb:.0f} MB ({b.rss_largest_mb / s_max - 1:+.0%}), "
-                         f"tree {s_tree:.0f} → {b.rss_tree_mb:.0f} MB ({b.rss_tree_mb / s_tree - 1:+.0%}); "
+            b = next(r for r in runs if r.articles == big and r.name == name)
+            lines.append(f"  {labels[name]:26} {s_max:.0f} → {b.rss_largest_mb:.0f} MB ({grown[0]:+.0%}), "
+                         f"tree {s_tree:.0f} → {b.rss_tree_mb:.0f} MB ({grown[1]:+.0%}); "
                          f"{b.pages} pages at {b.rate:.0f}/s")
     return "\n".join(lines)
 
@@ -266,19 +314,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Arshif vs bare Scrapy and wget on a generated blog.")
     parser.add_argument("--pages", type=int, default=5000, help="articles in the blog (default 5000)")
     parser.add_argument("--big", type=int, default=50000, help="articles for the memory-growth run; 0: none")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--big-only", default="capture", help="comma-separated among capture, scrapy: who crawls the "
+                        "big blog (default capture; capture,scrapy also measures bare Scrapy's memory there)")
     parser.add_argument("--only", default=",".join(CONTENDERS),
                         help=f"comma-separated among {', '.join(CONTENDERS)} (scrapy and extract need capture)")
     parser.add_argument("--against", type=Path, help="another Arshif checkout (e.g. a worktree of main): its "
                         "capture-only and full crawls and its extract (on a copy of the capture) run too, in the "
                         "same rounds, for a before/after table")
-    parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "bench_crawl.json")
+    parser.add_argument("--json", type=Path, default=RESULTS / "bench_crawl.json")
     args = parser.parse_args()
     only = [name.strip() for name in args.only.split(",") if name.strip()]
     if unknown := set(only) - set(CONTENDERS):
         parser.error(f"unknown contender(s): {', '.join(sorted(unknown))}")
     if {"scrapy", "extract"} & set(only):
         only = sorted(set(only) | {"capture"}, key=CONTENDERS.index)
+    big_only = {name.strip() for name in args.big_only.split(",") if name.strip()}
+    if big_only - set(BIG_CONTENDERS):
+        parser.error(f"--big-only: among {', '.join(BIG_CONTENDERS)}")
+    if "scrapy" in big_only:
+        big_only.add("capture")  # bare Scrapy fetches what the capture found
     runs: list[Run] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="arshif-bench-") as name:
@@ -287,55 +342,57 @@ def main() -> None:
         for articles in ([args.pages] + ([args.big] if args.big else [])):
             port = free_port()
             base = f"http://127.0.0.1:{port}"
-            site = tmp / f"site-{articles}"
-            t = time.perf_counter()
-            written = write_site(site, base, articles)
-            print(f"site: {articles:,} articles, {written['listings']:,} listing pages, {written['bytes'] / 1e6:.0f} MB "
-                  f"written in {time.perf_counter() - t:.1f} s; nginx on {base}", flush=True)
-            server = serve(tmp, site, port)
-            bench = Bench(tmp, base)
+            holder = site_folder(tmp, articles)
+            site = holder / f"site-{articles}"
             try:
-                big = articles != args.pages
-                for rnd in range(1, (1 if big else args.rounds) + 1):
-                    for contender in only:
-                        if big and contender not in ("capture", "scrapy"):
-                            continue
-                        if contender in ("capture", "full") and args.against and not big:
-                            flags = ["--capture-only"] if contender == "capture" else []
-                            before = bench.crawl(f"{contender}@against", rnd, articles, *flags, code=args.against.resolve())
-                            runs.append(before)
-                            report(before)
-                        if contender == "extract" and args.against and not big:
-                            before = bench.extract(rnd, articles, code=args.against.resolve())
-                            runs.append(before)
-                            report(before)
-                        if contender == "capture":
-                            run = bench.crawl("capture", rnd, articles, "--capture-only")
-                        elif contender == "full":
-                            run = bench.crawl("full", rnd, articles)
-                        elif contender == "scrapy":
-                            run = bench.scrapy(rnd, articles)
-                        elif contender == "wget":
-                            run = bench.wget(rnd, articles)
-                        else:
-                            run = bench.extract(rnd, articles)
-                        runs.append(run)
-                        report(run)
-                    for out in tmp.glob(f"*-{rnd}-{articles}"):  # this round's output folders
-                        shutil.rmtree(out)
-            finally:
-                server.terminate()
-                server.wait()
-            shutil.rmtree(site, ignore_errors=True)
+                t = time.perf_counter()
+                written = write_site(site, base, articles)
+                print(f"site: {articles:,} articles, {written['listings']:,} listing pages, {written['bytes'] / 1e6:.0f} MB "
+                      f"written in {time.perf_counter() - t:.1f} s{' (in memory)' if holder != tmp else ''}; nginx on {base}",
+                      flush=True)
+                server = serve(tmp, site, port)
+                bench = Bench(tmp, base)
+                try:
+                    big = articles != args.pages
+                    for rnd in range(1, (1 if big else args.rounds) + 1):
+                        for contender in only:
+                            if big and contender not in big_only:
+                                continue
+                            if contender in ("capture", "full") and args.against and not big:
+                                flags = ["--capture-only"] if contender == "capture" else []
+                                before = bench.crawl(f"{contender}@against", rnd, articles, *flags, code=args.against.resolve())
+                                runs.append(before)
+                                report(before)
+                            if contender == "extract" and args.against and not big:
+                                before = bench.extract(rnd, articles, code=args.against.resolve())
+                                runs.append(before)
+                                report(before)
+                            if contender == "capture":
+                                run = bench.crawl("capture", rnd, articles, "--capture-only")
+                            elif contender == "full":
+                                run = bench.crawl("full", rnd, articles)
+                            elif contender == "scrapy":
+                                run = bench.scrapy(rnd, articles)
+                            elif contender == "wget":
+                                run = bench.wget(rnd, articles)
+                            else:
+                                run = bench.extract(rnd, articles)
+                            runs.append(run)
+                            report(run)
+                        for out in tmp.glob(f"*-{rnd}-{articles}"):  # this round's output folders
+                            shutil.rmtree(out)
+                finally:
+                    server.terminate()
+                    server.wait()
+            finally:  # the blog may be in memory: never leave it behind
+                shutil.rmtree(site if holder == tmp else holder, ignore_errors=True)
     print()
     print(f"Arshif benchmark: {args.pages:,}-article blog, {args.rounds} rounds, medians; {os.cpu_count()} cores "
           f"(shared: compare ratios, not absolute figures); {time.perf_counter() - started:.0f} s in all")
     print(table(runs, args.pages, args.big, args.against.name if args.against else ""))
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"pages": args.pages, "big": args.big, "rounds": args.rounds,
-                                     "cores": os.cpu_count(), "runs": [asdict(r) | {"rate": r.rate} for r in runs]},
-                                    indent=1))
-    print(f"raw results: {args.json}")
+    save_results("bench_crawl", headline(runs, args.pages, args.big),
+                 {"pages": args.pages, "big": args.big, "rounds": args.rounds, "against": args.against.name if args.against else "",
+                  "runs": [asdict(r) | {"rate": r.rate} for r in runs]}, time.perf_counter() - started, args.json)
 
 
 if __name__ == "__main__":

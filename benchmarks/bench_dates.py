@@ -15,10 +15,12 @@ import argparse
 import random
 import time
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import dateparser
 
 from archive.arabic.dates import normalize_date
+from benchmarks.record import save_results
 
 EG = ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"]
 LEV = ["كانون الثاني", "شباط", "آذار", "نيسان", "أيار", "حزيران", "تموز", "آب", "أيلول", "تشرين الأول",
@@ -64,7 +66,9 @@ def run(fn, texts) -> tuple[float, list]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--json", type=Path, help="where the results go (default benchmarks/results/bench_dates.json)")
     args = parser.parse_args()
+    started = time.perf_counter()
     rng = random.Random(2025)
     pairs = [sample(rng) for _ in range(args.n)]
     texts = [t for t, _ in pairs]
@@ -99,6 +103,11 @@ def main() -> None:
     print(f"  uncached (each distinct string once): {len(distinct) / t_cold:10.0f} parses/s")
     print(f"dateparser.parse (ar) : {rate_bare:10.0f} parses/s, correct {ok_bare}/{k} ({100 * ok_bare / k:.1f}%)")
     print(f"speed ratio (arshif / dateparser): {rate_ours / rate_bare:.1f}x")
+    save_results("bench_dates", f"normalize_date {rate_ours / rate_bare:.0f}x dateparser's parses/s; correct "
+                 f"{100 * ok_ours / len(texts):.1f}% vs {100 * ok_bare / k:.1f}% ({len(texts)} dates)",
+                 {"inputs": len(texts), "dateparser_inputs": k, "rate_ours": rate_ours, "rate_uncached": len(distinct) / t_cold,
+                  "rate_dateparser": rate_bare, "correct_ours": ok_ours, "correct_dateparser": ok_bare},
+                 time.perf_counter() - started, args.json)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from benchmarks.record import save_results
+
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden"
 # url and base date of each golden page (relative dates resolve against the base)
 BASE_DATE = "2025-12-26T09:00:00Z"
@@ -71,7 +73,9 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="another checkout whose extract_article to time as well")
     parser.add_argument("--pages", type=Path, default=GOLDEN, help="a folder of article pages (*.html, UTF-8)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help="where the results go (default benchmarks/results/bench_extract.json)")
     args = parser.parse_args()
+    started = time.perf_counter()
     if args.serve:
         return serve_rounds(args.pages)
     one_round = measurer(args.pages)
@@ -96,6 +100,7 @@ def main() -> None:
         other.stdin.close()
         other.wait()
     print(f"{len(pages(args.pages))} pages of {args.pages}, {args.rounds} rounds × {args.repeat} passes, CPU ms per page")
+    figures: dict[str, dict[str, float]] = {}
     print(f"{'':22s} {'mean':>7s} {'median':>7s}  ratio to trafilatura extract()")
     for name, values in rows.items():
         if not values:
@@ -103,6 +108,12 @@ def main() -> None:
         base = rows["against/trafilatura" if name.startswith("against") else "trafilatura"]
         ratio = statistics.median(v / b for v, b in zip(values, base, strict=True))
         print(f"{name:22s} {statistics.mean(values):7.2f} {statistics.median(values):7.2f}  {ratio:.2f}×")
+        figures[name] = {"mean_ms": statistics.mean(values), "median_ms": statistics.median(values), "ratio": ratio}
+    arshif = figures["arshif"]
+    save_results("bench_extract", f"extract_article {arshif['median_ms']:.2f} ms/page, {arshif['ratio']:.2f}x trafilatura's "
+                 f"extract() on the same {len(pages(args.pages))} pages ({args.pages.name})",
+                 {"pages": str(args.pages), "rounds": args.rounds, "repeat": args.repeat, "figures": figures},
+                 time.perf_counter() - started, args.json)
 
 
 if __name__ == "__main__":

@@ -4,15 +4,16 @@ answering every request after --delay seconds (a far-away blog), each worker all
 at a time per host (CONCURRENT_REQUESTS_PER_DOMAIN=1). Capture only: the load is the network's
 wait, not the CPU's.
 
-    python benchmarks/bench_jobs.py [--delay 0.3] [--scale 4] [--workers 1,2,4] [--trace]
+    python benchmarks/bench_jobs.py [--delay 0.3] [--scale 2] [--workers 1,2,4] [--trace]
 
 What it measures: DOWNLOAD_DELAY=0 makes the job's shared per-host delay 0 (crawler/politeness.py),
 so N workers may have N requests in flight at one host, and the ceiling is N × hosts / delay
 pages/s (13 per worker at 0.3 s). With a delay above 0 the job would send at most one request per
 delay to each host however many workers it has: that is politeness, not scaling. The four blogs
 are the same size (the demo's custom theme is left out: without its --profile a crawl finds only a
-few of its pages, and the job would be three blogs long), and --scale 4 (about 1,650 pages) keeps
-the added workers' start-up a small part of the job.
+few of its pages, and the job would be three blogs long). `make bench` runs the default --scale 2
+(about 1,080 pages, ≈ 3 min); --scale 4 (2,154 pages, ≈ 6.5 min, the README's figures) makes the
+added workers' start-up a smaller part of the job, so its ratios come out a little higher.
 
 Prints, per number of workers, pages captured, the job's seconds (from the job's creation in Redis
 to the last worker's exit: the added workers' start-up is part of it), pages/s, the ratio to one
@@ -41,6 +42,7 @@ from scrapy_redis import picklecompat
 from archive.demo.server import SiteServer, free_port
 from archive.jobs import Job
 from archive.store import ArchiveDB
+from benchmarks.record import save_results
 from crawler.jobs import host_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,11 +146,14 @@ def memory_per_url(client: redis.Redis, urls: int, hosts: int) -> tuple[float, f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--delay", type=float, default=0.3, help="seconds before each answer")
-    parser.add_argument("--scale", type=int, default=4, help="each blog's size, in demo blogs")
+    parser.add_argument("--scale", type=int, default=2, help="each blog's size, in demo blogs (default 2)")
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--trace", action="store_true", help="print requests per host every 5 s of each job")
     parser.add_argument("--memory-urls", type=int, default=20_000, help="Arabic URLs queued for the memory figures")
+    parser.add_argument("--json", type=Path, help="where the results go (default benchmarks/results/bench_jobs.json)")
     args = parser.parse_args()
+    begun = time.perf_counter()
+    jobs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         port = free_port()
         server = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
@@ -174,8 +179,11 @@ def main() -> None:
             rate = run.pages / run.seconds
             base = base or rate
             queue_bytes.append(run.queue_bytes)
+            flying = in_flight(blogs, run, args.delay)
             print(f"{n:>7} {run.pages:>6} {run.seconds:>8.1f} {rate:>8.1f} {rate / base:>5.2f}x "
-                  f"{in_flight(blogs, run, args.delay):>5.1f} of {len(blogs) * n}", flush=True)
+                  f"{flying:>5.1f} of {len(blogs) * n}", flush=True)
+            jobs.append({"workers": n, "pages": run.pages, "seconds": run.seconds, "rate": rate, "ratio": rate / base,
+                         "in_flight": flying})
             if args.trace:
                 trace(blogs, run)
         seen = client.scard(f"arshif:bench-{n}:seen")
@@ -184,6 +192,13 @@ def main() -> None:
         queued, seen_bytes = memory_per_url(client, args.memory_urls, 100)
         print(f"Redis, {args.memory_urls} Arabic article URLs over 100 blogs: {seen_bytes:.0f} bytes per seen URL, "
               f"{queued:.0f} bytes per queued request")
+    workers = ", ".join(str(j["workers"]) for j in jobs)
+    rates = ", ".join(f"{j['rate']:.1f}" for j in jobs)
+    ratios = ", ".join(f"{j['ratio']:.2f}x" for j in jobs)
+    save_results("bench_jobs", f"{workers} workers on one job: {rates} pages/s, {ratios} one worker ({jobs[0]['pages']:.0f} pages); "
+                 f"Redis {seen_bytes:.0f} bytes per seen URL, {queued:.0f} per queued request",
+                 {"delay": args.delay, "scale": args.scale, "jobs": jobs, "redis_bytes_per_seen_url": seen_bytes,
+                  "redis_bytes_per_queued_request": queued}, time.perf_counter() - begun, args.json)
 
 if __name__ == "__main__":
     main()

@@ -23,6 +23,7 @@ from archive.demo.server import SiteServer
 from archive.merge import merge
 from archive.reindex import reindex
 from archive.store import ArchiveDB
+from benchmarks.record import save_results
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
@@ -39,7 +40,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--folders", type=int, default=3)
     parser.add_argument("--scale", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="where the results go (default benchmarks/results/bench_merge.json)")
     args = parser.parse_args()
+    begun = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="arshif-bench-merge-") as tmp:
         base = Path(tmp)
         folders = []
@@ -68,6 +71,10 @@ def main() -> None:
     print(f"WARC files + reindex    : {t_reindex:6.2f} s  {rebuilt['captures']} captures, {rebuilt['articles']} articles, "
           f"{rebuilt['crawls']} crawls (stats, failed fetches, validators lost)")
     print(f"ratio reindex / merge   : {t_reindex / t_merge:.1f}x")
+    save_results("bench_merge", f"arshif merge {t_reindex / t_merge:.0f}x faster than WARC files + reindex ({t_merge:.2f} vs "
+                 f"{t_reindex:.2f} s; {merged['captures']} captures, {merged['articles']} articles)",
+                 {"folders": args.folders, "scale": args.scale, "merge_seconds": t_merge, "reindex_seconds": t_reindex,
+                  "merged": merged, "rebuilt": rebuilt}, time.perf_counter() - begun, args.json)
 
 
 if __name__ == "__main__":
