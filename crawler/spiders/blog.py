@@ -216,10 +216,10 @@ class BlogSpider(scrapy.Spider):
         return any(host == h or host.endswith("." + h) for h in self.asset_hosts)
 
     def within_budget(self, url: str, kind: str) -> bool:
-        """A navigation link, unless its URL pattern has had its budget: a calendar that pages
-        through months without end, an archive with a page for every day. Each URL held back is
-        counted; the first of each pattern is logged."""
-        if kind not in NAVIGATION_KINDS or not self.pattern_budget or url in self.requested:
+        """A navigation link not requested yet, unless its URL pattern has had its budget: a
+        calendar that pages through months without end, an archive with a page for every day. Each
+        URL held back is counted; the first of each pattern is logged."""
+        if kind not in NAVIGATION_KINDS or not self.pattern_budget:
             return True
         pattern = url_pattern(url)
         if _spend(self.patterns, hash(pattern), self.pattern_budget,
@@ -233,8 +233,9 @@ class BlogSpider(scrapy.Spider):
 
     def within_host_budget(self, url: str) -> bool:
         """A backstop whatever the URLs look like (session ids, endless query strings): at most
-        ARSHIF_HOST_PAGE_BUDGET requests to one host; the first refusal is logged."""
-        if not self.host_budget or url in self.requested:
+        ARSHIF_HOST_PAGE_BUDGET requests to one host (``url``: not requested yet); the first
+        refusal is logged."""
+        if not self.host_budget:
             return True
         host = (urlsplit(url).hostname or "").lower()
         if _spend(self.per_host, host, self.host_budget,
@@ -254,11 +255,12 @@ class BlogSpider(scrapy.Spider):
             in_scope = self.in_scope(url) or (kind == "requisite" and self.is_asset_host(url))
             if (url, kind) in seen or not in_scope or url == response.url and kind != "sitemap":
                 continue
-            if not self.within_budget(url, kind) or not self.within_host_budget(url):
+            requested = url in self.requested  # once a link: the budgets count new URLs only
+            if not requested and (not self.within_budget(url, kind) or not self.within_host_budget(url)):
                 continue
             seen.add((url, kind))
             rows.append((url, kind))
-            if url in self.requested:
+            if requested:
                 continue  # the dupefilter would drop it: a link row, no Request built and fingerprinted
             self.requested.add(url)
             wanted.append((url, kind))
