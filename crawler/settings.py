@@ -79,7 +79,7 @@ DOWNLOADER_MIDDLEWARES = {"crawler.jobs.LeaseDownloaderMiddleware": 1,
                           "crawler.politeness.SharedPolitenessMiddleware": 950}
 SPIDER_MIDDLEWARES = {"crawler.jobs.LeaseSpiderMiddleware": 1}
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 800}
-EXTENSIONS = {"crawler.extensions.CrawlProgress": 500, "crawler.jobs.JobWorker": 100,
+EXTENSIONS = {"crawler.extensions.CrawlProgress": 500, "crawler.jobs.JobWorker": 100, "crawler.timers.TimerSweep": 500,
               "scrapy.extensions.spiderstate.SpiderState": None, "crawler.frontier.DiskSafeSpiderState": 0}
 
 # Every response, and every decompressed body (a gzip bomb), stops at 128 MiB: memory stays bounded.
