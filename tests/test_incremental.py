@@ -219,6 +219,11 @@ def test_ctrl_c_stops_gracefully_and_resumes(reference, tmp_path, stop):
         crawl(site.base_url + "/", tmp_path)
         base = site.base_url
     assert _captured_urls(tmp_path) == _relocate(expected, base)
+    # The dupefilter's fingerprints, read back from OUT/job: the resumed run fetches nothing again
+    # (but robots.txt, which Scrapy asks for once a run)
+    again = query(tmp_path, "select url from captures where crawl_id = 2 and status is not null and url not like "
+                            "'%/robots.txt' and url in (select url from captures where crawl_id = 1)")
+    assert again == []
     _check_archive(tmp_path)
     assert query(tmp_path, "select count(*) n from articles")[0]["n"] == 42 * 3
 

@@ -453,22 +453,26 @@ class ArchiveDB:
         how many of those sit where this crawl's stored articles sit (the same sitemap file and
         ``permalink_shape``): posts the theme was understood on only in part. Tag, category and
         year pages sit elsewhere; a site with no stored article gives no shape to compare."""
-        listed: dict[str, set[str]] = {}  # page → the sitemap files listing it
-        status: dict[str, str] = {}  # page → article, listing or unstored
-        for sitemap, url, kind in self.db.execute(
-                "select l.from_url, l.to_url, case when l.to_url in (select url from articles) "
-                "or c.article_url is not null then 'article' when l.to_url in (select from_url from links where "
-                "crawl_id = ?) then 'listing' else 'unstored' end from links l join captures c on c.url = l.to_url "
-                "and c.crawl_id = ? and c.status = 200 and c.content_type like 'text/html%' where l.crawl_id = ? "
-                "and l.kind = 'sitemap'", [crawl_id, crawl_id, crawl_id]):
-            listed.setdefault(url, set()).add(sitemap)
-            status[url] = kind if status.get(url) in (None, "unstored") else status[url]
-        post_places = {(sitemap, permalink_shape(url)) for url, kind in status.items() if kind == "article"
-                       for sitemap in listed[url]}
-        unstored = [url for url, kind in status.items() if kind == "unstored"]
-        like_posts = [url for url in unstored if any((s, permalink_shape(url)) in post_places for s in listed[url])
-                      and permalink_shape(url) is not None]
-        return {"sitemap_pages": len(status), "unstored_sitemap": len(unstored), "unstored_sitemap_like_posts": len(like_posts)}
+        # Read twice, streamed (each page once: the sitemaps listing it, and 2 stored as an article, 1
+        # read as a listing, 0 neither): a dict of every page would grow with the blog.
+        pages = ("select l.to_url, json_group_array(distinct l.from_url), max(case when l.to_url in (select url from "
+                 "articles) or c.article_url is not null then 2 when l.to_url in (select from_url from links where "
+                 "crawl_id = ?) then 1 else 0 end) from links l join captures c on c.url = l.to_url and c.crawl_id = ? "
+                 "and c.status = 200 and c.content_type like 'text/html%' where l.crawl_id = ? and l.kind = 'sitemap' "
+                 "group by l.to_url")
+        counts = {"sitemap_pages": 0, "unstored_sitemap": 0, "unstored_sitemap_like_posts": 0}
+        post_places: set[tuple[str, str | None]] = set()
+        for url, sitemaps, kind in self.db.execute(pages, [crawl_id] * 3):
+            counts["sitemap_pages"] += 1
+            counts["unstored_sitemap"] += kind == 0
+            if kind == 2:
+                post_places.update((sitemap, permalink_shape(url)) for sitemap in json.loads(sitemaps))
+        if counts["unstored_sitemap"] and post_places:
+            for url, sitemaps, kind in self.db.execute(pages, [crawl_id] * 3):
+                shape = permalink_shape(url) if kind == 0 else None
+                if shape is not None and any((sitemap, shape) in post_places for sitemap in json.loads(sitemaps)):
+                    counts["unstored_sitemap_like_posts"] += 1
+        return counts
 
     def add_feed_entries(self, entries: list[FeedEntry]) -> None:
         """Remember what the blog's feeds said of each post (the latest feed wins), but for its
@@ -494,8 +498,6 @@ class ArchiveDB:
         many were filled, and how many titles and dates of this crawl's pages (all, without
         ``crawl_id``) disagree with their feed entry."""
         counts = {"filled_from_feed": 0, "feed_disagreements": 0}
-        this_crawl = set() if crawl_id is None else {url for (url,) in self.db.execute(
-            "select url from captures where crawl_id = ?", [crawl_id])}
         for stored in self._rows("select * from feed_entries"):
             entry = FeedEntry.from_dict({**stored, "categories": json.loads(stored["categories"] or "[]")})
             row = self._row("select url, title, published, author, categories, tags from articles where url = ?",
@@ -521,7 +523,8 @@ class ArchiveDB:
                 if "categories" in update:
                     _set_names(self.db, entry.url, "categories", categories)
                 counts["filled_from_feed"] += 1
-            if crawl_id is not None and entry.url not in this_crawl:
+            if crawl_id is not None and not self.db.execute(  # looked up: a set of the crawl's URLs grows with the blog
+                    "select 1 from captures where crawl_id = ? and url = ? limit 1", [crawl_id, entry.url]).fetchone():
                 continue
             page_day = _full_date(row["published"])  # None for "2025-05", a month alone
             if (entry.title and row["title"] and " ".join(entry.title.split()) != " ".join(row["title"].split())) or \
