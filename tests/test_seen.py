@@ -1,0 +1,43 @@
+"""crawler/seen.py's compact sets answer as Python's own sets do, through growth and deletions."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+from crawler.seen import Fingerprints, Hashes, SeenUrls
+
+
+def test_hashes_answer_as_a_set_through_collisions_growth_and_deletions():
+    rng = random.Random(1256)
+    # Values that share their low bits collide in a small table: long probe chains, then growth.
+    pool = [0, -1, 2**63 - 1, -(2**63)] + [rng.randrange(-(2**63), 2**63) for _ in range(300)] \
+        + [n << 20 for n in range(1, 200)]
+    hashes, truth = Hashes(), set()
+    for step in range(20000):
+        value = rng.choice(pool)
+        if rng.random() < 0.35:
+            hashes.discard(value)
+            truth.discard(value)
+        else:
+            hashes.add(value)
+            truth.add(value)
+        if step % 97 == 0:
+            assert len(hashes) == len(truth)
+            assert all((v in hashes) == (v in truth) for v in pool)
+    assert len(hashes) == len(truth) and all((v in hashes) == (v in truth) for v in pool)
+
+
+def test_seen_urls_and_fingerprints_hold_arabic_urls_and_digests():
+    urls = [f"https://مدونة.example/٢٠٢٥/{n}/مقال-{n}/" for n in range(5000)]
+    seen = SeenUrls(urls[:2500])
+    seen.update(urls[2500:4000])
+    assert len(seen) == 4000
+    assert all(u in seen for u in urls[:4000]) and not any(u in seen for u in urls[4000:])
+    seen.discard(urls[0])
+    assert urls[0] not in seen and len(seen) == 3999
+    digests = [hashlib.sha1(u.encode()).digest() for u in urls]
+    fingerprints = Fingerprints(digests[:100])
+    fingerprints.add(digests[100])
+    assert len(fingerprints) == 101 and digests[100] in fingerprints and digests[101] not in fingerprints
+    assert "not bytes" not in fingerprints
