@@ -207,12 +207,16 @@ class Job:
 
     @property
     def keys(self) -> list[str]:
-        # A host is in hosts_key exactly while its queue holds requests (the scripts keep it so): the
-        # queues are found there, not by scanning Redis. queue_key itself: an older Arshif's one queue.
+        # queue_key itself: an older Arshif's one queue.
+        return [self.meta_key, self.seen_key, self.leases_key, self.deadlines_key, self.sequence_key, self.workers_key,
+                self.pages_key, self.feed_items_key, self.parsed_other_key, self.queue_key, *self.frontier_keys()]
+
+    def frontier_keys(self) -> list[str]:
+        """The frontier's keys: the hosts with work, the count, the turns and each host's queue. A
+        host is in hosts_key exactly while its queue holds requests (the scripts keep it so): the
+        queues are found there, not by scanning Redis."""
         hosts: list[bytes] = self.redis.zrange(self.hosts_key, 0, -1)  # type: ignore[assignment]
-        return [self.meta_key, self.hosts_key, self.queued_key, self.turns_key, self.seen_key, self.leases_key,
-                self.deadlines_key, self.sequence_key, self.workers_key, self.pages_key, self.feed_items_key,
-                self.parsed_other_key, self.queue_key, *(f"{self.queue_key}:{_text(h)}" for h in hosts)]
+        return [self.hosts_key, self.queued_key, self.turns_key, *(f"{self.queue_key}:{_text(h)}" for h in hosts)]
 
     # --- the job's record -----------------------------------------------------------------------------
     @classmethod

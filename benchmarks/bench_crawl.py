@@ -249,14 +249,29 @@ def ratios_to_scrapy(runs: list[Run], articles: int) -> dict[str, float]:
     return medians
 
 
-def growth(runs: list[Run], name: str, articles: int, big: int) -> tuple[float, float] | None:
-    """Peak RSS growth (largest process, tree) of ``name`` from ``articles`` to ``big`` articles, as fractions."""
+@dataclass
+class Growth:
+    """Peak RSS of ``name`` at the small blog (medians over its rounds) and in the big blog's run."""
+    small_largest_mb: float
+    small_tree_mb: float
+    big: Run
+
+    @property
+    def largest(self) -> float:  # as a fraction
+        return self.big.rss_largest_mb / self.small_largest_mb - 1
+
+    @property
+    def tree(self) -> float:
+        return self.big.rss_tree_mb / self.small_tree_mb - 1
+
+
+def growth(runs: list[Run], name: str, articles: int, big: int) -> Growth | None:
+    """Peak RSS growth of ``name`` from ``articles`` to ``big`` articles."""
     small = [r for r in runs if r.articles == articles and r.name == name]
     large = [r for r in runs if r.articles == big and r.name == name]
     if not small or not large:
         return None
-    return (large[0].rss_largest_mb / median([r.rss_largest_mb for r in small]) - 1,
-            large[0].rss_tree_mb / median([r.rss_tree_mb for r in small]) - 1)
+    return Growth(median([r.rss_largest_mb for r in small]), median([r.rss_tree_mb for r in small]), large[0])
 
 
 def headline(runs: list[Run], articles: int, big: int) -> str:
@@ -267,7 +282,7 @@ def headline(runs: list[Run], articles: int, big: int) -> str:
     line = (", ".join(parts) + " bare Scrapy") if parts else "no ratio to bare Scrapy"
     grown = growth(runs, "capture", articles, big) if big else None
     if grown:
-        line += f"; capture-only peak RSS {articles:,} → {big:,} articles {grown[0]:+.0%} (tree {grown[1]:+.0%})"
+        line += f"; capture-only peak RSS {articles:,} → {big:,} articles {grown.largest:+.0%} (tree {grown.tree:+.0%})"
     return line
 
 
@@ -296,11 +311,9 @@ def table(runs: list[Run], articles: int, big: int, against: str = "--against") 
             grown = growth(runs, name, articles, big)
             if grown is None:
                 continue
-            mine = [r for r in small if r.name == name]
-            s_max, s_tree = median([r.rss_largest_mb for r in mine]), median([r.rss_tree_mb for r in mine])
-            b = next(r for r in runs if r.articles == big and r.name == name)
-            lines.append(f"  {labels[name]:26} {s_max:.0f} → {b.rss_largest_mb:.0f} MB ({grown[0]:+.0%}), "
-                         f"tree {s_tree:.0f} → {b.rss_tree_mb:.0f} MB ({grown[1]:+.0%}); "
+            b = grown.big
+            lines.append(f"  {labels[name]:26} {grown.small_largest_mb:.0f} → {b.rss_largest_mb:.0f} MB ({grown.largest:+.0%}), "
+                         f"tree {grown.small_tree_mb:.0f} → {b.rss_tree_mb:.0f} MB ({grown.tree:+.0%}); "
                          f"{b.pages} pages at {b.rate:.0f}/s")
     return "\n".join(lines)
 

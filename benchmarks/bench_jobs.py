@@ -70,16 +70,20 @@ class QueueSampler(threading.Thread):
 
     def __init__(self, client: redis.Redis, name: str) -> None:
         super().__init__(daemon=True)
-        self.client, self.name, self.stop = client, name, threading.Event()
+        self.client, self.job, self.stop = client, Job(client, name), threading.Event()
         self.largest, self.per_request = 0, 0.0
 
     def run(self) -> None:
         while not self.stop.wait(1.0):
-            keys = [k for k in self.client.scan_iter(f"arshif:{self.name}:requests*")]
-            queued = sum(self.client.zcard(k) for k in keys if self.client.type(k) == b"zset")
+            queued = self.job.queued()
             if queued > self.largest:
                 self.largest = queued
-                self.per_request = sum(self.client.memory_usage(k) or 0 for k in keys) / queued
+                self.per_request = frontier_bytes(self.client, self.job) / queued
+
+
+def frontier_bytes(client: redis.Redis, job: Job) -> int:
+    """Redis memory of the job's frontier (the same keys for both figures of the benchmark)."""
+    return sum(client.memory_usage(k) or 0 for k in job.frontier_keys())
 
 
 def run_job(urls: list[str], redis_url: str, out: Path, workers: int, name: str) -> Run:
@@ -135,9 +139,7 @@ def memory_per_url(client: redis.Redis, urls: int, hosts: int) -> tuple[float, f
         data.update(callback="parse_page", errback="fetch_failed")  # as the blog spider's
         job.push(host_of(request), -request.priority, picklecompat.dumps(data))
         client.sadd(job.seen_key, fingerprinter.fingerprint(request))
-    queue_keys = [job.hosts_key, job.queued_key, job.turns_key,
-                  *client.scan_iter(match=job.queue_key + ":*", count=1000)]
-    queued = sum(client.memory_usage(k) or 0 for k in queue_keys) / urls
+    queued = frontier_bytes(client, job) / urls
     seen = (client.memory_usage(job.seen_key) or 0) / urls
     client.delete(*job.keys)
     return queued, seen

@@ -106,6 +106,38 @@ def test_an_article_read_with_its_blocks_found_once_equals_its_rebuild(body):
     assert reading.article == rebuilt
 
 
+def counted(monkeypatch, function_name, *modules):
+    """Calls to ``function_name`` through each module that imported it."""
+    calls = []
+    for module in modules:
+        original = getattr(module, function_name)
+
+        def counting(*args, _original=original, **kwargs):
+            calls.append(function_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, function_name, counting)
+    return calls
+
+
+def test_an_article_is_searched_for_blocks_and_classes_once(monkeypatch):
+    import archive.pages.blocks as blocks_module
+    import archive.pages.classify as classify_module
+    import archive.pages.extract as extract_module
+    import archive.pages.reading as reading_module
+
+    searches = counted(monkeypatch, "page_blocks", blocks_module, reading_module)
+    class_reads = counted(monkeypatch, "class_names", reading_module, classify_module, extract_module)
+    options = ReadingOptions(extract={"allowed_domains": (), "learned": {}})
+    reading = read_page(WINDOWS_1256_PAGE, "http://127.0.0.1:8000/x/", "cp1256", options)
+    assert reading.kind == "article" and reading.article["related"] == ["http://127.0.0.1:8000/other/"]
+    assert len(searches) == 1, "the related links and the removal share one search"
+    assert len(class_reads) == 1, "classification and extraction share the page's class attributes"
+    searches.clear()
+    read_page(WORD_WRAPPED_PAGE, "http://127.0.0.1:8000/x/", "utf-8", options)
+    assert len(searches) == 2, "a block out of its path's reach: the copy is searched again"
+
+
 def test_blocks_out_of_reach_of_their_path_are_searched_again():
     root = html_root(WORD_WRAPPED_PAGE.decode(), for_trafilatura=True)
     blocks = page_blocks(root)

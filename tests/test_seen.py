@@ -41,3 +41,22 @@ def test_seen_urls_and_fingerprints_hold_arabic_urls_and_digests():
     fingerprints.add(digests[100])
     assert len(fingerprints) == 101 and digests[100] in fingerprints and digests[101] not in fingerprints
     assert "not bytes" not in fingerprints
+
+
+def test_the_crawls_dupefilter_keeps_its_fingerprints_compactly(tmp_path):
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.frontier import DiskSafeDupeFilter
+
+    crawler = get_crawler(settings_dict={"JOBDIR": str(tmp_path)})
+    dupefilter = DiskSafeDupeFilter.from_crawler(crawler)
+    assert isinstance(dupefilter._fingerprints, Fingerprints), "Scrapy's set of digests was not replaced"
+    first = Request("https://مدونة.example/٢٠٢٥/مقال/")
+    assert not dupefilter.request_seen(first) and dupefilter.request_seen(first.replace())
+    assert not dupefilter.request_seen(Request("https://مدونة.example/٢٠٢٥/مقال-آخر/"))
+    dupefilter.close("finished")
+    # resumed: the fingerprints read back from JOBDIR go into the compact set too
+    resumed = DiskSafeDupeFilter.from_crawler(get_crawler(settings_dict={"JOBDIR": str(tmp_path)}))
+    assert isinstance(resumed._fingerprints, Fingerprints) and len(resumed._fingerprints) == 2
+    assert resumed.request_seen(first)

@@ -25,7 +25,6 @@ from scrapy.http import HtmlResponse, TextResponse
 from scrapy.http.request import NO_CALLBACK
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip, gzip_magic_number
-from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 
 from archive import __version__
@@ -377,7 +376,9 @@ class BlogSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return
         links = [(u, "requisite") for u in css_links(response.text)]
-        requests, _ = self.follow_all(response, resolved(links, get_base_url(response)), self.parse_requisite)
+        # A stylesheet's url() and robots.txt's Sitemap: lines resolve against the file's own URL (no
+        # <base> to look for: get_base_url would decode the text to search one)
+        requests, _ = self.follow_all(response, resolved(links, response.url), self.parse_requisite)
         yield from requests
 
     def _robots_seen(self, response: Response, request: scrapy.Request, spider: scrapy.Spider) -> None:
@@ -392,7 +393,7 @@ class BlogSpider(scrapy.Spider):
             return
         links = [(line.split(":", 1)[1].strip(), "sitemap") for line in response.text.splitlines()
                  if line.lower().startswith("sitemap:")]
-        requests, _ = self.follow_all(response, resolved(links, get_base_url(response)), self.parse_sitemap)
+        requests, _ = self.follow_all(response, resolved(links, response.url), self.parse_sitemap)
         yield from requests
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
