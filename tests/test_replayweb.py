@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from archive.demo.server import SiteServer
 from archive.warc.package import _HashingZipEntry, declared_size
@@ -123,7 +124,7 @@ def replayed_frame(page, timeout: float = 60):
                 try:
                     if frame.evaluate("document.readyState") == "complete" and frame.evaluate("document.title"):
                         return frame
-                except Exception:  # navigated away while being read: look again
+                except PlaywrightError:  # navigated away while being read: look again
                     pass
         page.wait_for_timeout(250)  # Playwright handles frame events only while it is called
     raise AssertionError(f"no replayed frame; frames: {[f.url for f in page.frames]}")
@@ -166,6 +167,17 @@ def test_replayweb_page_replays_an_arabic_article(archive, viewer, browser):
     page.context.close()
 
 
+PAGE_ENTRIES = """() => {
+    const found = [];
+    const walk = (root) => root.querySelectorAll('*').forEach((el) => {
+        if (el.tagName === 'WR-PAGE-ENTRY') found.push((el.shadowRoot || el).textContent);
+        if (el.shadowRoot) walk(el.shadowRoot);
+    });
+    walk(document);
+    return found;
+}"""
+
+
 def test_replayweb_page_lists_the_pages_with_arabic_titles(archive, viewer, browser):
     base, _, _ = viewer
     titles = {r["title"] for r in query(archive, "select title from articles")}
@@ -175,15 +187,10 @@ def test_replayweb_page_lists_the_pages_with_arabic_titles(archive, viewer, brow
     while time.monotonic() < deadline and len(entries) < len(titles):
         for frame in page.frames:
             if "/replay/?" in frame.url:
-                entries = frame.evaluate("""() => {
-                    const found = [];
-                    const walk = (root) => root.querySelectorAll('*').forEach((el) => {
-                        if (el.tagName === 'WR-PAGE-ENTRY') found.push((el.shadowRoot || el).textContent);
-                        if (el.shadowRoot) walk(el.shadowRoot);
-                    });
-                    walk(document);
-                    return found;
-                }""")
+                try:
+                    entries = frame.evaluate(PAGE_ENTRIES)
+                except PlaywrightError:  # the viewer navigated while being read: look again
+                    pass
         page.wait_for_timeout(250)
     assert len(titles) == 42 and len(entries) == len(titles)
     assert all(any(title in entry for entry in entries) for title in titles)
