@@ -42,9 +42,23 @@ JOB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 # KEYS: host's queue, hosts, queued, turns. ARGV: host, score, request. A host new to "hosts" joins
 # the round at its end.
-_PUSH = """
-if redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3]) == 1 then redis.call('INCR', KEYS[3]) end
-redis.call('ZADD', KEYS[2], 'NX', tonumber(redis.call('GET', KEYS[4]) or '0'), ARGV[1])
+# Lua shared by the scripts below: the Redis server's clock in milliseconds, and a request queued
+# for its host (counted once, its host joining the round of hosts at its end if new there).
+_NOW_MS = """
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+"""
+_ENQUEUE = """
+local function enqueue(queue, hosts, queued, turns, host, score, request)
+  if redis.call('ZADD', queue, score, request) == 1 then redis.call('INCR', queued) end
+  redis.call('ZADD', hosts, 'NX', tonumber(redis.call('GET', turns) or '0'), host)
+end
+"""
+
+_PUSH = _ENQUEUE + """
+enqueue(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3])
 """
 
 # KEYS: hosts, leases, deadlines, sequence, queued, turns. ARGV: worker id, lease
@@ -52,7 +66,7 @@ redis.call('ZADD', KEYS[2], 'NX', tonumber(redis.call('GET', KEYS[4]) or '0'), A
 # Takes the first request of the host whose turn it is among those not skipped, and gives that host
 # the last turn. The lease "<worker>:<n>" stores "<host>\n<score>\n<request>" so that a requeue
 # restores both the host and the priority.
-_TAKE = """
+_TAKE = _NOW_MS + """
 local skip = {}
 for i = 4, #ARGV do skip[ARGV[i]] = true end
 for _, host in ipairs(redis.call('ZRANGE', KEYS[1], 0, #ARGV - 3)) do
@@ -67,11 +81,9 @@ for _, host in ipairs(redis.call('ZRANGE', KEYS[1], 0, #ARGV - 3)) do
       else
         redis.call('ZREM', KEYS[1], host)
       end
-      local t = redis.call('TIME')
-      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
       local id = ARGV[1] .. ':' .. redis.call('INCR', KEYS[4])
       redis.call('HSET', KEYS[2], id, host .. '\\n' .. item[2] .. '\\n' .. item[1])
-      redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), id)
+      redis.call('ZADD', KEYS[3], now_ms() + tonumber(ARGV[2]), id)
       return {id, item[1]}
     end
     redis.call('ZREM', KEYS[1], host)  -- (never left empty: a host leaves when its last request goes)
@@ -82,13 +94,11 @@ return false
 
 # KEYS: leases, deadlines, hosts, queued, turns. ARGV: queue prefix, then lease ids to requeue now,
 # or none: every expired one.
-_REQUEUE = """
+_REQUEUE = _NOW_MS + _ENQUEUE + """
 local ids = {}
 for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
 if #ids == 0 then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+  ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now_ms())
 end
 local requeued = 0
 for _, id in ipairs(ids) do
@@ -98,10 +108,7 @@ for _, id in ipairs(ids) do
     local cut2 = string.find(value, '\\n', cut1 + 1, true)
     local host = string.sub(value, 1, cut1 - 1)
     local score = tonumber(string.sub(value, cut1 + 1, cut2 - 1))
-    if redis.call('ZADD', ARGV[1] .. host, score, string.sub(value, cut2 + 1)) == 1 then
-      redis.call('INCR', KEYS[4])
-    end
-    redis.call('ZADD', KEYS[3], 'NX', tonumber(redis.call('GET', KEYS[5]) or '0'), host)
+    enqueue(ARGV[1] .. host, KEYS[3], KEYS[4], KEYS[5], host, score, string.sub(value, cut2 + 1))
     redis.call('HDEL', KEYS[1], id)
     requeued = requeued + 1
   end
@@ -112,21 +119,18 @@ return requeued
 
 # KEYS: workers, pages, meta. ARGV: worker id, its pages. 1 when no other worker of the finished
 # job is alive (a worker still writing its last rows has not left yet).
-_LEAVE = """
+_LEAVE = _NOW_MS + """
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if redis.call('HGET', KEYS[3], 'finished') == '1' and redis.call('ZCOUNT', KEYS[1], now, '+inf') == 0 then
+if redis.call('HGET', KEYS[3], 'finished') == '1' and redis.call('ZCOUNT', KEYS[1], now_ms(), '+inf') == 0 then
   return 1
 end
 return 0
 """
 
 # KEYS: deadlines, workers. ARGV: worker id, lease milliseconds, the worker's lease ids.
-_HEARTBEAT = """
-local t = redis.call('TIME')
-local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+_HEARTBEAT = _NOW_MS + """
+local deadline = now_ms() + tonumber(ARGV[2])
 redis.call('ZADD', KEYS[2], deadline, ARGV[1])
 for i = 3, #ARGV do redis.call('ZADD', KEYS[1], 'XX', deadline, ARGV[i]) end
 return deadline
