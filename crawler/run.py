@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from archive import __version__
@@ -140,6 +141,8 @@ class ArchiveRun:
         run = getattr(crawler, "_arshif_run", None)
         if run is None:
             s = crawler.settings
+            if not s.get("ARSHIF_OUT"):  # another spider run in this project: archive nothing, least of all here
+                raise NotConfigured("ARSHIF_OUT is not set")
             recorded = {name: s.get(name) for name in RECORDED_SETTINGS}
             recorded["ARSHIF_ALLOW_DOMAINS"] = s.getlist("ARSHIF_ALLOW_DOMAINS")
             profile = getattr(crawler.spider, "profile", None)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from archive.demo.server import SiteServer
+
 from .conftest import ROOT, run_arshif
 
 LIBRARY = ROOT / "archive"
@@ -73,6 +75,29 @@ def test_scrapy_crawl_without_an_output_folder_writes_nothing(tmp_path):
     assert proc.returncode != 0
     assert "ARSHIF_OUT is not set" in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scrapy.cfg"]
+
+
+def test_another_spider_in_the_project_archives_nothing_into_the_working_folder(tmp_path):
+    """A spider of the user's own, run with this project's settings (as `scrapy runspider` in the
+    project does), fetches as Scrapy would: Arshif's capture and storage stand aside without ARSHIF_OUT."""
+    (tmp_path / "scrapy.cfg").write_text("[settings]\ndefault = crawler.settings\n")
+    (tmp_path / "mine.py").write_text(
+        "import scrapy\n\n"
+        "class Mine(scrapy.Spider):\n"
+        "    name = 'mine'\n\n"
+        "    async def start(self):\n"
+        "        yield scrapy.Request(self.url)\n\n"
+        "    def parse(self, response):\n"
+        "        print('FETCHED', response.status, response.css('title::text').get(), flush=True)\n")
+    env = {"PYTHONPATH": str(ROOT), "PATH": str(Path(sys.executable).parent)}
+    with SiteServer("classic") as blog:
+        proc = subprocess.run([sys.executable, "-m", "scrapy", "runspider", "mine.py", "-a", f"url={blog.base_url}/",
+                               "-s", "ROBOTSTXT_OBEY=False"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "FETCHED 200" in proc.stdout
+    assert "Disabled crawler.middlewares.WarcCaptureMiddleware: ARSHIF_OUT is not set" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "__pycache__") == ["mine.py", "scrapy.cfg"]
 
 
 def test_the_archive_folder_is_out_and_o_is_always_a_file():
