@@ -8,7 +8,8 @@
 The blog (benchmarks/blogsite.py: ≈ 11 KB WordPress article pages, listings, feed, sitemaps) is
 served by nginx with gzip. Each round runs, one after the other (alternating, so a noisy
 neighbour hurts every contender alike): Arshif capture-only, bare Scrapy fetching exactly the URLs
-Arshif captured (benchmarks/baseline_spider.py), the full Arshif crawl, `wget --warc-file`, and
+Arshif captured (benchmarks/baseline_spider.py: the ratios' baseline), bare Scrapy crawling the
+blog through its links as its tutorial does (benchmarks/follow_spider.py, first round only), the full Arshif crawl, `wget --warc-file`, and
 `arshif extract` on the capture-only output. The table shows medians over the rounds; ratios are
 taken within each round against that round's bare Scrapy, then the median. Every process tree is
 sampled from /proc for peak RSS (largest process, whole tree); CPU time per page comes from
@@ -45,7 +46,7 @@ from archive.store import ArchiveDB  # noqa: E402
 from benchmarks.blogsite import write_site  # noqa: E402
 from benchmarks.record import RESULTS, save_results  # noqa: E402
 
-CONTENDERS = ("capture", "scrapy", "full", "wget", "extract")
+CONTENDERS = ("capture", "scrapy", "follow", "full", "wget", "extract")
 BIG_CONTENDERS = ("capture", "scrapy")  # the ones that may run on the big blog, for memory growth
 SETTINGS = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=16",
             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING", "-s", "ROBOTSTXT_OBEY=False"]
@@ -184,6 +185,13 @@ class Bench:
              "-a", f"urls_file={urls}", *SETTINGS, "-s", "TELNETCONSOLE_ENABLED=False"], self.tmp)
         return Run("scrapy", rnd, articles, found(r"BASELINE_PAGES=(\d+)", text), wall, cpu, largest, tree)
 
+    def follow(self, rnd: int, articles: int) -> Run:
+        """Bare Scrapy crawling the blog from its home page through its links (follow_spider.py)."""
+        wall, cpu, largest, tree, text = measure(
+            [sys.executable, "-m", "scrapy.cmdline", "runspider", str(HERE / "follow_spider.py"),
+             "-a", f"url={self.base}/", *SETTINGS, "-s", "TELNETCONSOLE_ENABLED=False"], self.tmp)
+        return Run("follow", rnd, articles, found(r"BASELINE_PAGES=(\d+)", text), wall, cpu, largest, tree)
+
     def wget(self, rnd: int, articles: int) -> Run:
         work = self.tmp / f"wget-{rnd}"
         shutil.rmtree(work, ignore_errors=True)
@@ -277,7 +285,8 @@ def growth(runs: list[Run], name: str, articles: int, big: int) -> Growth | None
 def headline(runs: list[Run], articles: int, big: int) -> str:
     """The crawl benchmark in one line: ratios to bare Scrapy and memory growth."""
     ratios = ratios_to_scrapy(runs, articles)
-    labels = {"full": "full", "capture": "capture-only", "extract": "extract", "wget": "wget"}
+    labels = {"full": "full", "capture": "capture-only", "extract": "extract", "wget": "wget",
+              "follow": "Scrapy following links"}
     parts = [f"{label} {ratios[name]:.2f}x" for name, label in labels.items() if name in ratios]
     line = (", ".join(parts) + " bare Scrapy") if parts else "no ratio to bare Scrapy"
     grown = growth(runs, "capture", articles, big) if big else None
@@ -293,11 +302,11 @@ def table(runs: list[Run], articles: int, big: int, against: str = "--against") 
     ratios = ratios_to_scrapy(runs, articles)
     lines = [f"{'':28} {'pages':>7} {'pages/s':>8} {'× Scrapy':>9} {'CPU ms/page':>12} {'RSS max MB':>11} "
              f"{'RSS tree MB':>12}"]
-    labels = {"scrapy": "bare Scrapy (same URLs)", "full": "arshif crawl (full)", "capture": "arshif crawl --capture-only",
+    labels = {"scrapy": "bare Scrapy (same URLs)", "follow": "Scrapy following links", "full": "arshif crawl (full)", "capture": "arshif crawl --capture-only",
               "extract": "arshif extract (articles)", "wget": "wget --warc-file",
               "full@against": f"  the same, {against}", "capture@against": f"  the same, {against}",
               "extract@against": f"  the same, {against}"}
-    for name in ("scrapy", "full", "full@against", "capture", "capture@against", "extract", "extract@against", "wget"):
+    for name in ("scrapy", "follow", "full", "full@against", "capture", "capture@against", "extract", "extract@against", "wget"):
         mine = [by[name, n] for n in rounds if (name, n) in by]
         if not mine:
             continue
@@ -371,6 +380,8 @@ def main() -> None:
                         for contender in only:
                             if big and contender not in big_only:
                                 continue
+                            if contender == "follow" and rnd > 1:
+                                continue  # context, not a goal's baseline: one round keeps make bench ≤ 15 min
                             if contender in ("capture", "full") and args.against and not big:
                                 flags = ["--capture-only"] if contender == "capture" else []
                                 before = bench.crawl(f"{contender}@against", rnd, articles, *flags, code=args.against.resolve())
@@ -386,6 +397,8 @@ def main() -> None:
                                 run = bench.crawl("full", rnd, articles)
                             elif contender == "scrapy":
                                 run = bench.scrapy(rnd, articles)
+                            elif contender == "follow":
+                                run = bench.follow(rnd, articles)
                             elif contender == "wget":
                                 run = bench.wget(rnd, articles)
                             else:
