@@ -150,6 +150,7 @@ class ArchiveRun:
             learned = Profile.learned(Path(s.get("ARSHIF_OUT")) / PROFILE_FILE).selectors
             recorded["ARSHIF_LEARNED_SELECTORS"] = {k: v for k, v in learned.items() if k not in user}
             start_url = getattr(crawler.spider, "start_url", None) or ""
+            recorded["ARSHIF_START_URLS"] = list(getattr(crawler.spider, "start_urls_all", None) or [start_url])
             run = cls(s.get("ARSHIF_OUT"), start_url, recorded, dedup=s.getbool("ARSHIF_DEDUP", True),
                       full=s.getbool("ARSHIF_FULL"), warc_prefix=s.get("ARSHIF_WARC_PREFIX"),
                       warc_max_size=s.getint("ARSHIF_WARC_MAX_SIZE"), stats=crawler.stats,

@@ -151,6 +151,16 @@ def test_workers_share_one_job_over_several_blogs(fresh, redis_url, tmp_path, wo
     assert status["seen"] == int(line[3]) >= len(truth(fresh))
     assert sorted(status["start_urls"]) == sorted(s.base_url + "/" for s in fresh)
 
+    # `arshif report OUT` is about the job: its workers' crawls as one, from every blog it started at
+    run_arshif("report", out)
+    page = (out / "report.html").read_text()
+    rows = ", ".join(f"#{c['id']}" for c in query(out, "select id from crawls order by id"))
+    assert f"job {job}, {workers} workers (crawls {rows}): crawl 1 of 1" in page
+    assert f'data-figure="pages">{sum(pages):,}<' in page
+    assert f'data-figure="crawl-articles">{len(truth(fresh)):,}<' in page
+    assert all(f'href="{s.base_url}/"' in page for s in fresh)
+    assert "✓ no health warning" in page
+
 
 def held_leases(client: redis.Redis, job: str, worker: str) -> list[str]:
     """The URLs a worker holds leases on right now."""

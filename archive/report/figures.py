@@ -3,7 +3,8 @@ WARC files in ``OUT/warc``: nothing else, so a report can be rebuilt at any time
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ from ..store import MERGED, ArchiveDB
 
 @dataclass
 class CrawlRow:
-    """One crawl of the folder, as the crawls table recorded it: its times and its figures."""
+    """One crawl of the folder, as the crawls table recorded it: its times and its figures. The
+    workers of a Redis job each record a crawl of their own; the report takes them as one crawl
+    (``joined``): ``ids`` are then all of their rows."""
 
     id: int
     start_url: str
@@ -25,6 +28,42 @@ class CrawlRow:
     finish_reason: str | None
     recorded: bool  # False for a crawl killed before it recorded its figures
     figures: CrawlSummary
+    start_urls: list[str] = field(default_factory=list)  # every start URL (a job's blogs), the first is start_url
+    job: str = ""  # the Redis job a worker's crawl was part of
+    ids: list[int] = field(default_factory=list)
+    parts: list[CrawlSummary] = field(default_factory=list)  # a job's workers' figures, in the order they began
+
+    @property
+    def workers(self) -> int:
+        return len(self.ids)
+
+    def same_job(self, later: "CrawlRow") -> bool:
+        """``later`` is another worker of this job: the same job, begun before this one's last worker ended."""
+        return bool(self.job) and later.job == self.job and (
+            self.finished_at is None or later.started_at is None or later.started_at <= self.finished_at)
+
+    def joined(self, later: "CrawlRow") -> "CrawlRow":
+        """This job's crawl with another of its workers' crawls."""
+        ends = [self.finished_at, later.finished_at]
+        starts = [t for t in (self.started_at, later.started_at) if t is not None]
+        return replace(self, id=later.id, started_at=min(starts) if starts else None,
+                       finished_at=None if None in ends else max(t for t in ends if t is not None),
+                       finish_reason=later.finish_reason if self.finish_reason == later.finish_reason
+                       else f"{self.finish_reason or 'not finished'}, {later.finish_reason or 'not finished'}",
+                       recorded=self.recorded and later.recorded,
+                       start_urls=self.start_urls + [u for u in later.start_urls if u not in self.start_urls],
+                       ids=self.ids + later.ids, parts=self.parts + later.parts)
+
+
+def crawls_as_run(rows: list[CrawlRow]) -> list[CrawlRow]:
+    """The folder's crawls as the user ran them: a job's workers' crawls joined into one."""
+    crawls: list[CrawlRow] = []
+    for row in rows:
+        if crawls and crawls[-1].same_job(row):
+            crawls[-1] = crawls[-1].joined(row)
+        else:
+            crawls.append(row)
+    return crawls
 
 
 @dataclass
@@ -52,11 +91,16 @@ class ReportData:
     @property
     def crawl_position(self) -> str:
         """"crawl #2 of 3": which of the blog's crawls this is. A merge's row records the merge, not
-        a crawl of the blog; a crawl after a merge is numbered apart from its row's id."""
-        blog_crawls = [c.id for c in self.crawls if c.finish_reason != MERGED]
+        a crawl of the blog; a crawl after a merge is numbered apart from its row's id. A job's
+        workers' crawls count as one: "job news, 2 workers (crawls #3, #4): crawl 2 of 2"."""
+        blog_crawls = [c.id for c in crawls_as_run([c for c in self.crawls if c.finish_reason != MERGED])]
         if self.crawl.id not in blog_crawls:  # only merges recorded
             return f"crawl #{self.crawl.id}"
         position = blog_crawls.index(self.crawl.id) + 1
+        if self.crawl.job:
+            rows = ", ".join(f"#{i}" for i in self.crawl.ids)
+            workers = f"{self.crawl.workers} worker{'s' if self.crawl.workers > 1 else ''}"
+            return f"job {self.crawl.job}, {workers} (crawls {rows}): crawl {position} of {len(blog_crawls)}"
         at = f"#{position}" if position == self.crawl.id else f"{position} (#{self.crawl.id})"
         return f"crawl {at} of {len(blog_crawls)}"
 
@@ -86,8 +130,16 @@ def _time(text: str | None) -> datetime | None:
 
 
 def _crawl_row(row: dict[str, Any]) -> CrawlRow:
+    try:
+        settings = json.loads(row["settings"] or "{}")
+    except ValueError:
+        settings = {}
+    settings = settings if isinstance(settings, dict) else {}
+    starts = [u for u in settings.get("ARSHIF_START_URLS") or [] if isinstance(u, str)] or [row["start_url"] or ""]
+    job = (settings.get("ARSHIF_JOB") or "default") if settings.get("ARSHIF_WORKER") else ""
+    figures = CrawlSummary.from_row(row)
     return CrawlRow(row["id"], row["start_url"] or "", _time(row["started_at"]), _time(row["finished_at"]),
-                    row["finish_reason"], bool(row["stats"]), CrawlSummary.from_row(row))
+                    row["finish_reason"], bool(row["stats"]), figures, starts, str(job), [row["id"]], [figures])
 
 
 def gather(out: str | Path) -> ReportData:
@@ -98,15 +150,23 @@ def gather(out: str | Path) -> ReportData:
         crawls = [_crawl_row(row) for row in db.crawls()]
         if not crawls:
             raise CrawlError(f"no crawl recorded in {out}")
-        latest = next((c for c in reversed(crawls) if c.finish_reason != MERGED), crawls[-1])  # a merge is no crawl
-        times = [t for t in map(_time, db.capture_times(latest.id)) if t is not None]
+        as_run = crawls_as_run([c for c in crawls if c.finish_reason != MERGED])  # a merge is no crawl
+        latest = as_run[-1] if as_run else crawls[-1]
+        ids = latest.ids or [latest.id]
+        times = [t for t in map(_time, db.capture_times(ids)) if t is not None]
         data: dict[str, Any] = dict(
-            status_counts=db.status_counts(latest.id), content_types=db.content_types(latest.id),
+            status_counts=db.status_counts(ids), content_types=db.content_types(ids),
             per_month=db.named_counts("articles_per_month"), per_author=db.named_counts("articles_per_author"),
             per_category=db.named_counts("articles_per_category"), reached_by=db.articles_reached_by(),
             changes_per_crawl=db.changes_per_crawl(), dedup_per_crawl=db.dedup_per_crawl(),
-            failures=db.failures(latest.id), unparsed_dates=db.unparsed_dates(), date_sources=db.date_sources())
+            failures=db.failures(ids), unparsed_dates=db.unparsed_dates(), date_sources=db.date_sources())
         summary = crawl_summary(db, latest.id)
+        if len(ids) > 1:  # a job: its workers' figures summed, its health judged on all their crawls at once
+            recorded = {k: v for part in latest.parts for k, v in part.health.items()}  # the feed's and calibration's
+            span = (latest.finished_at - latest.started_at).total_seconds() if latest.finished_at and latest.started_at \
+                else sum(p.seconds for p in latest.parts)
+            summary = replace(CrawlSummary.of_job(latest.parts, span, {**recorded, **db.health(ids)}),
+                              archive=summary.archive)
         _, found = changes_in(db, diff=False)  # since the latest crawl began; the page shows no diff
     warcs = sorted((out / "warc").glob("*.warc.gz")) if (out / "warc").is_dir() else []
     return ReportData(out=out, crawl=latest, crawls=crawls, summary=summary, capture_times=times,

@@ -33,7 +33,7 @@ import time
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, cast
+from typing import Any, Iterator, Sequence, cast
 
 import sqlite_utils
 
@@ -93,6 +93,12 @@ def _full_date(iso: str | None) -> date | None:
 
 def _squash(text: str | None) -> str:
     return " ".join((text or "").split())
+
+
+def _in(crawls: int | Sequence[int]) -> tuple[str, list[int]]:
+    """``in (?, …)`` and its parameters, for one crawl or several (a job's workers' crawls)."""
+    ids = [crawls] if isinstance(crawls, int) else list(crawls)
+    return f"in ({', '.join('?' * len(ids))})", ids
 
 
 def utc_now() -> str:
@@ -426,28 +432,29 @@ class ArchiveDB:
     def gone_articles(self) -> list[dict[str, Any]]:
         return self._rows("select url, title, gone_at from articles where status = 'gone'")
 
-    def health(self, crawl_id: int) -> dict[str, int]:
-        """How well a crawl understood the blog: posts it was pointed at (teaser permalinks on
-        listings, feed items, related links) and fetched as HTML but did not store as articles, and
-        the articles it stored without a date, an author or any text."""
+    def health(self, crawl_id: int | Sequence[int]) -> dict[str, int]:
+        """How well a crawl (or a job's workers' crawls, as one) understood the blog: posts it was
+        pointed at (teaser permalinks on listings, feed items, related links) and fetched as HTML
+        but did not store as articles, and the articles it stored without a date, an author or any text."""
+        crawls, ids = _in(crawl_id)
         unstored = self.db.execute(
-            "select count(distinct l.to_url) from links l join captures c on c.url = l.to_url and c.crawl_id = ? "
-            "and c.status = 200 and c.content_type like 'text/html%' where l.crawl_id = ? "
+            f"select count(distinct l.to_url) from links l join captures c on c.url = l.to_url and c.crawl_id {crawls} "
+            f"and c.status = 200 and c.content_type like 'text/html%' where l.crawl_id {crawls} "
             "and l.kind in ('article', 'feed', 'related') and l.to_url not in (select url from articles) "
             "and c.article_url is null",  # stored under its canonical URL
-            [crawl_id, crawl_id]).fetchone()[0]
+            ids + ids).fetchone()[0]
         stored, no_date, no_author, no_text = self.db.execute(
             "select count(*), coalesce(sum(a.published is null), 0), coalesce(sum(coalesce(a.author, '') = ''), 0), "
             "coalesce(sum(coalesce(a.word_count, 0) = 0), 0) from articles a join captures c on c.id = a.capture_id "
-            "where c.crawl_id = ?", [crawl_id]).fetchone()
+            f"where c.crawl_id {crawls}", ids).fetchone()
         total = self.db.execute("select count(*) from articles").fetchone()[0]
-        html_pages = self.db.execute("select count(distinct url) from captures where crawl_id = ? and status = 200 "
-                                     "and content_type like 'text/html%'", [crawl_id]).fetchone()[0]
+        html_pages = self.db.execute(f"select count(distinct url) from captures where crawl_id {crawls} and status = 200 "
+                                     "and content_type like 'text/html%'", ids).fetchone()[0]
         return {"unstored_posts": unstored, "stored": stored, "no_date": no_date, "no_author": no_author,
                 "no_text": no_text, "archive_articles": total, "html_pages": html_pages,
-                **self._sitemap_health(crawl_id)}
+                **self._sitemap_health(ids)}
 
-    def _sitemap_health(self, crawl_id: int) -> dict[str, int]:
+    def _sitemap_health(self, crawl_ids: list[int]) -> dict[str, int]:
         """A sitemap lists pages, not only posts. Of the HTML pages the crawl's sitemaps listed: how
         many were neither stored as articles nor read as listings (their links were followed), and
         how many of those sit where this crawl's stored articles sit (the same sitemap file and
@@ -455,20 +462,21 @@ class ArchiveDB:
         year pages sit elsewhere; a site with no stored article gives no shape to compare."""
         # Read twice, streamed (each page once: the sitemaps listing it, and 2 stored as an article, 1
         # read as a listing, 0 neither): a dict of every page would grow with the blog.
+        crawls, _ = _in(crawl_ids)
         pages = ("select l.to_url, json_group_array(distinct l.from_url), max(case when l.to_url in (select url from "
                  "articles) or c.article_url is not null then 2 when l.to_url in (select from_url from links where "
-                 "crawl_id = ?) then 1 else 0 end) from links l join captures c on c.url = l.to_url and c.crawl_id = ? "
-                 "and c.status = 200 and c.content_type like 'text/html%' where l.crawl_id = ? and l.kind = 'sitemap' "
-                 "group by l.to_url")
+                 f"crawl_id {crawls}) then 1 else 0 end) from links l join captures c on c.url = l.to_url and c.crawl_id "
+                 f"{crawls} and c.status = 200 and c.content_type like 'text/html%' where l.crawl_id {crawls} "
+                 "and l.kind = 'sitemap' group by l.to_url")
         counts = {"sitemap_pages": 0, "unstored_sitemap": 0, "unstored_sitemap_like_posts": 0}
         post_places: set[tuple[str, str | None]] = set()
-        for url, sitemaps, kind in self.db.execute(pages, [crawl_id] * 3):
+        for url, sitemaps, kind in self.db.execute(pages, crawl_ids * 3):
             counts["sitemap_pages"] += 1
             counts["unstored_sitemap"] += kind == 0
             if kind == 2:
                 post_places.update((sitemap, permalink_shape(url)) for sitemap in json.loads(sitemaps))
         if counts["unstored_sitemap"] and post_places:
-            for url, sitemaps, kind in self.db.execute(pages, [crawl_id] * 3):
+            for url, sitemaps, kind in self.db.execute(pages, crawl_ids * 3):
                 shape = permalink_shape(url) if kind == 0 else None
                 if shape is not None and any((sitemap, shape) in post_places for sitemap in json.loads(sitemaps)):
                     counts["unstored_sitemap_like_posts"] += 1
@@ -649,23 +657,26 @@ class ArchiveDB:
         """Every crawl row, oldest first."""
         return self._rows("select * from crawls order by id")
 
-    def capture_times(self, crawl_id: int) -> list[str]:
-        """When each fetch of a crawl was made (ISO), in order."""
-        return [t for (t,) in self.db.execute("select fetched_at from captures where crawl_id = ? "
-                                              "and fetched_at is not null order by fetched_at", [crawl_id])]
+    def capture_times(self, crawl_id: int | Sequence[int]) -> list[str]:
+        """When each fetch of a crawl (or of a job's crawls) was made (ISO), in order."""
+        crawls, ids = _in(crawl_id)
+        return [t for (t,) in self.db.execute(f"select fetched_at from captures where crawl_id {crawls} "
+                                              "and fetched_at is not null order by fetched_at", ids)]
 
-    def status_counts(self, crawl_id: int) -> list[dict[str, Any]]:
+    def status_counts(self, crawl_id: int | Sequence[int]) -> list[dict[str, Any]]:
         """{status, record_type, captures} of a crawl; status None is a fetch that got no answer."""
-        return self._rows("select status, record_type, count(*) as captures from captures where crawl_id = ? "
-                          "group by status, record_type order by status is null, status, record_type", [crawl_id])
+        crawls, ids = _in(crawl_id)
+        return self._rows(f"select status, record_type, count(*) as captures from captures where crawl_id {crawls} "
+                          "group by status, record_type order by status is null, status, record_type", ids)
 
-    def content_types(self, crawl_id: int) -> list[dict[str, Any]]:
+    def content_types(self, crawl_id: int | Sequence[int]) -> list[dict[str, Any]]:
         """{content_type (parameters dropped), captures, bytes as received} of a crawl's answers."""
+        crawls, ids = _in(crawl_id)
         return self._rows(
             "select lower(trim(case when instr(content_type, ';') then substr(content_type, 1, instr(content_type, ';') - 1) "
             "else content_type end)) as content_type, count(*) as captures, coalesce(sum(content_length), 0) as bytes "
-            "from captures where crawl_id = ? and status is not null and content_type is not null "
-            "group by 1 order by bytes desc, captures desc", [crawl_id])
+            f"from captures where crawl_id {crawls} and status is not null and content_type is not null "
+            "group by 1 order by bytes desc, captures desc", ids)
 
     def named_counts(self, view: str) -> list[dict[str, Any]]:
         """Rows of ``articles_per_month``, ``articles_per_author`` or ``articles_per_category``."""
@@ -712,10 +723,11 @@ class ArchiveDB:
             "left join captures o on o.warc_record_id = c.refers_to and c.record_type = 'revisit' "
             "group by cr.id order by cr.id")
 
-    def failures(self, crawl_id: int) -> list[dict[str, Any]]:
+    def failures(self, crawl_id: int | Sequence[int]) -> list[dict[str, Any]]:
         """A crawl's fetches that failed: no answer (``error``) or an HTTP error status."""
-        return self._rows("select url, status, error from captures where crawl_id = ? "
-                          "and (error is not null or status >= 400) order by status is null, status, url", [crawl_id])
+        crawls, ids = _in(crawl_id)
+        return self._rows(f"select url, status, error from captures where crawl_id {crawls} "
+                          "and (error is not null or status >= 400) order by status is null, status, url", ids)
 
     def unparsed_dates(self) -> list[dict[str, Any]]:
         """Articles whose page printed a date Arshif could not read: the raw text, no normalized date."""
