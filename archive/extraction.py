@@ -50,7 +50,8 @@ def extract_missing(out: str | Path, *, workers: int | None = None) -> ExtractSu
                 except Exception as exc:  # noqa: BLE001 - warcio and zlib raise several kinds
                     raise ExtractError(f"cannot read {capture['warc_filename']} at offset "
                                        f"{capture['warc_offset']}: {exc}") from None
-                reached = reached_by(set((capture.pop("reached") or "").split(",")))
+                reached = reached_by(set((capture.pop("reached") or "").split(",")),
+                                     feed_item=bool(capture.pop("feed_item")))
                 extractor.offer(body, capture, settings.get(capture["crawl_id"]) or CrawlSettings(), reached)
             extractor.drain()
             calibrate(db, out, workers=workers)

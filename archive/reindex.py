@@ -198,6 +198,7 @@ def _rebuild(files: list[Path], out: Path, target: Path, *, workers: int | None,
         Path(str(target) + suffix).unlink(missing_ok=True)
     db = ArchiveDB(target)
     linked, feed_entries = _feeds(files)  # how the crawl reached a page is evidence for what it is
+    feed_items = {entry.url for entry in feed_entries}  # as the crawl's: the pages a feed's entry names
     crawls: dict[str, tuple[int, CrawlSettings]] = {}
     settings = CrawlSettings.recorded({}, replay_pattern=replay_pattern, profile=profile)
     bodies: dict[str, tuple[Path, int]] = {}  # response record id → where to re-read its body
@@ -230,7 +231,9 @@ def _rebuild(files: list[Path], out: Path, target: Path, *, workers: int | None,
                         capture["id"] = db.add_capture(capture)
                         counts["captures"] += 1
                         if body is not None and capture["status"] == 200:
-                            extractor.offer(body, capture, settings, reached_by(linked.get(capture["url"], set())))
+                            url = capture["url"]
+                            reached = reached_by(linked.get(url, set()), feed_item=url in feed_items)
+                            extractor.offer(body, capture, settings, reached)
             extractor.drain()
             counts["articles"] = extractor.stored
         db.add_feed_entries(feed_entries)  # what pages lacked, from the blog's feed, as the crawl did
