@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 import time
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +56,7 @@ class ArticleExtractor:
 
     def __init__(self, db: ArchiveDB, workers: int | None = None, *, keep_failed: bool = True) -> None:
         self.db, self.pool, self.stored = db, extraction_pool(workers), 0
+        self.stored_by_crawl: Counter[int | None] = Counter()  # articles stored, by the crawl of their capture
         # False when re-extracting stored articles (calibration): a failure leaves the row as it was
         self.keep_failed = keep_failed
         self.batch: list[tuple[ArchivedPage, dict[str, Any], str]] = []
@@ -106,6 +107,7 @@ class ArticleExtractor:
                     continue
                 self.db.upsert_article(article, capture=capture, replay_pattern=pattern)
                 self.stored += 1
+                self.stored_by_crawl[capture["crawl_id"]] += 1
 
     def __enter__(self) -> "ArticleExtractor":
         return self

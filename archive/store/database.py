@@ -275,6 +275,16 @@ class ArchiveDB:
         self.db.table("crawls").update(crawl_id, {"finished_at": utc_now(), "finish_reason": reason,
                                             "stats": json.dumps(stats, default=str, sort_keys=True)})
 
+    def update_crawl_stats(self, crawl_id: int, figures: dict[str, Any]) -> None:
+        """Replace some of a finished crawl's recorded figures (``arshif extract`` recomputes what a
+        capture-only crawl could not know when it ended), keeping the others."""
+        row = self.crawl(crawl_id)
+        try:
+            stats = json.loads(row["stats"] or "{}") if row else {}
+        except ValueError:
+            stats = {}
+        self.db.table("crawls").update(crawl_id, {"stats": json.dumps({**stats, **figures}, default=str, sort_keys=True)})
+
     def mark_interrupted_crawls(self, workers: list[str] | None = None) -> None:
         """A crawl with no finish time was killed: say so (its captures and articles stay). With
         ``workers`` (a job's workers sharing this folder), only the crawls of those dead workers."""
