@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .calibration import calibrate
-from .crawl import CrawlError, CrawlSummary, crawl_summary, lock_folder
+from .crawl import HEALTH_PREFIX, CrawlError, CrawlSummary, crawl_summary, health_stats, lock_folder
 from .pages.classify import reached_by
 from .reindex import ArticleExtractor, CrawlSettings
 from .store import ArchiveDB
@@ -87,7 +87,6 @@ def _refresh_crawl_figures(db: ArchiveDB, stored: Counter[int | None], figures: 
             stats = None
         if not isinstance(stats, dict) or not (stats.get(DEFERRED) or stored[row["id"]]):
             continue
-        health = {**db.health(row["id"]), **figures}
-        articles = health["stored"] if stats.get(DEFERRED) else stats.get("arshif/articles", 0) + stored[row["id"]]
-        db.update_crawl_stats(row["id"], {"arshif/articles": articles, DEFERRED: 0,
-                                          **{f"arshif/health/{name}": value for name, value in health.items()}})
+        health = health_stats(db, row["id"], figures)
+        articles = health[f"{HEALTH_PREFIX}stored"] if stats.get(DEFERRED) else stats.get("arshif/articles", 0) + stored[row["id"]]
+        db.update_crawl_stats(row["id"], {"arshif/articles": articles, DEFERRED: 0, **health})

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 from warcio.recordloader import ArcWarcRecord
 
 from .arabic.dates import parse_iso
-from .crawl import CrawlError, lock_folder
+from .crawl import CrawlError, health_stats, lock_folder
 from .pages.archived import ArchivedPage, extract_archived
 from .pages.charset import is_html
 from .pages.classify import reached_by
@@ -205,6 +205,7 @@ def _rebuild(files: list[Path], out: Path, target: Path, *, workers: int | None,
     settings = CrawlSettings.recorded({}, replay_pattern=replay_pattern, profile=profile)
     bodies: dict[str, tuple[Path, int]] = {}  # response record id → where to re-read its body
     counts = {"records": 0, "captures": 0, "articles": 0}
+    warc_bytes: Counter[int] = Counter()  # each crawl's WARC files, on disk
     crawl_id = None
     try:
         with ArticleExtractor(db, workers) as extractor:
@@ -236,13 +237,21 @@ def _rebuild(files: list[Path], out: Path, target: Path, *, workers: int | None,
                             url = capture["url"]
                             reached = reached_by(linked.get(url, set()), feed_item=url in feed_items)
                             extractor.offer(body, capture, settings, reached)
+                if crawl_id is not None:
+                    warc_bytes[crawl_id] += path.stat().st_size
             extractor.drain()
             counts["articles"] = extractor.stored
         db.add_feed_entries(feed_entries)  # what pages lacked, from the blog's feed, as the crawl did
         # the profile learned from the feed fills what the heuristics missed, as at the crawl's end
         from .calibration import calibrate  # calibration re-extracts with this module's ArticleExtractor
-        calibrate(db, out, profile=profile, workers=workers)
-        db.fill_from_feed()
+        figures = calibrate(db, out, profile=profile, workers=workers)
+        figures.update(db.fill_from_feed())
+        # Each crawl's figures, as far as its WARC files keep them: the report and the summary are
+        # drawn from these (none recorded reads as a crawl killed before its end)
+        for rebuilt, _ in crawls.values():
+            db.update_crawl_stats(rebuilt, {**db.capture_figures(rebuilt), "arshif/warc_bytes": warc_bytes[rebuilt],
+                                            "arshif/articles": extractor.stored_by_crawl[rebuilt],
+                                            **health_stats(db, rebuilt, figures)})
     except BaseException:
         db.close()
         for suffix in ("", "-wal", "-shm"):  # the live archive.db stays as it was

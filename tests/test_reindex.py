@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from archive.crawl import summary
 from archive.demo.server import SiteServer
 from archive.demo.site import CUSTOM_PROFILE
 
@@ -111,5 +112,9 @@ def test_a_feed_url_answering_html_is_no_article_when_the_archive_is_rebuilt(tmp
     assert ", 42 articles extracted in " in extracted.stdout and "warning" not in extracted.stderr
     assert [r["url"] for r in articles(tmp_path / "later", "url")] == posts
 
+    before = summary(tmp_path / "full")
     assert ", 42 articles in " in run_arshif("reindex", tmp_path / "full").stdout
     assert [r["url"] for r in articles(tmp_path / "full", "url")] == posts
+    after = summary(tmp_path / "full")  # the rebuilt crawls row: the crawl's own figures
+    assert after.health == before.health and after.health["unstored_posts"] == 0 and not after.health_lines()
+    assert (after.pages, after.articles, after.warc_bytes) == (before.pages, 42, before.warc_bytes)

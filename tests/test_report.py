@@ -272,10 +272,10 @@ class HalfUnderstoodBlog(BaseHTTPRequestHandler):
         pass
 
 
-def test_posts_not_understood_still_warn_after_extract(tmp_path):
+def test_posts_not_understood_still_warn_after_extract_and_reindex(tmp_path):
     """A capture-only crawl cannot judge its health (one article page waits); once extracted, the
     three posts that were not understood are warned of by `arshif extract`, `arshif report` and the
-    page, as a full crawl of the blog warns of them."""
+    page, as a full crawl of the blog warns of them, and as that crawl does once reindexed."""
     with local_server(HalfUnderstoodBlog) as base:
         full = run_arshif("crawl", base, "--out", tmp_path / "full", *FAST, check=False)
         later = crawl(base, tmp_path / "later", "--capture-only")
@@ -296,6 +296,17 @@ def test_posts_not_understood_still_warn_after_extract(tmp_path):
     warnings = [li.text_content() for li in dom.xpath("//section[@data-section='health']//ul[@class='warnings']/li")]
     assert warnings == lines
     assert figure(dom, "crawl-articles") == figure(dom, "articles") == 1
+
+    # rebuilt from its WARC files, the full crawl reports the same, not a crawl "killed before it
+    # recorded its figures" with no health to judge
+    before = summary(tmp_path / "full")
+    run_arshif("reindex", tmp_path / "full")
+    after = summary(tmp_path / "full")
+    assert after.health == before.health and after.health_lines() == lines
+    assert (after.pages, after.articles, after.warc_bytes) == (before.pages, before.articles, before.warc_bytes)
+    dom = chromium_dom(tmp_path / "full" / "report.html", tmp_path / "profile")
+    assert [li.text_content() for li in dom.xpath("//section[@data-section='health']//ul[@class='warnings']/li")] == lines
+    assert "killed before" not in dom.text_content() and figure(dom, "crawl-articles") == 1
 
 
 def test_a_crawl_killed_before_its_end_is_reported_from_its_captures(tmp_path):

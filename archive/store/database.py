@@ -285,6 +285,17 @@ class ArchiveDB:
             stats = {}
         self.db.table("crawls").update(crawl_id, {"stats": json.dumps({**stats, **figures}, default=str, sort_keys=True)})
 
+    def capture_figures(self, crawl_id: int) -> dict[str, Any]:
+        """A crawl's figures as its archived captures give them, under their stats names (a crawls
+        row rebuilt from the WARC files has no stats of its own): captures, revisits, and the
+        seconds from its first fetch to its last."""
+        captures, revisits, first, last = self.db.execute(
+            "select count(*), coalesce(sum(record_type = 'revisit'), 0), min(fetched_at), max(fetched_at) "
+            "from captures where crawl_id = ? and warc_filename is not null", [crawl_id]).fetchone()
+        seconds = (datetime.fromisoformat(last) - datetime.fromisoformat(first)).total_seconds() if first else 0.0
+        return {"arshif/captures": captures, "response_received_count": captures, "arshif/revisits": revisits,
+                "elapsed_time_seconds": seconds}
+
     def mark_interrupted_crawls(self, workers: list[str] | None = None) -> None:
         """A crawl with no finish time was killed: say so (its captures and articles stay). With
         ``workers`` (a job's workers sharing this folder), only the crawls of those dead workers."""
