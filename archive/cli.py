@@ -506,6 +506,8 @@ def reindex(out: str, workers: int | None, profile: str | None, replay_url: str 
         click.echo(f"rebuilt without {len(summary.missing)} missing WARC file(s): {', '.join(summary.missing)}", err=True)
     for kind, count in summary.lost.items():
         click.echo(f"the rebuilt database holds {count} {kind} fewer than the old one", err=True)
+    for line in summary.latest.health_lines() if summary.latest else []:  # judged again on the rebuilt rows
+        click.echo(f"warning: {line}", err=True)
     _redraw_report(Path(out))
 
 

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 from warcio.recordloader import ArcWarcRecord
 
 from .arabic.dates import parse_iso
-from .crawl import CrawlError, health_stats, lock_folder
+from .crawl import CrawlError, CrawlSummary, crawl_summary, health_stats, lock_folder
 from .pages.archived import ArchivedPage, extract_archived
 from .pages.charset import is_html
 from .pages.classify import reached_by
@@ -46,6 +46,7 @@ class ReindexSummary:
     backup: Path | None = None  # where the old archive.db went
     missing: list[str] = field(default_factory=list)  # WARC files referred to but absent (--allow-missing)
     lost: dict[str, int] = field(default_factory=dict)  # how many captures/articles fewer than before
+    latest: CrawlSummary | None = None  # the latest crawl's figures and health, as rebuilt
 
 
 class ArticleExtractor:
@@ -169,6 +170,7 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
         counts = _rebuild(files, out, target, workers=workers, replay_pattern=replay_pattern, profile=profile)
         with ArchiveDB(target) as db:
             after = db.counts()
+            latest = crawl_summary(db) if db.crawl() else None
         lost = {k: before[k] - after[k] for k in ("captures", "articles") if k in before and after[k] < before[k]}
         if lost and not allow_missing:
             raise ReindexError(f"the rebuilt database would hold fewer {' and '.join(lost)} than archive.db "
@@ -178,7 +180,7 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
     finally:
         lock.close()
     return ReindexSummary(counts["records"], after["captures"], after["articles"], time.monotonic() - started,
-                          backup=backup, missing=missing, lost=lost)
+                          backup=backup, missing=missing, lost=lost, latest=latest)
 
 
 def _live_counts(out: Path) -> dict:

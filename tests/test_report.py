@@ -300,7 +300,9 @@ def test_posts_not_understood_still_warn_after_extract_and_reindex(tmp_path):
     # rebuilt from its WARC files, the full crawl reports the same, not a crawl "killed before it
     # recorded its figures" with no health to judge
     before = summary(tmp_path / "full")
-    run_arshif("reindex", tmp_path / "full")
+    rebuilt = run_arshif("reindex", tmp_path / "full")
+    assert [line for line in rebuilt.stderr.splitlines() if line.startswith("warning: ")] == [
+        f"warning: {line}" for line in lines]
     after = summary(tmp_path / "full")
     assert after.health == before.health and after.health_lines() == lines
     assert (after.pages, after.articles, after.warc_bytes) == (before.pages, before.articles, before.warc_bytes)
