@@ -67,7 +67,7 @@ def _charts(data: ReportData) -> dict[str, Markup | None]:
 def _pending(data: ReportData) -> str:
     """What a capture-only crawl left to do, in place of a health verdict it cannot give yet."""
     return (f"{data.summary.deferred:,} article pages captured, not extracted yet: run `arshif extract "
-            f"{data.out.name}`; the crawl's health is judged once they are")
+            f"{data.out.resolve().name}`; the crawl's health is judged once they are")
 
 
 def render(data: ReportData) -> str:

@@ -276,8 +276,9 @@ class ArchiveDB:
                                             "stats": json.dumps(stats, default=str, sort_keys=True)})
 
     def update_crawl_stats(self, crawl_id: int, figures: dict[str, Any]) -> None:
-        """Replace some of a finished crawl's recorded figures (``arshif extract`` recomputes what a
-        capture-only crawl could not know when it ended), keeping the others."""
+        """Replace some of a crawl's recorded figures, keeping the others: ``arshif extract``
+        recomputes what a capture-only crawl could not know when it ended, ``reindex`` records
+        what a rebuilt crawls row would otherwise lack."""
         row = self.crawl(crawl_id)
         try:
             stats = json.loads(row["stats"] or "{}") if row else {}
