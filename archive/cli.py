@@ -259,14 +259,16 @@ def _print_next_steps(out: Path, summary: CrawlSummary, arshif: str, again: str)
         click.echo(f"  {what + ':':<{width}}{command}")
 
 
+NOT_UNDERSTOOD = "the blog was archived in the WARC files but its posts were not understood as articles (see the warning above)"
+
+
 def _fail_unless_understood(summary: CrawlSummary, url: str) -> None:
     """A crawl that fetched nothing, or captured the blog's posts without understanding them, is
     not a success."""
     if summary.responses == 0:
         raise click.ClickException(f"nothing could be fetched from {url} (see the captures table for the errors)")
     if not summary.understood:
-        raise click.ClickException("the blog was archived in the WARC files but its posts were not understood as "
-                                   "articles (see the warning above)")
+        raise click.ClickException(NOT_UNDERSTOOD)
 
 
 @cli.command()
@@ -504,6 +506,8 @@ def reindex(out: str, workers: int | None, profile: str | None, replay_url: str 
         click.echo(f"rebuilt without {len(summary.missing)} missing WARC file(s): {', '.join(summary.missing)}", err=True)
     for kind, count in summary.lost.items():
         click.echo(f"the rebuilt database holds {count} {kind} fewer than the old one", err=True)
+    for line in summary.latest.health_lines() if summary.latest else []:  # judged again on the rebuilt rows
+        click.echo(f"warning: {line}", err=True)
     _redraw_report(Path(out))
 
 
@@ -528,7 +532,12 @@ def extract(out: str, workers: int | None) -> None:
         summary = extract_missing(_whole_folder(out), workers=workers)
     click.echo(f"{summary.pages} pages without an article looked at, {summary.articles} articles extracted "
                f"in {summary.seconds:.1f} s")
+    latest = summary.latest  # the latest crawl's health, judged again now that its articles are in
+    for line in latest.health_lines() if latest else []:
+        click.echo(f"warning: {line}", err=True)
     _redraw_report(Path(out))
+    if latest and not latest.understood:  # as the crawl itself would have ended
+        raise click.ClickException(NOT_UNDERSTOOD)
 
 
 @cli.command()

@@ -62,7 +62,7 @@ class CrawlSummary:
                    stats.get("arshif/articles", 0), stats.get("arshif/failures", 0), stats.get("arshif/warc_bytes", 0),
                    float(stats.get("elapsed_time_seconds", 0.0)), stats.get("response_received_count", 0),
                    stats.get("arshif/revisits", 0),
-                   {k.removeprefix("arshif/health/"): v for k, v in stats.items() if k.startswith("arshif/health/")},
+                   {k.removeprefix(HEALTH_PREFIX): v for k, v in stats.items() if k.startswith(HEALTH_PREFIX)},
                    stats.get("arshif/articles_deferred", 0), mode=stats.get("arshif/mode", ""),
                    archive=archive or {}, limits={k: stats[k] for k in LIMIT_LINES if stats.get(k)})
 
@@ -152,6 +152,16 @@ class CrawlSummary:
                       f"  articles       : {self.archive['articles']}",
                       f"  captures       : {self.archive['captures']} in {self.archive['crawls']} crawl(s)"]
         return lines
+
+
+HEALTH_PREFIX = "arshif/health/"  # a crawl's health figures among its stats
+
+
+def health_stats(db: ArchiveDB, crawl_id: int, figures: dict[str, int]) -> dict[str, int]:
+    """A crawl's health figures under their stats names, as its end records them (and ``extract``
+    and ``reindex`` record them again): ``ArchiveDB.health`` and ``figures``, calibration's and the
+    feed fill's."""
+    return {f"{HEALTH_PREFIX}{name}": value for name, value in {**db.health(crawl_id), **figures}.items()}
 
 
 def check_url(url: str) -> str:

@@ -5,20 +5,29 @@ the network and stores no article. This reads back, by offset, the latest HTML r
 URL without an article row, and decides and extracts each with the same code and the settings its
 crawl recorded, as ``reindex`` does, in the extraction pool. Each article is committed as it comes:
 stopped half-way, the next run takes up what is still missing.
+
+A crawl records its figures (articles, health) when it ends: a capture-only crawl's before any
+article was extracted. Once done, this recomputes them from the archive for each crawl that left
+pages to extract or whose pages it stored, so ``arshif report`` and the summary agree with the
+archive: no warning extraction resolved, none hidden that remains.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from .calibration import calibrate
-from .crawl import CrawlError, lock_folder
+from .crawl import HEALTH_PREFIX, CrawlError, CrawlSummary, crawl_summary, health_stats, lock_folder
 from .pages.classify import reached_by
 from .reindex import ArticleExtractor, CrawlSettings
 from .store import ArchiveDB
 from .warc import read_record
+
+DEFERRED = "arshif/articles_deferred"  # the crawl's stat: article pages left for `arshif extract`
 
 
 class ExtractError(Exception):
@@ -30,6 +39,7 @@ class ExtractSummary:
     pages: int  # pages looked at
     articles: int  # articles stored
     seconds: float
+    latest: CrawlSummary | None = None  # the latest crawl's figures, health included, after extraction
 
 
 def extract_missing(out: str | Path, *, workers: int | None = None) -> ExtractSummary:
@@ -50,11 +60,33 @@ def extract_missing(out: str | Path, *, workers: int | None = None) -> ExtractSu
                 except Exception as exc:  # noqa: BLE001 - warcio and zlib raise several kinds
                     raise ExtractError(f"cannot read {capture['warc_filename']} at offset "
                                        f"{capture['warc_offset']}: {exc}") from None
-                reached = reached_by(set((capture.pop("reached") or "").split(",")))
+                reached = reached_by(set((capture.pop("reached") or "").split(",")),
+                                     feed_item=bool(capture.pop("feed_item")))
                 extractor.offer(body, capture, settings.get(capture["crawl_id"]) or CrawlSettings(), reached)
             extractor.drain()
-            calibrate(db, out, workers=workers)
-            db.fill_from_feed()
+            figures = calibrate(db, out, workers=workers)
+            figures.update(db.fill_from_feed())
+            _refresh_crawl_figures(db, extractor.stored_by_crawl, figures)
+            latest = crawl_summary(db) if db.crawl() else None
     finally:
         lock.close()
-    return ExtractSummary(pages, extractor.stored, time.monotonic() - started)
+    return ExtractSummary(pages, extractor.stored, time.monotonic() - started, latest)
+
+
+def _refresh_crawl_figures(db: ArchiveDB, stored: Counter[int | None], figures: dict[str, int]) -> None:
+    """Recompute the articles and health figures of each crawl that left pages to extract or whose
+    pages this run stored, as the crawl's end computes them. ``stored``: articles this run stored
+    per crawl; ``figures``: calibration's and the feed's, the archive's as at a crawl's end. A
+    capture-only crawl's articles are those extracted from its captures (by this run or an earlier
+    one stopped half-way); another crawl's gain this run's. A crawl killed before it recorded its
+    figures keeps none: the report counts its captures."""
+    for row in db.crawls():
+        try:
+            stats = json.loads(row["stats"] or "null")
+        except ValueError:
+            stats = None
+        if not isinstance(stats, dict) or not (stats.get(DEFERRED) or stored[row["id"]]):
+            continue
+        health = health_stats(db, row["id"], figures)
+        articles = health[f"{HEALTH_PREFIX}stored"] if stats.get(DEFERRED) else stats.get("arshif/articles", 0) + stored[row["id"]]
+        db.update_crawl_stats(row["id"], {"arshif/articles": articles, DEFERRED: 0, **health})

@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 import time
-from collections import deque
+from collections import Counter, deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,7 @@ from typing import Any, Iterator
 from warcio.recordloader import ArcWarcRecord
 
 from .arabic.dates import parse_iso
-from .crawl import CrawlError, lock_folder
+from .crawl import CrawlError, CrawlSummary, crawl_summary, health_stats, lock_folder
 from .pages.archived import ArchivedPage, extract_archived
 from .pages.charset import is_html
 from .pages.classify import reached_by
@@ -46,6 +46,7 @@ class ReindexSummary:
     backup: Path | None = None  # where the old archive.db went
     missing: list[str] = field(default_factory=list)  # WARC files referred to but absent (--allow-missing)
     lost: dict[str, int] = field(default_factory=dict)  # how many captures/articles fewer than before
+    latest: CrawlSummary | None = None  # the latest crawl's figures and health, as rebuilt
 
 
 class ArticleExtractor:
@@ -56,6 +57,7 @@ class ArticleExtractor:
 
     def __init__(self, db: ArchiveDB, workers: int | None = None, *, keep_failed: bool = True) -> None:
         self.db, self.pool, self.stored = db, extraction_pool(workers), 0
+        self.stored_by_crawl: Counter[int | None] = Counter()  # articles stored, by the crawl of their capture
         # False when re-extracting stored articles (calibration): a failure leaves the row as it was
         self.keep_failed = keep_failed
         self.batch: list[tuple[ArchivedPage, dict[str, Any], str]] = []
@@ -106,6 +108,7 @@ class ArticleExtractor:
                     continue
                 self.db.upsert_article(article, capture=capture, replay_pattern=pattern)
                 self.stored += 1
+                self.stored_by_crawl[capture["crawl_id"]] += 1
 
     def __enter__(self) -> "ArticleExtractor":
         return self
@@ -167,6 +170,7 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
         counts = _rebuild(files, out, target, workers=workers, replay_pattern=replay_pattern, profile=profile)
         with ArchiveDB(target) as db:
             after = db.counts()
+            latest = crawl_summary(db) if db.crawl() else None
         lost = {k: before[k] - after[k] for k in ("captures", "articles") if k in before and after[k] < before[k]}
         if lost and not allow_missing:
             raise ReindexError(f"the rebuilt database would hold fewer {' and '.join(lost)} than archive.db "
@@ -176,7 +180,7 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
     finally:
         lock.close()
     return ReindexSummary(counts["records"], after["captures"], after["articles"], time.monotonic() - started,
-                          backup=backup, missing=missing, lost=lost)
+                          backup=backup, missing=missing, lost=lost, latest=latest)
 
 
 def _live_counts(out: Path) -> dict:
@@ -198,10 +202,12 @@ def _rebuild(files: list[Path], out: Path, target: Path, *, workers: int | None,
         Path(str(target) + suffix).unlink(missing_ok=True)
     db = ArchiveDB(target)
     linked, feed_entries = _feeds(files)  # how the crawl reached a page is evidence for what it is
+    feed_items = {entry.url for entry in feed_entries}  # as the crawl's: the pages a feed's entry names
     crawls: dict[str, tuple[int, CrawlSettings]] = {}
     settings = CrawlSettings.recorded({}, replay_pattern=replay_pattern, profile=profile)
     bodies: dict[str, tuple[Path, int]] = {}  # response record id → where to re-read its body
     counts = {"records": 0, "captures": 0, "articles": 0}
+    warc_bytes: Counter[int] = Counter()  # each crawl's WARC files, on disk
     crawl_id = None
     try:
         with ArticleExtractor(db, workers) as extractor:
@@ -230,14 +236,24 @@ def _rebuild(files: list[Path], out: Path, target: Path, *, workers: int | None,
                         capture["id"] = db.add_capture(capture)
                         counts["captures"] += 1
                         if body is not None and capture["status"] == 200:
-                            extractor.offer(body, capture, settings, reached_by(linked.get(capture["url"], set())))
+                            url = capture["url"]
+                            reached = reached_by(linked.get(url, set()), feed_item=url in feed_items)
+                            extractor.offer(body, capture, settings, reached)
+                if crawl_id is not None:
+                    warc_bytes[crawl_id] += path.stat().st_size
             extractor.drain()
             counts["articles"] = extractor.stored
         db.add_feed_entries(feed_entries)  # what pages lacked, from the blog's feed, as the crawl did
         # the profile learned from the feed fills what the heuristics missed, as at the crawl's end
         from .calibration import calibrate  # calibration re-extracts with this module's ArticleExtractor
-        calibrate(db, out, profile=profile, workers=workers)
-        db.fill_from_feed()
+        figures = calibrate(db, out, profile=profile, workers=workers)
+        figures.update(db.fill_from_feed())
+        # Each crawl's figures, as far as its WARC files keep them: the report and the summary are
+        # drawn from these (none recorded reads as a crawl killed before its end)
+        for rebuilt, _ in crawls.values():
+            db.update_crawl_stats(rebuilt, {**db.capture_figures(rebuilt), "arshif/warc_bytes": warc_bytes[rebuilt],
+                                            "arshif/articles": extractor.stored_by_crawl[rebuilt],
+                                            **health_stats(db, rebuilt, figures)})
     except BaseException:
         db.close()
         for suffix in ("", "-wal", "-shm"):  # the live archive.db stays as it was

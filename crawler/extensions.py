@@ -39,7 +39,7 @@ class Figures:
     in_flight: int
     warc_bytes: int
     elapsed: float
-    rate: float  # pages per second over the last RATE_WINDOW seconds
+    rate: float  # pages per second over the last RATE_WINDOW seconds (the whole crawl's, at its end)
 
     def line(self) -> str:
         return (f"{self.pages} pages captured ({self.rate:.1f}/s), {self.articles} articles, {self.failures} failed, "
@@ -93,7 +93,8 @@ class CrawlProgress:
         if self.live is not None:
             self.redraw()
             self.stop_live()
-        logger.info("finished (%s): %s", reason, self.figures().line())
+        # the whole crawl's rate, as its summary gives it: the last interval's says little of the crawl
+        logger.info("finished (%s): %s", reason, self.figures(whole_crawl=True).line())
 
     # --- what is shown ----------------------------------------------------------------------------
     def first_line(self, spider: Spider) -> str:
@@ -116,14 +117,16 @@ class CrawlProgress:
         except (TypeError, AttributeError):
             return 0
 
-    def figures(self) -> Figures:
+    def figures(self, *, whole_crawl: bool = False) -> Figures:
+        """What is shown now; the rate over the last RATE_WINDOW seconds, or since the crawl began."""
         stats, now = self.crawler.stats, time.monotonic()
         pages = stats.get_value("arshif/captures", 0)
         self.samples.append((now, pages))
         while len(self.samples) > 2 and now - self.samples[0][0] > self.RATE_WINDOW:
             self.samples.popleft()
         then, before = self.samples[0]
-        rate = (pages - before) / (now - then) if now - then > 0.5 else pages / max(now - self.started, 1e-9)
+        average = pages / max(now - self.started, 1e-9)
+        rate = average if whole_crawl or now - then <= 0.5 else (pages - before) / (now - then)
         engine = self.crawler.engine
         downloader = getattr(engine, "downloader", None)
         return Figures(pages, stats.get_value("arshif/articles", 0), stats.get_value("arshif/failures", 0),

@@ -20,7 +20,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archive import __version__
 from archive.calibration import PROFILE_FILE, calibrate
-from archive.crawl import claim_dead_workers
+from archive.crawl import claim_dead_workers, health_stats
 from archive.pages.feeds import FeedEntry
 from archive.pages.profile import Profile
 from archive.store import ArchiveDB
@@ -334,8 +334,7 @@ class ArchiveRun:
             if self._finishes_the_archive(stats):
                 calibrated = self._calibrate()
                 fed = self.db.fill_from_feed(self.crawl_id)
-            health = {**self.db.health(self.crawl_id), **fed, **calibrated}
-            stats.update({f"arshif/health/{name}": value for name, value in health.items()})
+            stats.update(health_stats(self.db, self.crawl_id, {**fed, **calibrated}))
             self.db.finish_crawl(self.crawl_id, stats,
                                  "storage-failed" if self.fatal else reason)
         try:

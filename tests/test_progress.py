@@ -10,12 +10,13 @@ import re
 import select
 import subprocess
 import sys
+import time
 
 import pytest
 
 from archive.demo.server import SiteServer
 
-from .conftest import ROOT
+from .conftest import ROOT, LocalHandler, local_server
 
 QUICK = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -98,3 +99,47 @@ def test_the_summary_keeps_this_crawl_apart_from_the_archive(site, tmp_path):
     assert f"Output in {tmp_path}/ : archive.db, warc/" in archive and "Next steps:" in archive
     assert f"arshif serve {tmp_path}" in archive and f"arshif crawl {site.base_url}/ --out {tmp_path}" in archive
     assert len(list((tmp_path / "logs").glob("crawl-*.log"))) == 2
+
+
+SLOW_SECONDS = 11  # longer than the progress rate's window (CrawlProgress.RATE_WINDOW, 10 s)
+TEASER = '<article class="post"><h2 class="entry-title"><a href="{path}">{title}</a></h2></article>'
+POST = ('<!DOCTYPE html><html lang="ar"><head><meta charset="utf-8"><title>{title}</title></head>'
+        '<body class="single single-post"><article class="post"><h1 class="entry-title">{title}</h1>'
+        '<div class="entry-content"><p>فقرةٌ من التدوينة رقم {title}، كُتبت ليحفظها الأرشيف كما هي.</p></div>'
+        '</article></body></html>')
+
+
+class SlowTailBlog(LocalHandler):
+    """Twenty posts answered at once and one that takes SLOW_SECONDS: the crawl's last ten seconds
+    capture one page, its first second all the others."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        posts = [f"/{n}/" for n in range(1, 21)] + ["/slow/"]
+        if self.path == "/":
+            teasers = "".join(TEASER.format(path=p, title=p.strip("/")) for p in posts)
+            body = f'<html lang="ar"><body class="home blog">{teasers}</body></html>'
+        elif self.path in posts:
+            if self.path == "/slow/":
+                time.sleep(SLOW_SECONDS)
+            body = POST.format(title=self.path.strip("/"))
+        else:
+            self.respond(404, b"", {})
+            return
+        self.respond(200, body.encode(), {"Content-Type": "text/html; charset=utf-8"})
+
+
+def test_the_finished_line_gives_the_whole_crawls_rate(tmp_path):
+    """The last progress line gives the crawl's pages per second, as the summary does, not the
+    last interval's (here ≈ 0.1/s: one page in ten seconds)."""
+    with local_server(SlowTailBlog) as base:
+        proc = subprocess.run([sys.executable, "-m", "archive.cli", "crawl", base, "--out", str(tmp_path), *QUICK,
+                               "-s", "ARSHIF_PROGRESS_INTERVAL=0.5"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    finished = re.search(r"finished \(finished\): (\d+) pages captured \(([\d.]+)/s\)", proc.stderr)
+    summary = re.search(r"pages captured : (\d+)(?s:.*?)time\s+: ([\d.]+) s \(([\d.]+) pages/s\)", proc.stdout)
+    assert finished and summary, proc.stderr[-2000:] + proc.stdout
+    pages, rate = int(finished.group(1)), float(finished.group(2))
+    seconds, summary_rate = float(summary.group(2)), float(summary.group(3))
+    assert pages == int(summary.group(1)) >= 22 and seconds >= SLOW_SECONDS
+    assert abs(rate - summary_rate) <= max(0.05 * summary_rate, 0.15), (rate, summary_rate)  # both rounded to 0.1

@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from archive.crawl import summary
 from archive.demo.server import SiteServer
 from archive.demo.site import CUSTOM_PROFILE
 
@@ -75,3 +76,45 @@ def test_a_worker_decides_and_extracts_an_archived_page_from_one_parse(monkeypat
     assert (not_article, empty) == (None, None)
     assert article == expected
     assert article["title"] and article["text"] and article["fts"][1]
+
+
+# What `python -m http.server` answers for a folder: the blog's /feed/ served as a directory.
+DIRECTORY_LISTING = ('<!DOCTYPE HTML><html lang="en"><head><meta charset="utf-8"><title>Directory listing for /feed/'
+                     '</title></head><body><h1>Directory listing for /feed/</h1><hr><ul><li><a href="index.xml">'
+                     'index.xml</a></li></ul><hr></body></html>')
+
+
+def test_a_feed_url_answering_html_is_no_article_when_the_archive_is_rebuilt(tmp_path):
+    """Every page links to /feed/ (``<link rel=alternate type=application/rss+xml>``), which answers
+    a directory listing. The crawl reads it as a feed, finds no item and stores no article for it;
+    `arshif extract` after a capture-only crawl, and `arshif reindex`, decide the same: a link of
+    kind "feed" leads to the feed as well as from it to its items, and only a feed's entries make
+    a page a feed item. Nor does the crawl count the listing among the posts it did not understand."""
+    from archive.demo.site import Resource
+
+    with SiteServer("classic") as server:
+        theme = server.theme
+        server.site[theme.feed_path] = Resource(DIRECTORY_LISTING.encode(), "text/html; charset=utf-8")
+        full = crawl(server.base_url + "/", tmp_path / "full")
+        crawl(server.base_url + "/", tmp_path / "later", "--capture-only")
+        posts = sorted(theme.url(theme.post_path(p)) for p in theme.posts)
+    feed_url = theme.url(theme.feed_path)
+    assert query(tmp_path / "full", "select count(*) n from captures where url = ? and status = 200 "
+                                    "and content_type like 'text/html%'", [feed_url])[0]["n"] == 1
+    assert query(tmp_path / "full", "select count(distinct from_url) n from links where to_url = ? and kind = 'feed'",
+                 [feed_url])[0]["n"] > 40  # linked as "feed" from every page
+    assert [r["url"] for r in articles(tmp_path / "full", "url")] == posts and len(posts) == 42
+    assert "warning" not in full.stderr
+    stats = query(tmp_path / "full", "select stats from crawls")[0]["stats"]
+    assert '"arshif/health/unstored_posts": 0' in stats
+
+    extracted = run_arshif("extract", tmp_path / "later")
+    assert ", 42 articles extracted in " in extracted.stdout and "warning" not in extracted.stderr
+    assert [r["url"] for r in articles(tmp_path / "later", "url")] == posts
+
+    before = summary(tmp_path / "full")
+    assert ", 42 articles in " in run_arshif("reindex", tmp_path / "full").stdout
+    assert [r["url"] for r in articles(tmp_path / "full", "url")] == posts
+    after = summary(tmp_path / "full")  # the rebuilt crawls row: the crawl's own figures
+    assert after.health == before.health and after.health["unstored_posts"] == 0 and not after.health_lines()
+    assert (after.pages, after.articles, after.warc_bytes) == (before.pages, 42, before.warc_bytes)

@@ -20,7 +20,7 @@ from archive.crawl import summary
 from archive.demo.server import SiteServer
 from archive.store import ArchiveDB
 
-from .conftest import ROOT, crawl, local_server, query, run_arshif
+from .conftest import FAST, ROOT, crawl, local_server, query, run_arshif
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHART_SECTIONS = ["timeline", "status", "types", "reached", "months", "authors", "categories", "changes", "dedup",
@@ -208,14 +208,107 @@ def test_report_command_rebuilds_the_page_and_says_what_is_wrong_in_one_line(rec
 
 
 def test_extract_redraws_the_report_of_a_capture_only_crawl(tmp_path):
+    """Before extraction the report says what waits for it (not "no health warning" beside posts
+    "not understood"); after it, the crawl's figures are the archive's: articles N / N everywhere,
+    the health a full crawl of the same blog records, no warning left over."""
     with SiteServer("classic") as server:
-        crawl(server.base_url + "/", tmp_path, "--capture-only")
-    page = lxml.html.fromstring((tmp_path / "report.html").read_bytes())
-    assert figure(page, "articles") == 0
-    assert f"report         : {tmp_path / 'report.html'}" in run_arshif("extract", tmp_path).stdout
-    page = lxml.html.fromstring((tmp_path / "report.html").read_bytes())
-    assert figure(page, "articles") == query(tmp_path, "select count(*) n from articles")[0]["n"] == 42
-    assert page.xpath("//section[@data-section='authors']//*[local-name()='svg']")
+        crawl(server.base_url + "/", tmp_path / "full")
+        crawl(server.base_url + "/", tmp_path / "later", "--capture-only")
+    later = tmp_path / "later"
+    ARTIFACTS.mkdir(exist_ok=True)
+    dom = chromium_dom(later / "report.html", tmp_path / "profile", ARTIFACTS / "report-capture-only.png", 1400)
+    assert figure(dom, "crawl-articles") == figure(dom, "articles") == 0
+    waiting = dom.xpath("string(//header//*[@data-figure='deferred'])")
+    assert waiting.startswith("42 article pages captured, not extracted yet: run `arshif extract later`")
+    assert "no health warning" not in dom.text_content()
+    assert not dom.xpath("//section[@data-section='health']//*[local-name()='svg']")  # no "posts not understood: 42"
+
+    done = run_arshif("extract", later)
+    assert f"report         : {later / 'report.html'}" in done.stdout and "warning" not in done.stderr
+    dom = chromium_dom(later / "report.html", tmp_path / "profile", ARTIFACTS / "report-after-extract.png", 1400)
+    assert figure(dom, "crawl-articles") == figure(dom, "articles") == 42
+    assert query(later, "select count(*) n from articles")[0]["n"] == 42
+    assert [row[4] for row in table_rows(dom, "crawls")] == ["42"]
+    assert not dom.xpath("//*[@data-figure='deferred']") and "not extracted yet" not in dom.text_content()
+    assert "✓ no health warning" in dom.xpath("string(//header)")
+    assert "✓ no health warning for this crawl" in dom.xpath("string(//section[@data-section='health'])")
+    assert dom.xpath("//section[@data-section='health']//*[local-name()='svg']")
+    after, full = summary(later), summary(tmp_path / "full")
+    assert after.health == full.health and after.health["unstored_posts"] == 0 and after.health["stored"] == 42
+    assert (after.articles, after.deferred) == (full.articles, 0)
+    assert dom.xpath("//section[@data-section='authors']//*[local-name()='svg']")
+
+
+STATIC_PAGE = """<!DOCTYPE html><html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>{title}</title>
+<meta property="og:type" content="website"></head><body class="page page-template-default">
+<div class="content"><h1>{title}</h1>{paragraphs}</div></body></html>"""
+# One post as a post, three that look like static pages (a theme that marks its posts as pages)
+HALF_POSTS = {"/one/": "التدوين في زمن الأرشفة", "/two/": "مكتبةُ المدينة القديمة",
+              "/three/": "رحلة إلى تدمر ٢٠١٧", "/four/": "ذاكرة الحيّ"}
+
+
+class HalfUnderstoodBlog(BaseHTTPRequestHandler):
+    """A blog of four posts whose theme makes three of them look like static pages."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        if self.path == "/":
+            body = ('<html lang="ar"><body class="home blog">'
+                    + "".join(TEASER.format(path=path, title=title) for path, title in HALF_POSTS.items())
+                    + "</body></html>")
+        elif self.path in HALF_POSTS:
+            template = ARTICLE if self.path == "/one/" else STATIC_PAGE
+            body = template.format(title=HALF_POSTS[self.path], date="12 مارس 2024", paragraphs=PARAGRAPH * 6)
+        else:
+            self.send_error(404)
+            return
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_posts_not_understood_still_warn_after_extract_and_reindex(tmp_path):
+    """A capture-only crawl cannot judge its health (one article page waits); once extracted, the
+    three posts that were not understood are warned of by `arshif extract`, `arshif report` and the
+    page, as a full crawl of the blog warns of them, and as that crawl does once reindexed."""
+    with local_server(HalfUnderstoodBlog) as base:
+        full = run_arshif("crawl", base, "--out", tmp_path / "full", *FAST, check=False)
+        later = crawl(base, tmp_path / "later", "--capture-only")
+    expected = ("3 pages linked as posts (listing permalinks, feed items, related links) were captured but not stored "
+                "as articles")
+    assert expected in full.stderr and "warning" not in later.stderr
+    done = run_arshif("extract", tmp_path / "later", check=False)
+    assert ", 1 articles extracted in " in done.stdout and f"warning: {expected}" in done.stderr
+    # no success, as the full crawl ended: the same last line
+    assert done.returncode == full.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == full.stderr.strip().splitlines()[-1]
+    assert done.stderr.strip().splitlines()[-1].startswith("Error: the blog was archived in the WARC files")
+    lines = summary(tmp_path / "later").health_lines()
+    assert lines == summary(tmp_path / "full").health_lines() and expected in lines[0]
+    dom = chromium_dom(tmp_path / "later" / "report.html", tmp_path / "profile")
+    assert f"⚠ {len(lines)} health warnings" in dom.xpath("string(//header)")
+    assert "no health warning" not in dom.text_content()
+    warnings = [li.text_content() for li in dom.xpath("//section[@data-section='health']//ul[@class='warnings']/li")]
+    assert warnings == lines
+    assert figure(dom, "crawl-articles") == figure(dom, "articles") == 1
+
+    # rebuilt from its WARC files, the full crawl reports the same, not a crawl "killed before it
+    # recorded its figures" with no health to judge
+    before = summary(tmp_path / "full")
+    rebuilt = run_arshif("reindex", tmp_path / "full")
+    assert [line for line in rebuilt.stderr.splitlines() if line.startswith("warning: ")] == [
+        f"warning: {line}" for line in lines]
+    after = summary(tmp_path / "full")
+    assert after.health == before.health and after.health_lines() == lines
+    assert (after.pages, after.articles, after.warc_bytes) == (before.pages, before.articles, before.warc_bytes)
+    dom = chromium_dom(tmp_path / "full" / "report.html", tmp_path / "profile")
+    assert [li.text_content() for li in dom.xpath("//section[@data-section='health']//ul[@class='warnings']/li")] == lines
+    assert "killed before" not in dom.text_content() and figure(dom, "crawl-articles") == 1
 
 
 def test_a_crawl_killed_before_its_end_is_reported_from_its_captures(tmp_path):

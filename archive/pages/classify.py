@@ -38,10 +38,13 @@ def post_containers(root: Element, classes: str | None = None) -> list:
     return [el for el in found if not any(id(a) in ids for a in el.iterancestors())]
 
 
-def reached_by(kinds: set[str]) -> str | None:
-    """The strongest evidence among the link kinds a page was reached by (a feed item, then a
-    listing's teaser permalink), for ``classify(reached=…)``."""
-    return "feed" if "feed" in kinds else "article" if "article" in kinds else None
+def reached_by(kinds: set[str], *, feed_item: bool) -> str | None:
+    """The strongest evidence of how the crawl reached a page (an item of the blog's feed, then a
+    listing's teaser permalink), for ``classify(reached=…)``, when it is rebuilt from the archive.
+    ``feed_item``: a feed's entry names the page. Not a link of kind "feed" alone: that kind is
+    also a page's link *to* the feed (``<link rel=alternate>``), and a feed URL answering HTML
+    (a directory listing) would be taken for a post the crawl never stored."""
+    return "feed" if feed_item else "article" if "article" in kinds else None
 
 
 def classify(root: Element, profile: Profile | None = None, *, reached: str | None = None,

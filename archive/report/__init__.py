@@ -58,9 +58,16 @@ def _charts(data: ReportData) -> dict[str, Markup | None]:
         "dedup": charts.dedup_per_crawl(data.dedup_per_crawl),
         "failures": charts.failure_reasons(data.failures),
         "dates": charts.date_sources(data.date_sources),
-        "health": charts.health(data.summary.health),
+        # a capture-only crawl's pages wait for `arshif extract`: none is "not understood" yet
+        "health": None if data.summary.deferred else charts.health(data.summary.health),
     }
     return {name: Markup(svg) if svg else None for name, svg in drawn.items()}  # noqa: S704 - our own SVG
+
+
+def _pending(data: ReportData) -> str:
+    """What a capture-only crawl left to do, in place of a health verdict it cannot give yet."""
+    return (f"{data.summary.deferred:,} article pages captured, not extracted yet: run `arshif extract "
+            f"{data.out.resolve().name}`; the crawl's health is judged once they are")
 
 
 def render(data: ReportData) -> str:
@@ -71,7 +78,7 @@ def render(data: ReportData) -> str:
     return env.get_template("report.html").render(
         data=data, crawl=data.crawl, summary=data.summary, charts=_charts(data),
         warnings=data.summary.health_lines(), generated=datetime.now(timezone.utc),
-        limit=TABLE_ROWS)
+        limit=TABLE_ROWS, pending=_pending(data))
 
 
 def build_report(out: str | Path) -> str:

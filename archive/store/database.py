@@ -11,7 +11,8 @@ Tables
   authors, categories, tags   and their join tables articles_authors, articles_categories, articles_tags
   article_versions one row per distinct content of an article (a changed article keeps its history)
   links            (from_url, to_url, kind): pagination / article / related / adjacent / home /
-                   sitemap / feed / requisite
+                   sitemap / feed / requisite; "feed" is both a page's link to the blog's feed and
+                   a feed's link to one of its items (those feed_entries names)
   articles_fts     FTS5 over title and text in normalized, stemmed form (see arabic/search.py)
   feed_entries     what the blog's feeds said of each post (title, date, author, categories)
   profile_rules    the selectors calibration ended with: learned from the feed (with how well each
@@ -280,6 +281,28 @@ class ArchiveDB:
         self.db.table("crawls").update(crawl_id, {"finished_at": utc_now(), "finish_reason": reason,
                                             "stats": json.dumps(stats, default=str, sort_keys=True)})
 
+    def update_crawl_stats(self, crawl_id: int, figures: dict[str, Any]) -> None:
+        """Replace some of a crawl's recorded figures, keeping the others: ``arshif extract``
+        recomputes what a capture-only crawl could not know when it ended, ``reindex`` records
+        what a rebuilt crawls row would otherwise lack."""
+        row = self.crawl(crawl_id)
+        try:
+            stats = json.loads(row["stats"] or "{}") if row else {}
+        except ValueError:
+            stats = {}
+        self.db.table("crawls").update(crawl_id, {"stats": json.dumps({**stats, **figures}, default=str, sort_keys=True)})
+
+    def capture_figures(self, crawl_id: int) -> dict[str, Any]:
+        """A crawl's figures as its archived captures give them, under their stats names (a crawls
+        row rebuilt from the WARC files has no stats of its own): captures, revisits, and the
+        seconds from its first fetch to its last."""
+        captures, revisits, first, last = self.db.execute(
+            "select count(*), coalesce(sum(record_type = 'revisit'), 0), min(fetched_at), max(fetched_at) "
+            "from captures where crawl_id = ? and warc_filename is not null", [crawl_id]).fetchone()
+        seconds = (datetime.fromisoformat(last) - datetime.fromisoformat(first)).total_seconds() if first else 0.0
+        return {"arshif/captures": captures, "response_received_count": captures, "arshif/revisits": revisits,
+                "elapsed_time_seconds": seconds}
+
     def mark_interrupted_crawls(self, workers: list[str] | None = None) -> None:
         """A crawl with no finish time was killed: say so (its captures and articles stay). With
         ``workers`` (a job's workers sharing this folder), only the crawls of those dead workers."""
@@ -440,7 +463,9 @@ class ArchiveDB:
         unstored = self.db.execute(
             f"select count(distinct l.to_url) from links l join captures c on c.url = l.to_url and c.crawl_id {crawls} "
             f"and c.status = 200 and c.content_type like 'text/html%' where l.crawl_id {crawls} "
-            "and l.kind in ('article', 'feed', 'related') and l.to_url not in (select url from articles) "
+            # a link of kind "feed" is a feed's item only if a feed's entry names it: pages link to the feed by that kind too
+            "and (l.kind in ('article', 'related') or l.kind = 'feed' and l.to_url in (select url from feed_entries)) "
+            "and l.to_url not in (select url from articles) "
             "and c.article_url is null",  # stored under its canonical URL
             ids + ids).fetchone()[0]
         stored, no_date, no_author, no_text = self.db.execute(
@@ -620,10 +645,12 @@ class ArchiveDB:
 
     def unextracted_pages(self) -> list[dict[str, Any]]:
         """The latest full HTML response of every URL that has no article row: what a capture-only
-        crawl left to extract (pages that are not articles are among them; classification decides)."""
+        crawl left to extract (pages that are not articles are among them; classification decides),
+        with how the crawl reached it: the kinds of link to it (``reached``) and whether a feed's
+        entry names it (``feed_item``: a link of kind "feed" may also be a page's link to the feed)."""
         return self._rows(
-            "select c.*, (select group_concat(distinct l.kind) from links l where l.to_url = c.url) as reached "
-            "from captures c where c.id in (select max(id) from captures where record_type = 'response' "
+            "select c.*, (select group_concat(distinct l.kind) from links l where l.to_url = c.url) as reached, "
+            "c.url in (select url from feed_entries) as feed_item from captures c where c.id in (select max(id) from captures where record_type = 'response' "
             "and status = 200 and content_type like 'text/html%' group by url) "
             "and c.url not in (select url from articles) and c.article_url is null order by c.id")
 
