@@ -2,7 +2,8 @@
 
 A crawl with ``--capture-only`` writes the WARC files, ``captures`` and ``links`` at the pace of
 the network and stores no article. This reads back, by offset, the latest HTML response of every
-URL without an article row, and decides and extracts each with the same code and the settings its
+URL without an article row, or whose article came from an earlier capture (a post an incremental
+capture-only crawl found changed), and decides and extracts each with the same code and the settings its
 crawl recorded, as ``reindex`` does, in the extraction pool. Each article is committed as it comes:
 stopped half-way, the next run takes up what is still missing.
 

@@ -279,3 +279,30 @@ def test_full_recrawl_also_finds_deleted_articles(tmp_path):
     second = query(tmp_path, "select status, count(*) n from captures where crawl_id = 2 group by status")
     assert {r["status"]: r["n"] for r in second}.get(304) is None  # full: nothing asked conditionally
     assert query(tmp_path, "select count(*) n from articles where status = 'live'")[0]["n"] == 41
+
+
+def test_capture_only_recrawls_then_extract_keep_every_version(tmp_path):
+    """Capture-only crawls with `arshif extract` after each give the archive what incremental full
+    crawls give it: a post edited between the crawls gets its second version, a new post its first."""
+    out = tmp_path / "out"
+    with SiteServer("block") as server:
+        crawl(server.base_url + "/", out, "--capture-only")
+        run_arshif("extract", out)
+        posts = server.theme.posts
+        edited = posts[10]
+        posts[10] = replace(edited, paragraphs=[edited.paragraphs[0] + " وقد عُدّل هذا المقال بعد نشره.",
+                                                *edited.paragraphs[1:]])
+        posts.insert(0, NEW_POST)
+        server.rebuild()
+        crawl(server.base_url + "/", out, "--capture-only")
+        urls = {name: server.theme.url(server.theme.post_path(p)) for name, p in (("edited", posts[11]), ("new", NEW_POST))}
+    extracted = run_arshif("extract", out).stdout
+    versions = {r["url"]: r["n"] for r in query(out, "select url, count(*) n from article_versions group by url")}
+    assert versions[urls["edited"]] == 2 and versions[urls["new"]] == 1, extracted
+    assert sum(1 for n in versions.values() if n > 1) == 1  # the others came back unchanged (304s)
+    text = query(out, "select text from articles where url = ?", [urls["edited"]])[0]["text"]
+    assert "وقد عُدّل هذا المقال بعد نشره" in text
+    assert query(out, "select count(*) n from articles")[0]["n"] == 43
+    # what the second capture brought is extracted: a third run finds nothing left
+    again = run_arshif("extract", out).stdout
+    assert ", 0 articles extracted" in again, again

@@ -644,15 +644,18 @@ class ArchiveDB:
         return {"feed_items": len(items), "feed_fields_disagree": len(rows)}
 
     def unextracted_pages(self) -> list[dict[str, Any]]:
-        """The latest full HTML response of every URL that has no article row: what a capture-only
-        crawl left to extract (pages that are not articles are among them; classification decides),
-        with how the crawl reached it: the kinds of link to it (``reached``) and whether a feed's
-        entry names it (``feed_item``: a link of kind "feed" may also be a page's link to the feed)."""
+        """The latest full HTML response of every URL that has no article row, or whose article was
+        extracted from an earlier capture: what capture-only crawls left to extract (pages that are
+        not articles are among them; classification decides; a post changed since, re-captured by an
+        incremental crawl, gets its new version), with how the crawl reached it: the kinds of link to
+        it (``reached``) and whether a feed's entry names it (``feed_item``: a link of kind "feed"
+        may also be a page's link to the feed)."""
         return self._rows(
             "select c.*, (select group_concat(distinct l.kind) from links l where l.to_url = c.url) as reached, "
             "c.url in (select url from feed_entries) as feed_item from captures c where c.id in (select max(id) from captures where record_type = 'response' "
             "and status = 200 and content_type like 'text/html%' group by url) "
-            "and c.url not in (select url from articles) and c.article_url is null order by c.id")
+            "and (c.url not in (select url from articles) and c.article_url is null "
+            "or exists (select 1 from articles a where a.url = c.url and a.capture_id < c.id)) order by c.id")
 
     def crawl_settings(self) -> dict[int, dict]:
         """{crawl id: the settings it recorded}."""
