@@ -49,7 +49,6 @@ logger = logging.getLogger("arshif")
 LEASE = "arshif_lease"  # request meta: the lease this request was taken under
 REDIS_LOST = "redis-failed"  # the finish reason of a worker that lost its Redis (as crawler/politeness.py)
 TAKEN = "arshif_taken"  # request meta: taken from Redis by JobWorker.wake, to be served locally
-RECHECK = 0.1  # seconds a "nothing to take" holds while nothing changed here (JobScheduler.next_request)
 
 
 class JobWork:
@@ -170,8 +169,6 @@ class JobScheduler(Scheduler):
     """scrapy-redis's scheduler, with a lease on every request taken."""
 
     work: JobWork
-    enqueued: int  # requests this worker queued: new work, maybe for a host not full here
-    nothing_for: tuple[tuple[frozenset[str], int], float] | None  # (what the last empty take saw, until when)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JobScheduler:
@@ -179,8 +176,6 @@ class JobScheduler(Scheduler):
         scheduler.work = JobWork.of(crawler)
         scheduler.local = deque()
         scheduler.crawler = crawler
-        scheduler.enqueued = 0
-        scheduler.nothing_for = None
         return scheduler
 
     @property
@@ -202,7 +197,6 @@ class JobScheduler(Scheduler):
             queued = request.dont_filter or not self.df.request_seen(request)
             if queued:
                 self.queue.push(request)
-                self.enqueued += 1
                 if self.stats:
                     self.stats.inc_value("scheduler/enqueued/redis")
             else:
@@ -216,26 +210,13 @@ class JobScheduler(Scheduler):
         return queued
 
     def next_request(self) -> Request | None:
-        """The next request: one taken here already, else one taken from the job's frontier.
-
-        Scrapy asks until it gets None, at every wake-up of its engine (each response, each request
-        queued), so most asks find nothing. Nothing found is remembered with what it depended on:
-        the hosts full here and the requests this worker queued since. Until either changes, or
-        RECHECK seconds pass (other workers queue requests too), the answer stays None without a
-        round trip to Redis."""
         if self.local:
             return self.local.popleft()
-        full = self.full_hosts()
-        state = (frozenset(full), self.enqueued)
-        now = time.monotonic()
-        if self.nothing_for is not None and self.nothing_for[0] == state and now < self.nothing_for[1]:
-            return None
         try:
-            request = self.work.take(full)
+            request = self.work.take(self.full_hosts())
         except RedisError:  # JobWorker stops the worker if Redis stays away
             return None
-        self.nothing_for = (state, now + RECHECK) if request is None else None
-        if self.stats:
+        if self.stats:  # Scrapy asks until it gets None, at every wake-up of its engine: most asks find nothing
             self.stats.inc_value("scheduler/dequeued/redis" if request is not None else "arshif/job_takes_empty")
         return request
 
