@@ -67,16 +67,17 @@ class CrawlSummary:
                    archive=archive or {}, limits={k: stats[k] for k in LIMIT_LINES if stats.get(k)})
 
     @classmethod
-    def of_job(cls, parts: list["CrawlSummary"], seconds: float, health: dict[str, int]) -> "CrawlSummary":
+    def of_job(cls, parts: list["CrawlSummary"], seconds: float, health: dict[str, int],
+               finish_reason: str | None) -> "CrawlSummary":
         """A job's crawl: the crawls of its workers (``parts``, in the order they began) as one,
-        over ``seconds`` from the first start to the last end, with the ``health`` of them all."""
+        over ``seconds`` from the first start to the last end, with the ``health`` of them all and
+        how they ended (``finish_reason``)."""
         first, last = parts[0], parts[-1]
-        reasons = [p.finish_reason or "not finished" for p in parts]
         limits: dict[str, int] = {}
         for part in parts:
             for key, n in part.limits.items():
                 limits[key] = limits.get(key, 0) + n
-        return cls(last.crawl_id, first.start_url, reasons[0] if len(set(reasons)) == 1 else ", ".join(reasons),
+        return cls(max(p.crawl_id for p in parts), first.start_url, finish_reason,
                    sum(p.pages for p in parts), sum(p.articles for p in parts), sum(p.failures for p in parts),
                    sum(p.warc_bytes for p in parts), seconds, sum(p.responses for p in parts),
                    sum(p.revisits for p in parts), health, sum(p.deferred for p in parts), mode=first.mode,

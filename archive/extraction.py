@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .calibration import calibrate
-from .crawl import HEALTH_PREFIX, CrawlError, CrawlSummary, crawl_summary, health_stats, lock_folder
+from .crawl import HEALTH_PREFIX, CrawlError, CrawlSummary, health_stats, lock_folder
 from .pages.classify import reached_by
 from .reindex import ArticleExtractor, CrawlSettings
+from .report.figures import latest_crawl
 from .store import ArchiveDB
 from .warc import read_record
 
@@ -68,7 +69,7 @@ def extract_missing(out: str | Path, *, workers: int | None = None) -> ExtractSu
             figures = calibrate(db, out, workers=workers)
             figures.update(db.fill_from_feed())
             _refresh_crawl_figures(db, extractor.stored_by_crawl, figures)
-            latest = crawl_summary(db) if db.crawl() else None
+            latest = latest_crawl(db)[1] if db.crawl() else None
     finally:
         lock.close()
     return ExtractSummary(pages, extractor.stored, time.monotonic() - started, latest)

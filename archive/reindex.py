@@ -23,13 +23,14 @@ from typing import Any, Iterator
 from warcio.recordloader import ArcWarcRecord
 
 from .arabic.dates import parse_iso
-from .crawl import CrawlError, CrawlSummary, crawl_summary, health_stats, lock_folder
+from .crawl import CrawlError, CrawlSummary, health_stats, lock_folder
 from .pages.archived import ArchivedPage, extract_archived
 from .pages.charset import is_html
 from .pages.classify import reached_by
 from .pages.extract import failed_article
 from .pages.feeds import FeedEntry
 from .pages.pool import extraction_pool
+from .report.figures import latest_crawl
 from .store import DEFAULT_REPLAY_URL, ArchiveDB, StoreError
 from .warc import iter_records, read_record, repair_open_file, warc_files
 
@@ -170,7 +171,7 @@ def reindex(out: str | Path, *, workers: int | None = None, replay_pattern: str 
         counts = _rebuild(files, out, target, workers=workers, replay_pattern=replay_pattern, profile=profile)
         with ArchiveDB(target) as db:
             after = db.counts()
-            latest = crawl_summary(db) if db.crawl() else None
+            latest = latest_crawl(db)[1] if db.crawl() else None
         lost = {k: before[k] - after[k] for k in ("captures", "articles") if k in before and after[k] < before[k]}
         if lost and not allow_missing:
             raise ReindexError(f"the rebuilt database would hold fewer {' and '.join(lost)} than archive.db "

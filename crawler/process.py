@@ -16,6 +16,7 @@ import re
 import shutil
 import socket
 import sys
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -153,6 +154,7 @@ def job_spec(urls: list[str], out: str | os.PathLike, *, settings: dict | None =
     if full:
         overrides["ARSHIF_FULL"] = True
     mode = "full" if full else "incremental" if last_crawl_state(Path(out)) else "first"
+    overrides["ARSHIF_JOB_RUN"] = uuid.uuid4().hex  # this job, whichever its name: its workers' crawls are one
     return {"urls": urls, "settings": overrides, "mode": mode}
 
 

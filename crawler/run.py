@@ -53,7 +53,7 @@ COMMIT_INTERVAL = 1.0
 RECORDED_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED", "DOWNLOAD_DELAY",
                      "CONCURRENT_REQUESTS_PER_DOMAIN", "ARSHIF_ALLOW_DOMAINS", "ARSHIF_PROFILE",
                      "ARSHIF_WARC_MAX_SIZE", "ARSHIF_WARC_PREFIX", "ARSHIF_CONTACT", "ARSHIF_OPERATOR",
-                     "ARSHIF_DEDUP", "ARSHIF_FULL", "ARSHIF_REPLAY_URL", "ARSHIF_JOB", "ARSHIF_WORKER")
+                     "ARSHIF_DEDUP", "ARSHIF_FULL", "ARSHIF_REPLAY_URL", "ARSHIF_JOB", "ARSHIF_JOB_RUN", "ARSHIF_WORKER")
 # Besides, the profile's selectors themselves (ARSHIF_PROFILE_SELECTORS): the file may change or go,
 # and `arshif reindex` must extract as the crawl did; and so the rules learned from the feed by an
 # earlier crawl (OUT/profile.toml) that this one fills with (ARSHIF_LEARNED_SELECTORS).

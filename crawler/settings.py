@@ -39,6 +39,7 @@ ARSHIF_WORKER = ""  # this worker's id (host-pid), in its WARC file names, lease
                     # worker, its frontier in Redis (crawler/jobs.py); empty: the frontier in this process
 ARSHIF_JOB_SEED = False  # this worker queues the job's start requests
 ARSHIF_JOB_MODE = ""  # first, incremental or full: decided once for the job by the worker that seeds it
+ARSHIF_JOB_RUN = ""  # set: the id of one job created (its name may be used again), shared by its workers' crawls
 ARSHIF_JOB_LEASE = 30.0  # seconds a dead worker's requests stay leased before they go back to the queue
 ARSHIF_JOB_TICK = 0.5  # seconds between heartbeats (leases renewed, idle worker woken, end of job checked)
 

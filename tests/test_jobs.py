@@ -21,6 +21,8 @@ import redis
 
 from archive.demo.server import SiteServer
 from archive.jobs import Job, JobError
+from archive.report.figures import latest_crawl
+from archive.store import ArchiveDB
 
 from .conftest import FAST, ROOT, check_warc_folder, query, redis_server, run_arshif
 
@@ -160,6 +162,13 @@ def test_workers_share_one_job_over_several_blogs(fresh, redis_url, tmp_path, wo
     assert f'data-figure="crawl-articles">{len(truth(fresh)):,}<' in page
     assert all(f'href="{s.base_url}/"' in page for s in fresh)
     assert "✓ no health warning" in page
+    latest, job_summary = latest_crawl_of(out)
+    assert latest.run and job_summary.health["stored"] == len(truth(fresh))  # every worker's articles judged
+
+
+def latest_crawl_of(out: Path):
+    with ArchiveDB.existing(out) as db:
+        return latest_crawl(db)
 
 
 def held_leases(client: redis.Redis, job: str, worker: str) -> list[str]:

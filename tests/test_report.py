@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -16,8 +17,9 @@ import lxml.html
 import pytest
 
 from archive.changes import changes
-from archive.crawl import summary
+from archive.crawl import CrawlSummary, summary
 from archive.demo.server import SiteServer
+from archive.report.figures import CrawlRow, crawls_as_run
 from archive.store import ArchiveDB
 
 from .conftest import FAST, ROOT, crawl, local_server, query, run_arshif
@@ -323,3 +325,32 @@ def test_a_crawl_killed_before_its_end_is_reported_from_its_captures(tmp_path):
     page = lxml.html.fromstring((tmp_path / "report.html").read_bytes())
     assert figure(page, "pages") == 3 and figure(page, "failures") == 1
     assert "killed before it recorded its figures" in page.text_content()
+
+
+def _row(crawl_id: int, start: int, end: int | None, job: str = "", run: str = "", reason: str = "finished") -> CrawlRow:
+    """A crawls row as the report reads it: minutes after 09:00 for its start and end (None: no end recorded)."""
+    at = datetime(2025, 12, 25, 9, tzinfo=timezone.utc)
+    figures = CrawlSummary(crawl_id, "https://مدونة.example/", reason, 10 * crawl_id, crawl_id, 0, 1000, 60.0)
+    return CrawlRow(crawl_id, "https://مدونة.example/", at + timedelta(minutes=start),
+                    None if end is None else at + timedelta(minutes=end), reason, True, figures,
+                    ["https://مدونة.example/"], job, run, [crawl_id], [figures])
+
+
+def test_a_jobs_workers_crawls_are_one_crawl_by_the_jobs_id():
+    """The report joins the crawls of one job's workers, by the job's id: a killed worker (no end
+    recorded) does not swallow the next job of the same name, a job running beside another keeps its
+    own rows, and a crawl of no job stays apart."""
+    rows = [_row(1, 0, 30, "news", "a1"), _row(2, 5, None, "news", "a1", "crashed"), _row(3, 10, 40, "news", "a1"),
+            _row(4, 100, 130, "news", "b2"), _row(5, 101, 140, "other", "c3"), _row(6, 102, 131, "news", "b2"),
+            _row(7, 200, 210)]
+    joined = crawls_as_run(rows)
+    assert [c.ids for c in joined] == [[1, 2, 3], [4, 6], [5], [7]]
+    first = joined[0]
+    assert first.id == 3 and first.finished_at is None  # a worker never ended: nor did the job, as recorded
+    assert first.finish_reason == "finished, crashed" and first.workers == 3
+    assert [p.pages for p in first.parts] == [10, 20, 30]
+    assert joined[1].started_at == rows[3].started_at and joined[1].finished_at == rows[5].finished_at
+    # crawls recorded before jobs had ids: the same name within the job's time only, never past a missing end
+    old = [_row(1, 0, 30, "news"), _row(2, 5, 35, "news"), _row(3, 50, 60, "news"), _row(4, 55, None, "news"),
+           _row(5, 70, 80, "news")]
+    assert [c.ids for c in crawls_as_run(old)] == [[1, 2], [3, 4], [5]]

@@ -30,6 +30,7 @@ class CrawlRow:
     figures: CrawlSummary
     start_urls: list[str] = field(default_factory=list)  # every start URL (a job's blogs), the first is start_url
     job: str = ""  # the Redis job a worker's crawl was part of
+    run: str = ""  # that job's id (ARSHIF_JOB_RUN; none recorded before it was): its workers' crawls share it
     ids: list[int] = field(default_factory=list)
     parts: list[CrawlSummary] = field(default_factory=list)  # a job's workers' figures, in the order they began
 
@@ -37,32 +38,39 @@ class CrawlRow:
     def workers(self) -> int:
         return len(self.ids)
 
-    def same_job(self, later: "CrawlRow") -> bool:
-        """``later`` is another worker of this job: the same job, begun before this one's last worker ended."""
-        return bool(self.job) and later.job == self.job and (
-            self.finished_at is None or later.started_at is None or later.started_at <= self.finished_at)
+    def same_job_as_before(self, later: "CrawlRow") -> bool:
+        """For crawls recorded before job ids were (no ``run``): ``later`` is another worker of this
+        job if it has its name and began before this one's last worker ended."""
+        return bool(self.job) and not later.run and later.job == self.job and self.finished_at is not None \
+            and later.started_at is not None and later.started_at <= self.finished_at
 
     def joined(self, later: "CrawlRow") -> "CrawlRow":
         """This job's crawl with another of its workers' crawls."""
         ends = [self.finished_at, later.finished_at]
         starts = [t for t in (self.started_at, later.started_at) if t is not None]
-        return replace(self, id=later.id, started_at=min(starts) if starts else None,
+        reasons = dict.fromkeys([*(self.finish_reason or "not finished").split(", "), later.finish_reason or "not finished"])
+        return replace(self, id=max(self.id, later.id), started_at=min(starts) if starts else None,
                        finished_at=None if None in ends else max(t for t in ends if t is not None),
-                       finish_reason=later.finish_reason if self.finish_reason == later.finish_reason
-                       else f"{self.finish_reason or 'not finished'}, {later.finish_reason or 'not finished'}",
-                       recorded=self.recorded and later.recorded,
+                       finish_reason=", ".join(reasons), recorded=self.recorded and later.recorded,
                        start_urls=self.start_urls + [u for u in later.start_urls if u not in self.start_urls],
                        ids=self.ids + later.ids, parts=self.parts + later.parts)
 
 
 def crawls_as_run(rows: list[CrawlRow]) -> list[CrawlRow]:
-    """The folder's crawls as the user ran them: a job's workers' crawls joined into one."""
+    """The folder's crawls as the user ran them, in the order they began: a job's workers' crawls
+    joined into one (by the job's id, whatever ran between them; by name and time before ids)."""
     crawls: list[CrawlRow] = []
+    jobs: dict[tuple[str, str], int] = {}  # (job, run) → its place in crawls
     for row in rows:
-        if crawls and crawls[-1].same_job(row):
-            crawls[-1] = crawls[-1].joined(row)
-        else:
-            crawls.append(row)
+        place = jobs.get((row.job, row.run)) if row.job and row.run else None
+        if place is None and crawls and crawls[-1].same_job_as_before(row):
+            place = len(crawls) - 1
+        if place is not None:
+            crawls[place] = crawls[place].joined(row)
+            continue
+        if row.job and row.run:
+            jobs[row.job, row.run] = len(crawls)
+        crawls.append(row)
     return crawls
 
 
@@ -139,7 +147,29 @@ def _crawl_row(row: dict[str, Any]) -> CrawlRow:
     job = (settings.get("ARSHIF_JOB") or "default") if settings.get("ARSHIF_WORKER") else ""
     figures = CrawlSummary.from_row(row)
     return CrawlRow(row["id"], row["start_url"] or "", _time(row["started_at"]), _time(row["finished_at"]),
-                    row["finish_reason"], bool(row["stats"]), figures, starts, str(job), [row["id"]], [figures])
+                    row["finish_reason"], bool(row["stats"]), figures, starts, str(job),
+                    str(settings.get("ARSHIF_JOB_RUN") or ""), [row["id"]], [figures])
+
+
+def latest_crawl(db: ArchiveDB, crawls: list[CrawlRow] | None = None) -> tuple[CrawlRow, CrawlSummary]:
+    """The folder's latest crawl as the user ran it (a job's workers' crawls as one; a merge is no
+    crawl) and its figures: a job's summed over its workers, its health judged on all their rows at
+    once. Raises CrawlError when no crawl is recorded."""
+    crawls = crawls if crawls is not None else [_crawl_row(row) for row in db.crawls()]
+    if not crawls:
+        raise CrawlError(f"no crawl recorded in {db.path.parent}")
+    as_run = crawls_as_run([c for c in crawls if c.finish_reason != MERGED])
+    latest = max(as_run, key=lambda c: c.id) if as_run else crawls[-1]
+    summary = crawl_summary(db, latest.id)
+    if len(latest.ids) <= 1:
+        return latest, summary
+    if latest.finished_at is None:  # a worker was killed: the job ends with its last capture
+        last = db.capture_times(latest.ids)[-1:]
+        latest = replace(latest, finished_at=_time(last[0]) if last else None)
+    span = (latest.finished_at - latest.started_at).total_seconds() if latest.finished_at and latest.started_at else 0.0
+    recorded = {k: v for part in latest.parts for k, v in part.health.items()}  # the feed's and calibration's
+    job = CrawlSummary.of_job(latest.parts, span, {**recorded, **db.health(latest.ids)}, latest.finish_reason)
+    return latest, replace(job, archive=summary.archive)
 
 
 def gather(out: str | Path) -> ReportData:
@@ -148,10 +178,7 @@ def gather(out: str | Path) -> ReportData:
     out = Path(out)
     with ArchiveDB.existing(out) as db:  # one open database for every figure
         crawls = [_crawl_row(row) for row in db.crawls()]
-        if not crawls:
-            raise CrawlError(f"no crawl recorded in {out}")
-        as_run = crawls_as_run([c for c in crawls if c.finish_reason != MERGED])  # a merge is no crawl
-        latest = as_run[-1] if as_run else crawls[-1]
+        latest, summary = latest_crawl(db, crawls)
         ids = latest.ids or [latest.id]
         times = [t for t in map(_time, db.capture_times(ids)) if t is not None]
         data: dict[str, Any] = dict(
@@ -160,14 +187,8 @@ def gather(out: str | Path) -> ReportData:
             per_category=db.named_counts("articles_per_category"), reached_by=db.articles_reached_by(),
             changes_per_crawl=db.changes_per_crawl(), dedup_per_crawl=db.dedup_per_crawl(),
             failures=db.failures(ids), unparsed_dates=db.unparsed_dates(), date_sources=db.date_sources())
-        summary = crawl_summary(db, latest.id)
-        if len(ids) > 1:  # a job: its workers' figures summed, its health judged on all their crawls at once
-            recorded = {k: v for part in latest.parts for k, v in part.health.items()}  # the feed's and calibration's
-            span = (latest.finished_at - latest.started_at).total_seconds() if latest.finished_at and latest.started_at \
-                else sum(p.seconds for p in latest.parts)
-            summary = replace(CrawlSummary.of_job(latest.parts, span, {**recorded, **db.health(ids)}),
-                              archive=summary.archive)
-        _, found = changes_in(db, diff=False)  # since the latest crawl began; the page shows no diff
+        # since the latest crawl (a job: its first worker) began; the page shows no diff
+        _, found = changes_in(db, latest.started_at if len(ids) > 1 else None, diff=False)
     warcs = sorted((out / "warc").glob("*.warc.gz")) if (out / "warc").is_dir() else []
     return ReportData(out=out, crawl=latest, crawls=crawls, summary=summary, capture_times=times,
                       changes=found, warc_files=len(warcs), warc_bytes_on_disk=sum(p.stat().st_size for p in warcs),

@@ -655,7 +655,9 @@ class ArchiveDB:
             "c.url in (select url from feed_entries) as feed_item from captures c where c.id in (select max(id) from captures where record_type = 'response' "
             "and status = 200 and content_type like 'text/html%' group by url) "
             "and (c.url not in (select url from articles) and c.article_url is null "
-            "or exists (select 1 from articles a where a.url = c.url and a.capture_id < c.id)) order by c.id")
+            # its article came from an earlier capture, unless this one was stored under another URL (canonical)
+            "or coalesce(c.article_url, c.url) = c.url and exists (select 1 from articles a where a.url = c.url "
+            "and a.capture_id < c.id)) order by c.id")
 
     def crawl_settings(self) -> dict[int, dict]:
         """{crawl id: the settings it recorded}."""
