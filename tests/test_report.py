@@ -10,7 +10,6 @@ import subprocess
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import lxml.html
@@ -22,7 +21,7 @@ from archive.demo.server import SiteServer
 from archive.report.figures import CrawlRow, crawls_as_run
 from archive.store import ArchiveDB
 
-from .conftest import FAST, ROOT, crawl, local_server, query, run_arshif
+from .conftest import FAST, ROOT, LocalHandler, crawl, local_server, query, run_arshif
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHART_SECTIONS = ["timeline", "status", "types", "reached", "months", "authors", "categories", "changes", "dedup",
@@ -148,7 +147,7 @@ TEASER = '<article class="post"><h2 class="entry-title"><a href="{path}">{title}
 POSTS = {"/odd/": ("مقال بتاريخ غير مفهوم", UNPARSED), "/plain/": ("مقال بتاريخ عادي", "12 مارس 2024")}
 
 
-class OddDateBlog(BaseHTTPRequestHandler):
+class OddDateBlog(LocalHandler):
     """A blog of two posts, one dated with a phrase no date parser can read."""
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
@@ -162,15 +161,7 @@ class OddDateBlog(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.respond(200, body.encode(), {"Content-Type": "text/html; charset=utf-8"})
 
 
 def test_unparsed_dates_and_health_warnings_are_listed(tmp_path):
@@ -249,7 +240,7 @@ HALF_POSTS = {"/one/": "التدوين في زمن الأرشفة", "/two/": "م
               "/three/": "رحلة إلى تدمر ٢٠١٧", "/four/": "ذاكرة الحيّ"}
 
 
-class HalfUnderstoodBlog(BaseHTTPRequestHandler):
+class HalfUnderstoodBlog(LocalHandler):
     """A blog of four posts whose theme makes three of them look like static pages."""
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
@@ -263,15 +254,7 @@ class HalfUnderstoodBlog(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        self.respond(200, body.encode(), {"Content-Type": "text/html; charset=utf-8"})
 
 
 def test_posts_not_understood_still_warn_after_extract_and_reindex(tmp_path):
