@@ -441,3 +441,31 @@ def test_sitemaps_arriving_together_are_read_one_at_a_time_and_yield_every_url()
         items = [i for i in mine if isinstance(i, PageItem)]
         assert len(items) == 1 and items[0].links == [(u, "sitemap") for u in urls]
     assert "%D9%8E" in first_urls[0]  # the harakat stay, percent-encoded
+
+
+def test_a_sitemap_index_has_its_sitemaps_fetched_before_the_pages_they_list():
+    """Scrapy's disk queue is last in, first out: without a priority, the sitemaps an index lists
+    wait behind the pages of the first ones read, and all arrive together at the end of the crawl."""
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.http import XmlResponse
+
+    from crawler.spiders.blog import BlogSpider
+
+    spider = BlogSpider(url="https://blog.test/")
+    spider.incremental = False  # a first crawl (else read from the crawl's ArchiveRun)
+    names = [f"https://blog.test/wp-sitemap-posts-post-{n}.xml" for n in (1, 2, 3)]
+    index = "".join(f"<sitemap><loc>{u}</loc></sitemap>" for u in names)
+    urls = "".join(f"<url><loc>https://blog.test/%D9%85%D9%82%D8%A7%D9%84%D8%A9-{n}/</loc></url>" for n in range(3))
+    xml = '<?xml version="1.0"?><{0} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{1}</{0}>'
+
+    async def read(url: str, body: str) -> list[Request]:
+        response = XmlResponse(url, body=body.encode(), request=Request(url))
+        return [r async for r in spider.parse_sitemap(response) if isinstance(r, Request)]
+
+    sitemaps = asyncio.run(read("https://blog.test/wp-sitemap.xml", xml.format("sitemapindex", index)))
+    pages = asyncio.run(read(names[0], xml.format("urlset", urls)))
+    assert [r.url for r in sitemaps] == names and {r.priority for r in sitemaps} == {1}
+    assert len(pages) == 3 and {r.priority for r in pages} == {0}
+    assert {r.callback for r in sitemaps} == {spider.parse_sitemap} and {r.callback for r in pages} == {spider.parse_page}

@@ -275,10 +275,13 @@ class BlogSpider(scrapy.Spider):
                 continue  # the dupefilter would drop it: a link row, no Request built and fingerprinted
             self.requested.add(url)
             wanted.append(link)
-        # Requisites wait behind pages: the blog's structure first, its decoration after.
+        # Requisites wait behind pages: the blog's structure first, its decoration after. Sitemaps
+        # go first: behind the pages of the first ones read (the disk queue is last in, first out)
+        # they all came at the end of the crawl, together, on top of everything the crawl holds by then.
+        priority = 1 if callback == self.parse_sitemap else 0
         requests = (scrapy.Request(url, callback=callback, errback=self.fetch_failed,
                                    meta={"link_kind": kind, **(meta or {}).get(kind, {})},
-                                   priority=-1 if kind == "requisite" else 0) for url, kind in wanted)
+                                   priority=-1 if kind == "requisite" else priority) for url, kind in wanted)
         return requests, rows
 
     # --- callbacks ----------------------------------------------------------------------------------
