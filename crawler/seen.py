@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable
+from typing import overload
 
 # At most half the table is used (it doubles past that), so a lookup probes one or two slots.
 _MIN_SLOTS = 16  # a small table for each pagination chain: a blog may have thousands (tags)
@@ -95,6 +96,74 @@ class Hashes:
         while (held := table[at]) != value and held:
             at = (at + 1) & mask
         return held != 0
+
+    def __len__(self) -> int:
+        return self._size
+
+
+class IntMap:
+    """A mapping of 64-bit integers to 64-bit integers in two ``array('q')`` (16 to 32 bytes an entry,
+    laid out as ``Hashes``): a dict of int to int costs ≈ 100 bytes an entry. The spider counts
+    requests per URL pattern in one (a blog with a slug per post has about as many patterns as
+    posts) and holds sitemap lastmods in another. No deletion: neither needs one."""
+
+    __slots__ = ("_keys", "_mask", "_size", "_values", "_zero")
+
+    def __init__(self) -> None:
+        self._keys = array("q", bytes(8 * _MIN_SLOTS))
+        self._values = array("q", bytes(8 * _MIN_SLOTS))
+        self._mask = _MIN_SLOTS - 1
+        self._size = 0
+        self._zero: int | None = None  # the value of key 0 (0 marks a free slot)
+
+    def _slot(self, key: int) -> int:
+        keys, mask = self._keys, self._mask
+        at = key & mask
+        while (held := keys[at]) != key and held:
+            at = (at + 1) & mask
+        return at
+
+    @overload
+    def get(self, key: int) -> int | None: ...
+    @overload
+    def get(self, key: int, default: int) -> int: ...
+
+    def get(self, key: int, default: int | None = None) -> int | None:
+        if not key:
+            return default if self._zero is None else self._zero
+        at = self._slot(key)
+        return self._values[at] if self._keys[at] else default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, int) and self.get(key) is not None
+
+    def __setitem__(self, key: int, value: int) -> None:
+        if not key:
+            self._size += self._zero is None
+            self._zero = value
+            return
+        at = self._slot(key)
+        if not self._keys[at]:
+            self._keys[at] = key
+            self._size += 1
+        self._values[at] = value
+        if 2 * self._size > len(self._keys):
+            self._grow()
+
+    def update(self, pairs: Iterable[tuple[int, int]]) -> None:
+        for key, value in pairs:
+            self[key] = value
+
+    def _grow(self) -> None:
+        keys, values = self._keys, self._values
+        self._keys = array("q", bytes(16 * len(keys)))
+        self._values = array("q", bytes(16 * len(keys)))
+        self._mask = len(self._keys) - 1
+        for key, value in zip(keys, values, strict=True):
+            if key:
+                at = self._slot(key)
+                self._keys[at] = key
+                self._values[at] = value
 
     def __len__(self) -> int:
         return self._size

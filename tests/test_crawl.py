@@ -395,3 +395,77 @@ def test_www_and_the_bare_host_are_one_blog_for_both_scope_checks():
         assert spider.in_scope(url) and url_is_from_any_domain(url, spider.allowed_domains), url
     for url in ("https://other.test/", "https://notblog.test/"):
         assert not spider.in_scope(url) and not url_is_from_any_domain(url, spider.allowed_domains), url
+
+
+def test_sitemaps_arriving_together_are_read_one_at_a_time_and_yield_every_url():
+    """Scrapy runs the callbacks of the responses it holds side by side; the blog spider reads one
+    sitemap at a time (so 25 sitemaps of 2,000 URLs are not all parsed and held at once), and each
+    still gives a request and a link row for every URL, Arabic slugs percent-encoded."""
+    import asyncio
+    from urllib.parse import quote
+
+    from scrapy import Request
+    from scrapy.http import XmlResponse
+
+    from archive.pages.urls import canonical_url
+    from crawler.items import PageItem
+    from crawler.spiders.blog import BlogSpider
+
+    spider = BlogSpider(url="https://blog.test/")
+    spider.incremental = False  # a first crawl (else read from the crawl's ArchiveRun)
+
+    def sitemap(name: str, slugs: list[str]) -> tuple[XmlResponse, list[str]]:
+        urls = [f"https://blog.test/٢٠٢٥/{quote(slug)}/" for slug in slugs]
+        locs = "".join(f"<url><loc>{u}</loc><lastmod>2025-01-0{n % 9 + 1}</lastmod></url>" for n, u in enumerate(urls))
+        body = f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+        url = f"https://blog.test/{name}.xml"
+        return XmlResponse(url, body=body.encode(), request=Request(url)), [canonical_url(u) for u in urls]
+
+    first, first_urls = sitemap("posts-1", [f"مَقالَةٌ-{n}" for n in range(300)])
+    second, second_urls = sitemap("posts-2", [f"تدوينــة-{n}" for n in range(300)])
+    outputs: list[tuple[str, object]] = []
+
+    async def drain(name: str, response: XmlResponse) -> None:
+        async for output in spider.parse_sitemap(response):
+            outputs.append((name, output))
+            await asyncio.sleep(0)  # as Scrapy's consumer does between outputs: the other may run
+
+    async def both() -> None:
+        await asyncio.gather(drain("first", first), drain("second", second))
+
+    asyncio.run(both())
+    assert [name for name, _ in outputs] == ["first"] * 301 + ["second"] * 301  # not interleaved
+    for name, urls in (("first", first_urls), ("second", second_urls)):
+        mine = [output for who, output in outputs if who == name]
+        assert [r.url for r in mine if isinstance(r, Request)] == urls
+        items = [i for i in mine if isinstance(i, PageItem)]
+        assert len(items) == 1 and items[0].links == [(u, "sitemap") for u in urls]
+    assert "%D9%8E" in first_urls[0]  # the harakat stay, percent-encoded
+
+
+def test_a_sitemap_index_has_its_sitemaps_fetched_before_the_pages_they_list():
+    """Scrapy's disk queue is last in, first out: without a priority, the sitemaps an index lists
+    wait behind the pages of the first ones read, and all arrive together at the end of the crawl."""
+    import asyncio
+
+    from scrapy import Request
+    from scrapy.http import XmlResponse
+
+    from crawler.spiders.blog import BlogSpider
+
+    spider = BlogSpider(url="https://blog.test/")
+    spider.incremental = False  # a first crawl (else read from the crawl's ArchiveRun)
+    names = [f"https://blog.test/wp-sitemap-posts-post-{n}.xml" for n in (1, 2, 3)]
+    index = "".join(f"<sitemap><loc>{u}</loc></sitemap>" for u in names)
+    urls = "".join(f"<url><loc>https://blog.test/%D9%85%D9%82%D8%A7%D9%84%D8%A9-{n}/</loc></url>" for n in range(3))
+    xml = '<?xml version="1.0"?><{0} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{1}</{0}>'
+
+    async def read(url: str, body: str) -> list[Request]:
+        response = XmlResponse(url, body=body.encode(), request=Request(url))
+        return [r async for r in spider.parse_sitemap(response) if isinstance(r, Request)]
+
+    sitemaps = asyncio.run(read("https://blog.test/wp-sitemap.xml", xml.format("sitemapindex", index)))
+    pages = asyncio.run(read(names[0], xml.format("urlset", urls)))
+    assert [r.url for r in sitemaps] == names and {r.priority for r in sitemaps} == {1}
+    assert len(pages) == 3 and {r.priority for r in pages} == {0}
+    assert {r.callback for r in sitemaps} == {spider.parse_sitemap} and {r.callback for r in pages} == {spider.parse_page}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from crawler.seen import Fingerprints, Hashes, SeenUrls
+from crawler.seen import Fingerprints, Hashes, IntMap, SeenUrls
 
 
 def test_hashes_answer_as_a_set_through_collisions_growth_and_deletions():
@@ -26,6 +26,25 @@ def test_hashes_answer_as_a_set_through_collisions_growth_and_deletions():
             assert len(hashes) == len(truth)
             assert all((v in hashes) == (v in truth) for v in pool)
     assert len(hashes) == len(truth) and all((v in hashes) == (v in truth) for v in pool)
+
+
+def test_int_map_answers_as_a_dict_through_collisions_and_growth():
+    rng = random.Random(1447)
+    # URL pattern hashes (the budget's counts) and keys that collide in a small table; 0 and the extremes.
+    keys = [hash(f"مدونة.example/٢٠٢٥/N/مقالة-{n}/") for n in range(400)] + [n << 20 for n in range(1, 200)] \
+        + [0, -1, 2**63 - 1, -(2**63)]
+    counts, truth = IntMap(), {}
+    for step in range(20000):
+        key = rng.choice(keys)
+        value = rng.choice([0, 1, -(2**63), 2**63 - 1, counts.get(key, 0) % 1000 + 1])
+        counts[key] = value
+        truth[key] = value
+        if step % 97 == 0:
+            assert len(counts) == len(truth)
+            assert all(counts.get(k) == truth.get(k) and (k in counts) == (k in truth) for k in keys)
+    assert len(counts) == len(truth) and all(counts.get(k, -5) == truth.get(k, -5) for k in keys)
+    counts.update([(7, 70), (0, 1)])
+    assert counts.get(7) == 70 and counts.get(0) == 1 and "7" not in counts
 
 
 def test_seen_urls_and_fingerprints_hold_arabic_urls_and_digests():

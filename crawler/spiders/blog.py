@@ -10,10 +10,11 @@ the well-known paths) and feeds. It stays on the start URL's host plus ``allow_d
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urljoin, urlsplit
@@ -40,7 +41,7 @@ from ..evidence import PageEvidence
 from ..items import PageItem
 from ..reading import PageReader
 from ..run import ArchiveRun
-from ..seen import SeenUrls
+from ..seen import IntMap, SeenUrls
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -56,7 +57,7 @@ MAX_SITEMAP_DEPTH = 3  # sitemaps.org allows an index of sitemaps; real sites ne
 NAVIGATION_KINDS = ("pagination", "adjacent", "related", "home", "discovered")
 
 
-def _spend(counts: dict[Any, int], key: Hashable, budget: int, warning: str) -> bool:
+def _spend(counts: IntMap, key: int, budget: int, warning: str) -> bool:
     """One more request of ``key`` if its budget allows it; the first refusal logs ``warning``."""
     made = counts.get(key, 0)
     if made <= budget:
@@ -76,6 +77,14 @@ def _lastmod(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return value.replace(hour=23, minute=59, second=59) if len(text.strip()) == 10 else value
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _micros(when: datetime) -> int:
+    """An aware datetime as whole microseconds since the epoch: exact, and an int for IntMap."""
+    return (when - _EPOCH) // timedelta(microseconds=1)
 
 
 class BlogSpider(scrapy.Spider):
@@ -107,7 +116,9 @@ class BlogSpider(scrapy.Spider):
         self.profile = Profile()
         self.obeys_robots = True
         self.requested = SeenUrls()  # every URL asked for in this crawl
-        self.lastmod: dict[int, datetime] = {}  # hash of an article URL (see SeenUrls) → its sitemap lastmod
+        # hash of an article URL (see SeenUrls) → its sitemap lastmod, in µs since the epoch
+        self.lastmod = IntMap()
+        self._sitemap_turn = asyncio.Lock()  # see parse_sitemap
         self.known_checked = False
         self.listed: dict[str, SeenUrls] = {}  # posts seen on each pagination chain (by its first page)
         # Feed items (evidence for classify) and pages taken for "other" (looked at again if a feed
@@ -115,12 +126,12 @@ class BlogSpider(scrapy.Spider):
         self.shared: PageEvidence = PageEvidence()
         self.pattern_budget = 1000  # ARSHIF_URL_PATTERN_BUDGET: navigation URLs per url_pattern (0: no limit)
         # hash of a url_pattern → navigation URLs requested (as SeenUrls: a blog with a slug per post
-        # has about as many patterns as posts)
-        self.patterns: dict[int, int] = {}
+        # has about as many patterns as posts): compact, as SeenUrls
+        self.patterns = IntMap()
         self.held_back = SeenUrls()  # navigation URLs past their pattern's budget
         self.host_budget = 200_000  # ARSHIF_HOST_PAGE_BUDGET: requests per host (0: no limit)
         self.discover_depth = 2  # ARSHIF_DISCOVER_DEPTH: steps walked from pages not understood
-        self.per_host: dict[str, int] = {}  # host → requests made
+        self.per_host = IntMap()  # hash of a host → requests made
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -175,8 +186,8 @@ class BlogSpider(scrapy.Spider):
         """The sitemap's lastmod says the article has not changed since its last capture (not
         trusted by a --full crawl, which fetches everything)."""
         lastmod = self.lastmod.get(hash(url)) if self.incremental else None
-        captured = self.known.get(url) if lastmod else None
-        return bool(lastmod and captured and lastmod < parse_iso(captured))
+        captured = self.known.get(url) if lastmod is not None else None
+        return bool(lastmod is not None and captured and lastmod < _micros(parse_iso(captured)))
 
     def _check_known_articles(self, spider: scrapy.Spider) -> None:
         """Once the blog has been walked, check the known articles nothing linked to this time
@@ -237,7 +248,7 @@ class BlogSpider(scrapy.Spider):
         if not self.host_budget:
             return True
         host = (urlsplit(url).hostname or "").lower()
-        if _spend(self.per_host, host, self.host_budget,
+        if _spend(self.per_host, hash(host), self.host_budget,
                   f"{self.host_budget} requests to {host}: no more are made (ARSHIF_HOST_PAGE_BUDGET)"):
             return True
         self.crawler.stats.inc_value("arshif/budget/host")
@@ -264,10 +275,13 @@ class BlogSpider(scrapy.Spider):
                 continue  # the dupefilter would drop it: a link row, no Request built and fingerprinted
             self.requested.add(url)
             wanted.append(link)
-        # Requisites wait behind pages: the blog's structure first, its decoration after.
+        # Requisites wait behind pages: the blog's structure first, its decoration after. Sitemaps
+        # go first: behind the pages of the first ones read (the disk queue is last in, first out)
+        # they all came at the end of the crawl, together, on top of everything the crawl holds by then.
+        priority = 1 if callback == self.parse_sitemap else 0
         requests = (scrapy.Request(url, callback=callback, errback=self.fetch_failed,
                                    meta={"link_kind": kind, **(meta or {}).get(kind, {})},
-                                   priority=-1 if kind == "requisite" else 0) for url, kind in wanted)
+                                   priority=-1 if kind == "requisite" else priority) for url, kind in wanted)
         return requests, rows
 
     # --- callbacks ----------------------------------------------------------------------------------
@@ -396,7 +410,15 @@ class BlogSpider(scrapy.Spider):
         requests, _ = self.follow_all(response, resolved(links, response.url), self.parse_sitemap)
         yield from requests
 
-    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+    async def parse_sitemap(self, response: Response) -> AsyncIterator[Any]:
+        # One sitemap at a time: Scrapy runs the callbacks of the responses it holds side by side,
+        # and a blog's sitemaps arrive together (16 at a time, 2,000 URLs each): each one's
+        # parse, entries and links rows alive at once made the crawl's peak memory grow with the blog.
+        async with self._sitemap_turn:
+            for output in self._read_sitemap(response):
+                yield output
+
+    def _read_sitemap(self, response: Response) -> Iterator[Any]:
         try:
             body = response.body
             if gzip_magic_number(response):  # a .xml.gz sitemap, not decoded by HttpCompression
@@ -408,7 +430,7 @@ class BlogSpider(scrapy.Spider):
         # and so keeps a str copy of the body on each response (≈ 330 KB a 2,000-URL sitemap)
         entries = [(canonical_url(urljoin(response.url, e["loc"].strip())), e.get("lastmod")) for e in sitemap if e.get("loc")]
         if self.incremental:  # known articles the sitemap says are unchanged are not fetched again at all
-            self.lastmod.update((hash(url), when) for url, lastmod in entries if (when := _lastmod(lastmod)))
+            self.lastmod.update((hash(url), _micros(when)) for url, lastmod in entries if (when := _lastmod(lastmod)))
         locs = [url for url, _ in entries if not self.unchanged_per_sitemap(url)]
         if sitemap.type == "sitemapindex":
             depth = response.meta.get("sitemap_depth", 0) + 1
