@@ -12,6 +12,15 @@ from typing import overload
 _MIN_SLOTS = 16  # a small table for each pagination chain: a blog may have thousands (tags)
 
 
+def _probe(table: array, mask: int, value: int) -> int:
+    """Where ``value`` is in an open-addressing ``table`` (linear probing, 0 marks a free slot), or
+    the free slot where it would go."""
+    at = value & mask
+    while (held := table[at]) != value and held:
+        at = (at + 1) & mask
+    return at
+
+
 class Hashes:
     """A set of 64-bit integers in one ``array('q')``, 16 to 32 bytes each: an open-addressing
     hash table with linear probing, 0 marking a free slot (0 itself is held by a flag). A Python
@@ -28,12 +37,7 @@ class Hashes:
         self.update(values)
 
     def _slot(self, value: int) -> int:
-        """Where ``value`` is, or the free slot where it would go."""
-        table, mask = self._table, self._mask
-        at = value & mask
-        while (held := table[at]) != value and held:
-            at = (at + 1) & mask
-        return at
+        return _probe(self._table, self._mask, value)
 
     def add(self, value: int) -> None:
         if not value:
@@ -117,11 +121,7 @@ class IntMap:
         self._zero: int | None = None  # the value of key 0 (0 marks a free slot)
 
     def _slot(self, key: int) -> int:
-        keys, mask = self._keys, self._mask
-        at = key & mask
-        while (held := keys[at]) != key and held:
-            at = (at + 1) & mask
-        return at
+        return _probe(self._keys, self._mask, key)
 
     @overload
     def get(self, key: int) -> int | None: ...
