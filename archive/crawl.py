@@ -9,12 +9,14 @@ import fcntl
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
-from .store import ArchiveDB
+from .arabic.dates import parse_iso
+from .store import MERGED, ArchiveDB
 
 # Bounds a crawl met (hostile sites are bounded by the defaults): stats key → one warning line.
 LIMIT_LINES = {
@@ -163,6 +165,108 @@ def health_stats(db: ArchiveDB, crawl_id: int, figures: dict[str, int]) -> dict[
     and ``reindex`` record them again): ``ArchiveDB.health`` and ``figures``, calibration's and the
     feed fill's."""
     return {f"{HEALTH_PREFIX}{name}": value for name, value in {**db.health(crawl_id), **figures}.items()}
+
+
+@dataclass
+class CrawlRow:
+    """One crawl of the folder, as the crawls table recorded it: its times and its figures. The
+    workers of a Redis job each record a crawl of their own; the report takes them as one crawl
+    (``joined``): ``ids`` are then all of their rows."""
+
+    id: int
+    start_url: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    finish_reason: str | None
+    recorded: bool  # False for a crawl killed before it recorded its figures
+    figures: CrawlSummary
+    start_urls: list[str] = field(default_factory=list)  # every start URL (a job's blogs), the first is start_url
+    job: str = ""  # the Redis job a worker's crawl was part of
+    run: str = ""  # that job's id (ARSHIF_JOB_RUN; none recorded before it was): its workers' crawls share it
+    ids: list[int] = field(default_factory=list)
+    parts: list[CrawlSummary] = field(default_factory=list)  # a job's workers' figures, in the order they began
+
+    @property
+    def workers(self) -> int:
+        return len(self.ids)
+
+    def same_job_as_before(self, later: "CrawlRow") -> bool:
+        """For crawls recorded before job ids were (no ``run``): ``later`` is another worker of this
+        job if it has its name and began before this one's last worker ended."""
+        return bool(self.job) and not later.run and later.job == self.job and self.finished_at is not None \
+            and later.started_at is not None and later.started_at <= self.finished_at
+
+    def joined(self, later: "CrawlRow") -> "CrawlRow":
+        """This job's crawl with another of its workers' crawls."""
+        ends = [self.finished_at, later.finished_at]
+        starts = [t for t in (self.started_at, later.started_at) if t is not None]
+        reasons = dict.fromkeys([*(self.finish_reason or "not finished").split(", "), later.finish_reason or "not finished"])
+        return replace(self, id=max(self.id, later.id), started_at=min(starts) if starts else None,
+                       finished_at=None if None in ends else max(t for t in ends if t is not None),
+                       finish_reason=", ".join(reasons), recorded=self.recorded and later.recorded,
+                       start_urls=self.start_urls + [u for u in later.start_urls if u not in self.start_urls],
+                       ids=self.ids + later.ids, parts=self.parts + later.parts)
+
+
+def crawls_as_run(rows: list[CrawlRow]) -> list[CrawlRow]:
+    """The folder's crawls as the user ran them, in the order they began: a job's workers' crawls
+    joined into one (by the job's id, whatever ran between them; by name and time before ids)."""
+    crawls: list[CrawlRow] = []
+    jobs: dict[tuple[str, str], int] = {}  # (job, run) → its place in crawls
+    for row in rows:
+        place = jobs.get((row.job, row.run)) if row.job and row.run else None
+        if place is None and crawls and crawls[-1].same_job_as_before(row):
+            place = len(crawls) - 1
+        if place is not None:
+            crawls[place] = crawls[place].joined(row)
+            continue
+        if row.job and row.run:
+            jobs[row.job, row.run] = len(crawls)
+        crawls.append(row)
+    return crawls
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """An ISO time from archive.db, or None when absent or unreadable."""
+    try:
+        return parse_iso(text) if text else None
+    except ValueError:
+        return None
+
+
+def crawl_row(row: dict[str, Any]) -> CrawlRow:
+    try:
+        settings = json.loads(row["settings"] or "{}")
+    except ValueError:
+        settings = {}
+    settings = settings if isinstance(settings, dict) else {}
+    starts = [u for u in settings.get("ARSHIF_START_URLS") or [] if isinstance(u, str)] or [row["start_url"] or ""]
+    job = (settings.get("ARSHIF_JOB") or "default") if settings.get("ARSHIF_WORKER") else ""
+    figures = CrawlSummary.from_row(row)
+    return CrawlRow(row["id"], row["start_url"] or "", parse_time(row["started_at"]), parse_time(row["finished_at"]),
+                    row["finish_reason"], bool(row["stats"]), figures, starts, str(job),
+                    str(settings.get("ARSHIF_JOB_RUN") or ""), [row["id"]], [figures])
+
+
+def latest_crawl(db: ArchiveDB, crawls: list[CrawlRow] | None = None) -> tuple[CrawlRow, CrawlSummary]:
+    """The folder's latest crawl as the user ran it (a job's workers' crawls as one; a merge is no
+    crawl) and its figures: a job's summed over its workers, its health judged on all their rows at
+    once. Raises CrawlError when no crawl is recorded."""
+    crawls = crawls if crawls is not None else [crawl_row(row) for row in db.crawls()]
+    if not crawls:
+        raise CrawlError(f"no crawl recorded in {db.path.parent}")
+    as_run = crawls_as_run([c for c in crawls if c.finish_reason != MERGED])
+    latest = max(as_run, key=lambda c: c.id) if as_run else crawls[-1]
+    summary = crawl_summary(db, latest.id)
+    if len(latest.ids) <= 1:
+        return latest, summary
+    if latest.finished_at is None:  # a worker was killed: the job ends with its last capture
+        last = db.capture_times(latest.ids)[-1:]
+        latest = replace(latest, finished_at=parse_time(last[0]) if last else None)
+    span = (latest.finished_at - latest.started_at).total_seconds() if latest.finished_at and latest.started_at else 0.0
+    recorded = {k: v for part in latest.parts for k, v in part.health.items()}  # the feed's and calibration's
+    job = CrawlSummary.of_job(latest.parts, span, {**recorded, **db.health(latest.ids)}, latest.finish_reason)
+    return latest, replace(job, archive=summary.archive)
 
 
 def check_url(url: str) -> str:

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .calibration import calibrate
-from .crawl import HEALTH_PREFIX, CrawlError, CrawlSummary, health_stats, lock_folder
+from .crawl import HEALTH_PREFIX, CrawlError, CrawlSummary, health_stats, latest_crawl, lock_folder
 from .pages.classify import reached_by
 from .reindex import ArticleExtractor, CrawlSettings
-from .report.figures import latest_crawl
 from .store import ArchiveDB
 from .warc import read_record
 

@@ -23,14 +23,13 @@ from typing import Any, Iterator
 from warcio.recordloader import ArcWarcRecord
 
 from .arabic.dates import parse_iso
-from .crawl import CrawlError, CrawlSummary, health_stats, lock_folder
+from .crawl import CrawlError, CrawlSummary, health_stats, latest_crawl, lock_folder
 from .pages.archived import ArchivedPage, extract_archived
 from .pages.charset import is_html
 from .pages.classify import reached_by
 from .pages.extract import failed_article
 from .pages.feeds import FeedEntry
 from .pages.pool import extraction_pool
-from .report.figures import latest_crawl
 from .store import DEFAULT_REPLAY_URL, ArchiveDB, StoreError
 from .warc import iter_records, read_record, repair_open_file, warc_files
 

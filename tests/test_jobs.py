@@ -19,9 +19,9 @@ from urllib.robotparser import RobotFileParser
 import pytest
 import redis
 
+from archive.crawl import latest_crawl
 from archive.demo.server import SiteServer
 from archive.jobs import Job, JobError
-from archive.report.figures import latest_crawl
 from archive.store import ArchiveDB
 
 from .conftest import FAST, ROOT, check_warc_folder, query, redis_server, run_arshif

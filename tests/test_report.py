@@ -16,9 +16,8 @@ import lxml.html
 import pytest
 
 from archive.changes import changes
-from archive.crawl import CrawlSummary, summary
+from archive.crawl import CrawlRow, CrawlSummary, crawls_as_run, summary
 from archive.demo.server import SiteServer
-from archive.report.figures import CrawlRow, crawls_as_run
 from archive.store import ArchiveDB
 
 from .conftest import FAST, ROOT, LocalHandler, crawl, local_server, query, run_arshif
