@@ -1,7 +1,7 @@
 """Benchmark: Arshif against bare Scrapy and wget on one generated Arabic blog, in the same run.
 
     make bench                                           # all benchmarks and one table, ≤ 15 min on 2 cores
-    python benchmarks/bench_crawl.py                     # this one: 2 rounds at 5,000 articles + 50,000 capture-only, ≈ 7.5 min
+    python benchmarks/bench_crawl.py                     # this one: 2 rounds at 5,000 articles + 50,000 capture-only, ≈ 8.5 min
     python benchmarks/bench_crawl.py --rounds 3 --big-only capture,scrapy   # the bigger run: ≈ 15 min alone
     python benchmarks/bench_crawl.py --only capture,scrapy --pages 5000 --rounds 1 --big 0
 
