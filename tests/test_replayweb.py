@@ -130,6 +130,23 @@ def replayed_frame(page, timeout: float = 60):
     raise AssertionError(f"no replayed frame; frames: {[f.url for f in page.frames]}")
 
 
+SHOWN = """() => ({title: document.title, heading: document.querySelector('h1, .entry-title').innerText.trim(),
+                   text: document.body.innerText, direction: getComputedStyle(document.body).direction})"""
+
+
+def replayed_page(page, timeout: float = 60) -> dict[str, str]:
+    """What the replayed frame shows (title, heading, text, direction), read in one go; read again
+    from the frame replaying then if the viewer navigated in between."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return replayed_frame(page, timeout).evaluate(SHOWN)
+        except PlaywrightError:
+            if time.monotonic() > deadline:
+                raise
+            page.wait_for_timeout(250)
+
+
 def test_the_wacz_is_valid_and_served_as_arshif_wacz_wrote_it(archive, viewer):
     base, lines, digest = viewer
     check = subprocess.run([str(REPLAY_BIN / "wacz"), "validate", "-f", str(archive / "replay" / "arshif.wacz")],
@@ -153,13 +170,12 @@ def test_replayweb_page_replays_an_arabic_article(archive, viewer, browser):
     article = query(archive, "select title, text from articles where url = ?", (url,))[0]
     assert article["title"] == title and re.search("[\u0600-\u06ff]", title)
     page, requested = open_viewer(browser, link)
-    frame = replayed_frame(page)
-    assert title in frame.evaluate("document.title")
-    assert frame.evaluate("document.querySelector('h1, .entry-title').innerText.trim()") == title
-    shown = frame.evaluate("document.body.innerText")
+    shown = replayed_page(page)
+    assert title in shown["title"]
+    assert shown["heading"] == title
     paragraphs = [p for p in article["text"].split("\n") if p.strip()]
-    assert len(paragraphs) >= 3 and all(p.strip() in shown for p in paragraphs)
-    assert frame.evaluate("getComputedStyle(document.body).direction") == "rtl"  # the archived stylesheet
+    assert len(paragraphs) >= 3 and all(p.strip() in shown["text"] for p in paragraphs)
+    assert shown["direction"] == "rtl"  # the archived stylesheet
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "replayweb-article.png"))
     outside = [u for u in requested if not u.startswith(base + "/") and not u.startswith(("data:", "blob:"))]
