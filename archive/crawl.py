@@ -6,7 +6,6 @@ is ``crawler.process.crawl`` (Scrapy); ``arshif crawl`` calls it.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -16,7 +15,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from .arabic.dates import parse_iso
-from .store import MERGED, ArchiveDB
+from .store import MERGED, ArchiveDB, recorded_json
 
 # Bounds a crawl met (hostile sites are bounded by the defaults): stats key → one warning line.
 LIMIT_LINES = {
@@ -56,10 +55,7 @@ class CrawlSummary:
     def from_row(cls, row: dict, archive: dict[str, int] | None = None) -> "CrawlSummary":
         """A crawl's figures from its ``crawls`` row (``stats`` as JSON; {} when the crawl was
         killed before it recorded them)."""
-        try:
-            stats = json.loads(row["stats"] or "{}")
-        except ValueError:
-            stats = {}
+        stats = recorded_json(row["stats"])
         return cls(row["id"], row["start_url"] or "", row["finish_reason"], stats.get("arshif/captures", 0),
                    stats.get("arshif/articles", 0), stats.get("arshif/failures", 0), stats.get("arshif/warc_bytes", 0),
                    float(stats.get("elapsed_time_seconds", 0.0)), stats.get("response_received_count", 0),
@@ -235,11 +231,7 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 def crawl_row(row: dict[str, Any]) -> CrawlRow:
-    try:
-        settings = json.loads(row["settings"] or "{}")
-    except ValueError:
-        settings = {}
-    settings = settings if isinstance(settings, dict) else {}
+    settings = recorded_json(row["settings"])
     starts = [u for u in settings.get("ARSHIF_START_URLS") or [] if isinstance(u, str)] or [row["start_url"] or ""]
     job = (settings.get("ARSHIF_JOB") or "default") if settings.get("ARSHIF_WORKER") else ""
     figures = CrawlSummary.from_row(row)

@@ -15,7 +15,6 @@ archive: no warning extraction resolved, none hidden that remains.
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from .calibration import calibrate
 from .crawl import HEALTH_PREFIX, CrawlError, CrawlSummary, health_stats, latest_crawl, lock_folder
 from .pages.classify import reached_by
 from .reindex import ArticleExtractor, CrawlSettings
-from .store import ArchiveDB
+from .store import ArchiveDB, recorded_json
 from .warc import read_record
 
 DEFERRED = "arshif/articles_deferred"  # the crawl's stat: article pages left for `arshif extract`
@@ -82,11 +81,8 @@ def _refresh_crawl_figures(db: ArchiveDB, stored: Counter[int | None], figures: 
     one stopped half-way); another crawl's gain this run's. A crawl killed before it recorded its
     figures keeps none: the report counts its captures."""
     for row in db.crawls():
-        try:
-            stats = json.loads(row["stats"] or "null")
-        except ValueError:
-            stats = None
-        if not isinstance(stats, dict) or not (stats.get(DEFERRED) or stored[row["id"]]):
+        stats = recorded_json(row["stats"])
+        if not stats or not (stats.get(DEFERRED) or stored[row["id"]]):
             continue
         health = health_stats(db, row["id"], figures)
         articles = health[f"{HEALTH_PREFIX}stored"] if stats.get(DEFERRED) else stats.get("arshif/articles", 0) + stored[row["id"]]

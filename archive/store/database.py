@@ -96,6 +96,16 @@ def _squash(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def recorded_json(text: str | None) -> dict[str, Any]:
+    """A crawls row's ``stats`` or ``settings``: the JSON object it holds, or {} when there is none
+    (a crawl killed before it recorded its figures) or it cannot be read."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _in(crawls: int | Sequence[int]) -> tuple[str, list[int]]:
     """``in (?, …)`` and its parameters, for one crawl or several (a job's workers' crawls)."""
     ids = [crawls] if isinstance(crawls, int) else list(crawls)
@@ -286,10 +296,7 @@ class ArchiveDB:
         recomputes what a capture-only crawl could not know when it ended, ``reindex`` records
         what a rebuilt crawls row would otherwise lack."""
         row = self.crawl(crawl_id)
-        try:
-            stats = json.loads(row["stats"] or "{}") if row else {}
-        except ValueError:
-            stats = {}
+        stats = recorded_json(row["stats"]) if row else {}
         self.db.table("crawls").update(crawl_id, {"stats": json.dumps({**stats, **figures}, default=str, sort_keys=True)})
 
     def capture_figures(self, crawl_id: int) -> dict[str, Any]:
@@ -661,13 +668,7 @@ class ArchiveDB:
 
     def crawl_settings(self) -> dict[int, dict]:
         """{crawl id: the settings it recorded}."""
-        out = {}
-        for row in self._rows("select id, settings from crawls"):
-            try:
-                out[row["id"]] = json.loads(row["settings"] or "{}")
-            except ValueError:
-                out[row["id"]] = {}
-        return out
+        return {row["id"]: recorded_json(row["settings"]) for row in self._rows("select id, settings from crawls")}
 
     def counts(self) -> dict[str, int]:
         """Archived captures (those with a WARC record) and articles: what a rebuild must keep; and
