@@ -5,20 +5,66 @@ disk those writes raise inside Scrapy's own tasks and the crawl hangs. These sub
 requests in memory instead (the crawl is stopping anyway, see ``ArchiveRun.storage_failed``), and
 the frontier on disk, no longer trustworthy, is discarded by the next run.
 
-The dupefilter also keeps its fingerprints compactly (crawler/seen.py): memory stays flat as the blog grows.
+The dupefilter also keeps its fingerprints compactly (crawler/seen.py): memory stays flat as the
+blog grows. And a request is written to the queue without searching the whole spider for the names
+of its callbacks (``request_dict``).
 """
 
 from __future__ import annotations
 
+import inspect
+import weakref
 from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.core.scheduler import Scheduler
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.extensions.spiderstate import SpiderState
+from scrapy.squeues import PickleLifoDiskQueue
 from twisted.internet.defer import Deferred
 
 from .seen import Fingerprints
+
+
+class _Named:
+    """The methods one request calls back, under their names on the spider, and nothing else.
+
+    ``Request.to_dict`` finds a callback's name with ``inspect.getmembers`` over the object it is
+    given. Over the spider that is every attribute (properties computed, ``logger`` built), for the
+    callback and again for the errback, at every request queued: 5 % of the crawl's reactor time."""
+
+    def __init__(self, methods: dict[str, Any]) -> None:
+        self.__dict__.update(methods)
+
+    def __dir__(self) -> list[str]:
+        return list(self.__dict__)
+
+
+_names: weakref.WeakKeyDictionary[Spider, dict[Any, str]] = weakref.WeakKeyDictionary()
+
+
+def request_dict(request: Request, spider: Spider) -> dict[str, Any]:
+    """``request.to_dict(spider=spider)``, with the callbacks' names looked up in a table made once."""
+    names = _names.get(spider)
+    if names is None:
+        names = _names[spider] = {}
+        for name, method in inspect.getmembers(spider, inspect.ismethod):  # sorted: the same name as Scrapy's
+            names.setdefault(method.__func__, name)
+    methods = {}
+    for func in (request.callback, request.errback):
+        if callable(func):
+            name = names.get(getattr(func, "__func__", None))
+            if name is None:  # not a method of the spider's (or set on it since): Scrapy's own way
+                return request.to_dict(spider=spider)
+            methods[name] = func
+    return request.to_dict(spider=_Named(methods))  # type: ignore[arg-type]
+
+
+class LifoDiskQueue(PickleLifoDiskQueue):  # type: ignore[misc,valid-type]
+    """Scrapy's default disk queue (SCHEDULER_DISK_QUEUE), each request written by ``request_dict``."""
+
+    def push(self, request: Request) -> None:
+        super(PickleLifoDiskQueue, self).push(request_dict(request, self.spider))
 
 
 class DiskSafeScheduler(Scheduler):

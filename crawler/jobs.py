@@ -38,6 +38,7 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from archive.jobs import Job, connect
+from crawler.frontier import request_dict
 from crawler.politeness import local_concurrency
 
 if TYPE_CHECKING:
@@ -160,6 +161,9 @@ class HostQueue(Base):
 
     def push(self, request: Request) -> None:
         self.job.push(host_of(request), -request.priority, self._encode_request(request))
+
+    def _encode_request(self, request: Request) -> bytes:
+        return self.serializer.dumps(request_dict(request, self.spider))  # callbacks named cheaply
 
     def clear(self) -> None:
         pass  # the frontier belongs to the job (archive.jobs.Job.create clears a finished one)

@@ -90,6 +90,7 @@ DOWNLOAD_WARNSIZE = 32 * 1024 * 1024
 
 # The frontier on disk (JOBDIR) survives a full disk: crawler/frontier.py
 SCHEDULER = "crawler.frontier.DiskSafeScheduler"
+SCHEDULER_DISK_QUEUE = "crawler.frontier.LifoDiskQueue"
 DUPEFILTER_CLASS = "crawler.frontier.DiskSafeDupeFilter"
 
 CONCURRENT_ITEMS = 8  # the default 100 costs CPU for nothing here

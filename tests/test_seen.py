@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import random
 
+import pytest
+
 from crawler.seen import Fingerprints, Hashes, IntMap, SeenUrls
 
 
@@ -79,3 +81,50 @@ def test_the_crawls_dupefilter_keeps_its_fingerprints_compactly(tmp_path):
     resumed = DiskSafeDupeFilter.from_crawler(get_crawler(settings_dict={"JOBDIR": str(tmp_path)}))
     assert isinstance(resumed._fingerprints, Fingerprints) and len(resumed._fingerprints) == 2
     assert resumed.request_seen(first)
+
+
+def test_the_disk_queue_names_callbacks_as_scrapy_does_and_gives_them_back(tmp_path):
+    """The frontier's queue writes a request without searching the whole spider for its
+    callbacks' names: the dict is Scrapy's own, and what comes back off the disk calls the same."""
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.frontier import LifoDiskQueue, request_dict
+    from crawler.spiders.blog import BlogSpider
+
+    crawler = get_crawler(BlogSpider, {"ARSHIF_OUT": str(tmp_path / "out")})
+    spider = crawler.spider = BlogSpider.from_crawler(crawler, url="https://مدونة.example/")
+    requests = [Request("https://مدونة.example/٢٠٢٥/مقال/", callback=spider.parse_page, errback=spider.fetch_failed,
+                        meta={"link_kind": "article"}, priority=-1),
+                Request("https://مدونة.example/sitemap.xml", callback=spider.parse_sitemap),
+                Request("https://مدونة.example/robots.txt")]
+    for request in requests:
+        assert request_dict(request, spider) == request.to_dict(spider=spider)
+    stray = Request("https://مدونة.example/x", callback=lambda response: None)  # not the spider's: Scrapy's error
+    with pytest.raises(ValueError, match="not an instance method"):
+        request_dict(stray, spider)
+
+    queue = LifoDiskQueue.from_crawler(crawler, str(tmp_path / "q"))
+    for request in requests:
+        queue.push(request)
+    back = [queue.pop() for _ in requests][::-1]  # last in, first out
+    queue.close()
+    assert [r.url for r in back] == [r.url for r in requests]
+    assert [(r.callback, r.errback) for r in back] == [(r.callback, r.errback) for r in requests]
+    assert back[0].meta == {"link_kind": "article"} and back[0].priority == -1
+
+
+def test_scope_is_kept_by_origin_and_answers_as_same_blog():
+    """in_scope remembers its answer per scheme://host:port; the answers are same_blog's."""
+    from archive.pages.urls import same_blog
+    from crawler.spiders.blog import BlogSpider
+
+    spider = BlogSpider(url="https://www.مدونة.example/", allow_domains="cdn.example")
+    urls = ["https://مدونة.example/a/", "https://www.مدونة.example/b/?c=d", "http://مدونة.example/",
+            "https://مدونة.example:8443/a/", "https://img.cdn.example/x.png", "https://cdn.example",
+            "https://other.example/a/", "https://مدونة.example.evil/a/", "mailto:a@مدونة.example",
+            "https://user@other.example/مدونة.example/", "https://مدونة.example?x=/y"]
+    for _ in range(2):  # the second time from what it kept
+        assert [spider.in_scope(u) for u in urls] == [same_blog(u, spider.blog_hosts, spider.extra_domains) for u in urls]
+    assert [spider.in_scope(u) for u in urls[:6]] == [True, True, True, False, True, True]
+    assert not any(spider.in_scope(u) for u in urls[6:10])

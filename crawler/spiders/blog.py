@@ -132,6 +132,7 @@ class BlogSpider(scrapy.Spider):
         self.host_budget = 200_000  # ARSHIF_HOST_PAGE_BUDGET: requests per host (0: no limit)
         self.discover_depth = 2  # ARSHIF_DISCOVER_DEPTH: steps walked from pages not understood
         self.per_host = IntMap()  # hash of a host → requests made
+        self._scope: dict[str, bool] = {}  # see in_scope
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -140,6 +141,7 @@ class BlogSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         extra = crawler.settings.getlist("ARSHIF_ALLOW_DOMAINS")
         spider.extra_domains += [d.lower() for d in extra if d]
+        spider._scope.clear()
         spider.allowed_domains += [d.lower() for d in extra if d]
         spider.requisites = crawler.settings.getbool("ARSHIF_REQUISITES", True)
         spider.extract = crawler.settings.getbool("ARSHIF_EXTRACT", True)
@@ -219,7 +221,16 @@ class BlogSpider(scrapy.Spider):
 
     # --- scope --------------------------------------------------------------------------------------
     def in_scope(self, url: str) -> bool:
-        return same_blog(url, self.blog_hosts, self.extra_domains)  # any of the start URLs' blogs
+        """``url`` is one of the start URLs' blogs' (or an allowed domain's). Asked for every link of
+        every page, so the answer is kept by origin (``scheme://host:port``, all it depends on)."""
+        end = url.find("/", url.find("//") + 2)
+        origin = url if end < 0 else url[:end]
+        answer = self._scope.get(origin)
+        if answer is None:
+            if len(self._scope) >= 10_000:  # a page linking to endless hosts: start over
+                self._scope.clear()
+            answer = self._scope[origin] = same_blog(url, self.blog_hosts, self.extra_domains)
+        return answer
 
     def is_asset_host(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
