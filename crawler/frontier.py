@@ -53,10 +53,10 @@ def request_dict(request: Request, spider: Spider) -> dict[str, Any]:
     methods = {}
     for func in (request.callback, request.errback):
         if callable(func):
-            name = names.get(getattr(func, "__func__", None))
-            if name is None:  # not a method of the spider's (or set on it since): Scrapy's own way
+            known = names.get(getattr(func, "__func__", None))
+            if known is None:  # not a method of the spider's (or set on it since): Scrapy's own way
                 return request.to_dict(spider=spider)
-            methods[name] = func
+            methods[known] = func
     return request.to_dict(spider=_Named(methods))  # type: ignore[arg-type]
 
 
@@ -64,7 +64,8 @@ class LifoDiskQueue(PickleLifoDiskQueue):  # type: ignore[misc,valid-type]
     """Scrapy's default disk queue (SCHEDULER_DISK_QUEUE), each request written by ``request_dict``."""
 
     def push(self, request: Request) -> None:
-        super(PickleLifoDiskQueue, self).push(request_dict(request, self.spider))
+        # past Scrapy's push, which would name the callbacks its own way, to the pickling queue's
+        super(PickleLifoDiskQueue, self).push(request_dict(request, self.spider))  # type: ignore[misc]
 
 
 class DiskSafeScheduler(Scheduler):

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import RedisError
 from scrapy import Request, signals
-from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy.exceptions import DontCloseSpider, NotConfigured, ScrapyDeprecationWarning
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -187,7 +188,9 @@ class JobScheduler(Scheduler):
         return self.crawler.engine.downloader
 
     def open(self, spider: Spider) -> None:
-        super().open(spider)
+        with warnings.catch_warnings():  # scrapy-redis logs "Resuming crawl" with Spider.log, deprecated in 2.19
+            warnings.filterwarnings("ignore", r"Spider\.log\(\) is deprecated", ScrapyDeprecationWarning)
+            super().open(spider)
         self.work.decode = self.queue._decode_request  # scrapy-redis's serializer, as configured
 
     def enqueue_request(self, request: Request) -> bool:
