@@ -211,7 +211,7 @@ def test_extract_redraws_the_report_of_a_capture_only_crawl(tmp_path):
     dom = chromium_dom(later / "report.html", tmp_path / "profile", ARTIFACTS / "report-capture-only.png", 1400)
     assert figure(dom, "crawl-articles") == figure(dom, "articles") == 0
     waiting = dom.xpath("string(//header//*[@data-figure='deferred'])")
-    assert waiting.startswith("42 article pages captured, not extracted yet: run `arshif extract later`")
+    assert waiting.startswith(f"42 article pages captured, not extracted yet: run `arshif extract {later.resolve()}`")
     assert "no health warning" not in dom.text_content()
     assert not dom.xpath("//section[@data-section='health']//*[local-name()='svg']")  # no "posts not understood: 42"
 

@@ -11,6 +11,7 @@ every crawl writes it when it ends.
 from __future__ import annotations
 
 import os
+import shlex
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import unquote
@@ -66,8 +67,9 @@ def _charts(data: ReportData) -> dict[str, Markup | None]:
 
 def _pending(data: ReportData) -> str:
     """What a capture-only crawl left to do, in place of a health verdict it cannot give yet."""
+    folder = shlex.quote(str(data.out.resolve()))  # whole: the report is opened from anywhere
     return (f"{data.summary.deferred:,} article pages captured, not extracted yet: run `arshif extract "
-            f"{data.out.resolve().name}`; the crawl's health is judged once they are")
+            f"{folder}`; the crawl's health is judged once they are")
 
 
 def render(data: ReportData) -> str:
