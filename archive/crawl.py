@@ -249,16 +249,16 @@ def latest_crawl(db: ArchiveDB, crawls: list[CrawlRow] | None = None) -> tuple[C
         raise CrawlError(f"no crawl recorded in {db.path.parent}")
     as_run = crawls_as_run([c for c in crawls if c.finish_reason != MERGED])
     latest = max(as_run, key=lambda c: c.id) if as_run else crawls[-1]
-    summary = crawl_summary(db, latest.id)
+    counts = db.counts()
     if len(latest.ids) <= 1:
-        return latest, summary
+        return latest, replace(latest.figures, archive=counts)  # its row, read once with the others
     if latest.finished_at is None:  # a worker was killed: the job ends with its last capture
         last = db.capture_times(latest.ids)[-1:]
         latest = replace(latest, finished_at=parse_time(last[0]) if last else None)
     span = (latest.finished_at - latest.started_at).total_seconds() if latest.finished_at and latest.started_at else 0.0
     recorded = {k: v for part in latest.parts for k, v in part.health.items()}  # the feed's and calibration's
     job = CrawlSummary.of_job(latest.parts, span, {**recorded, **db.health(latest.ids)}, latest.finish_reason)
-    return latest, replace(job, archive=summary.archive)
+    return latest, replace(job, archive=counts)
 
 
 def check_url(url: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import random
 
 import pytest
@@ -104,9 +105,22 @@ def test_the_disk_queue_names_callbacks_as_scrapy_does_and_gives_them_back(tmp_p
     with pytest.raises(ValueError, match="not an instance method"):
         request_dict(stray, spider)
 
+    from scrapy.utils.project import get_project_settings
+
+    assert get_project_settings()["SCHEDULER_DISK_QUEUE"] == "crawler.frontier.LifoDiskQueue"  # the crawl's queue
+    searched = []  # what inspect.getmembers is asked to search while requests are queued
+    real_getmembers = inspect.getmembers
+
+    def getmembers(obj, *args, **kwargs):
+        searched.append(obj)
+        return real_getmembers(obj, *args, **kwargs)
+
     queue = LifoDiskQueue.from_crawler(crawler, str(tmp_path / "q"))
-    for request in requests:
-        queue.push(request)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(inspect, "getmembers", getmembers)
+        for request in requests:
+            queue.push(request)
+    assert spider not in searched and searched  # the spider's table was made once, above; never searched again
     back = [queue.pop() for _ in requests][::-1]  # last in, first out
     queue.close()
     assert [r.url for r in back] == [r.url for r in requests]
@@ -123,8 +137,11 @@ def test_scope_is_kept_by_origin_and_answers_as_same_blog():
     urls = ["https://مدونة.example/a/", "https://www.مدونة.example/b/?c=d", "http://مدونة.example/",
             "https://مدونة.example:8443/a/", "https://img.cdn.example/x.png", "https://cdn.example",
             "https://other.example/a/", "https://مدونة.example.evil/a/", "mailto:a@مدونة.example",
-            "https://user@other.example/مدونة.example/", "https://مدونة.example?x=/y"]
+            "https://user@other.example/مدونة.example/", "https://مدونة.example?x=/y",
+            "https://مدونة.example/٢٠٢٥/مقال/"]
     for _ in range(2):  # the second time from what it kept
         assert [spider.in_scope(u) for u in urls] == [same_blog(u, spider.blog_hosts, spider.extra_domains) for u in urls]
     assert [spider.in_scope(u) for u in urls[:6]] == [True, True, True, False, True, True]
+    # kept by origin: the first and the last URL share one answer
+    assert spider._scope["https://مدونة.example"] is True and len(spider._scope) == len(urls) - 1
     assert not any(spider.in_scope(u) for u in urls[6:10])

@@ -76,7 +76,7 @@ def gather(out: str | Path) -> ReportData:
     with ArchiveDB.existing(out) as db:  # one open database for every figure
         crawls = [crawl_row(row) for row in db.crawls()]
         latest, summary = latest_crawl(db, crawls)
-        ids = latest.ids or [latest.id]
+        ids = latest.ids  # a job's workers' crawls, or the one crawl
         times = [t for t in map(parse_time, db.capture_times(ids)) if t is not None]
         data: dict[str, Any] = dict(
             status_counts=db.status_counts(ids), content_types=db.content_types(ids),
