@@ -262,3 +262,21 @@ def _alive(pid: int) -> bool:
     # a zombie (exited, not yet reaped by init) counts as gone
     with open(f"/proc/{pid}/stat") as stat:
         return stat.read().split()[2] != "Z"
+
+
+@pytest.mark.parametrize(("html", "found"), [
+    # the heading's container: its text outside links is short (the links' titles do not count)
+    ('<div class="box"><h3>مقالات ذات صلة</h3><ul><li><a href="/a/">' + "عنوانٌ طويلٌ جداً " * 20
+     + "</a></li></ul></div>", "div"),
+    # the container's own text runs past 120 letters: the heading and the list after it
+    ('<div class="box"><p>' + "نصٌّ خارج الروابط " * 10 + '</p><h3>مقالات ذات صلة</h3>'
+     '<ul><li><a href="/a/">أ</a></li></ul></div>', "h3+ul"),
+    # text in a comment is not text; a heading in a link is a link's
+    ('<div class="box"><!--' + "تعليق " * 40 + '--><h3>مقالات ذات صلة</h3><ul><li><a href="/a/">أ</a></li></ul></div>',
+     "div"),
+])
+def test_a_related_block_is_the_headings_container_unless_it_holds_more_than_links(html, found):
+    root = html_root(f"<html><body><article><p>نص المقال</p></article>{html}</body></html>")
+    blocks = list({id(el): el for el in page_blocks(root).related}.values())  # found by heading and by size
+    assert "+".join(el.tag for el in blocks) == found
+    assert [a.get("href") for el in blocks for a in el.iter("a")] == ["/a/"]

@@ -54,22 +54,32 @@ def marked_blocks(root: Element) -> MarkedBlocks:
     ~0.3 ms a page for each kind of block as an XPath."""
     found = MarkedBlocks([], [], [], [])
     for el in root.iter(etree.Element):
-        cls, ident = el.get("class") or "", el.get("id") or ""
+        cls, ident = el.get("class"), el.get("id")
         nav_tag = el.tag in NAVIGATION_TAGS
-        if not nav_tag and not _ANY_MARK.search(cls) and not _ANY_MARK.search(ident):
+        if cls is None and ident is None and not nav_tag:
             continue
-        tokens = _XML_SPACE.split(cls.strip(" \t\r\n"))
-        if _RELATED.search(cls) or _RELATED.search(ident):
-            found.related.append(el)
-        if _SHARE.search(cls) or _SHARE.search(ident):
-            found.share.append(el)
-        if (ident in COMMENTS_IDS or _COMMENTS.search(cls) or _COMMENTS.search(ident)
-                or any(t in tokens for t in COMMENTS_TOKENS)):
-            found.comments.append(el)
-        if (nav_tag or _NAVIGATION.search(cls) or _NAVIGATION.search(ident) or ident in NAVIGATION_TOKENS
-                or any(t in tokens for t in NAVIGATION_TOKENS)):
-            found.navigation.append(el)
+        marks = _marks_of(cls or "", ident or "", nav_tag)
+        if marks is not None:
+            for blocks, marked in zip(found, marks, strict=True):
+                if marked:
+                    blocks.append(el)
     return found
+
+
+@lru_cache(maxsize=8192)
+def _marks_of(cls: str, ident: str, nav_tag: bool) -> tuple[bool, bool, bool, bool] | None:
+    """(related, share, comments, navigation) for an element's class and id, or None: no mark at
+    all. A theme gives the same few hundred class strings to every page: each is matched once
+    (2 µs an element, matched every time)."""
+    if not nav_tag and not _ANY_MARK.search(cls) and not _ANY_MARK.search(ident):
+        return None
+    tokens = _XML_SPACE.split(cls.strip(" \t\r\n"))
+    return (bool(_RELATED.search(cls) or _RELATED.search(ident)),
+            bool(_SHARE.search(cls) or _SHARE.search(ident)),
+            bool(ident in COMMENTS_IDS or _COMMENTS.search(cls) or _COMMENTS.search(ident)
+                 or any(t in tokens for t in COMMENTS_TOKENS)),
+            bool(nav_tag or _NAVIGATION.search(cls) or _NAVIGATION.search(ident) or ident in NAVIGATION_TOKENS
+                 or any(t in tokens for t in NAVIGATION_TOKENS)))
 
 
 # Headings that open a related-articles or share block (folded: see arabic.fold).
@@ -136,32 +146,41 @@ def _block_of(heading: Element) -> list[Element]:
     """The smallest container of ``heading`` that also holds the block's links; or the heading and
     the list of links that follows it."""
     block = heading
-    while not block.xpath(_REAL_LINK) and block.getparent() is not None:
+    while not _has_real_link(block) and block.getparent() is not None:
         parent = block.getparent()
-        if parent.tag in ("body", "article", "main") or len(_text_outside_links(parent)) > 120:
+        if parent.tag in ("body", "article", "main") or _text_outside_links_exceeds(parent, 120):
             break
         block = parent
     if block is not heading:
         return [block]
     nxt = heading.getnext()
-    if (not heading.xpath(_REAL_LINK) and nxt is not None and nxt.tag in ("ul", "ol", "div", "p")
-            and nxt.xpath(".//a") and len(_text_outside_links(nxt)) <= 120):
+    if (not _has_real_link(heading) and nxt is not None and nxt.tag in ("ul", "ol", "div", "p")
+            and _has_link(nxt) and not _text_outside_links_exceeds(nxt, 120)):
         return [heading, nxt]
     return [heading]
 
 
-def _text_outside_links(el: Element) -> str:
-    parts = []
-    for node in el.iter():
+_has_real_link = etree.XPath(f"boolean({_REAL_LINK})")
+_has_link = etree.XPath("boolean(.//a)")
+
+
+def _text_outside_links_exceeds(el: Element, limit: int) -> bool:
+    """Whether the text of ``el`` outside its links (each element's own text, stripped) is longer
+    than ``limit``: read in document order, no further than the limit, never into a link."""
+    if any(up.tag == "a" for up in el.iterancestors()):
+        return False  # all of it is inside a link
+    length = 0
+    stack = [el]
+    while stack:
+        node = stack.pop()
         if node.tag == "a" or not isinstance(node.tag, str):
-            continue
-        if node.text and not _inside_link(node):
-            parts.append(node.text.strip())
-    return "".join(parts)
-
-
-def _inside_link(node: Element) -> bool:
-    return any(a.tag == "a" for a in node.iterancestors())
+            continue  # a link's text, and everything in it; a comment's
+        if node.text:
+            length += len(node.text.strip())
+            if length > limit:
+                return True
+        stack.extend(reversed(node))
+    return False
 
 
 class PageBlocks(NamedTuple):
