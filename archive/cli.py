@@ -530,7 +530,8 @@ def extract(out: str, workers: int | None) -> None:
 
     with _as_user_error(ExtractError, StoreError, OSError):
         summary = extract_missing(_whole_folder(out), workers=workers)
-    click.echo(f"{summary.pages} pages not extracted yet looked at, {summary.articles} articles extracted "
+    skipped = f" ({summary.skipped:,} read before and not articles: skipped)" if summary.skipped else ""
+    click.echo(f"{summary.pages} pages not extracted yet looked at{skipped}, {summary.articles} articles extracted "
                f"in {summary.seconds:.1f} s")
     latest = summary.latest  # the latest crawl's health, judged again now that its articles are in
     for line in latest.health_lines() if latest else []:

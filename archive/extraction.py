@@ -5,7 +5,9 @@ the network and stores no article. This reads back, by offset, the latest HTML r
 URL without an article row, or whose article came from an earlier capture (a post an incremental
 capture-only crawl found changed), and decides and extracts each with the same code and the settings its
 crawl recorded, as ``reindex`` does, in the extraction pool. Each article is committed as it comes:
-stopped half-way, the next run takes up what is still missing.
+stopped half-way, the next run takes up what is still missing. A page found not to be an article
+(a listing) is marked with the rules that decided (``pages_read``): the next run reads it again
+only if those changed (another Arshif, a link or feed entry that now names it as an article).
 
 A crawl records its figures (articles, health) when it ends: a capture-only crawl's before any
 article was extracted. Once done, this recomputes them from the archive for each crawl that left
@@ -40,6 +42,7 @@ class ExtractSummary:
     articles: int  # articles stored
     seconds: float
     latest: CrawlSummary | None = None  # the latest crawl's figures, health included, after extraction
+    skipped: int = 0  # pages an earlier run read and found not to be articles, under the same rules
 
 
 def extract_missing(out: str | Path, *, workers: int | None = None) -> ExtractSummary:
@@ -49,20 +52,25 @@ def extract_missing(out: str | Path, *, workers: int | None = None) -> ExtractSu
     except CrawlError:
         raise ExtractError(f"a crawl is writing to {out}: extract once it has finished") from None
     started = time.monotonic()
-    pages = 0
+    pages = skipped = 0
     try:
         with ArchiveDB.existing(out) as db, ArticleExtractor(db, workers) as extractor:
             settings = {crawl_id: CrawlSettings.recorded(recorded) for crawl_id, recorded in db.crawl_settings().items()}
+            read = db.pages_read()
             for capture in db.unextracted_pages():
+                reached = reached_by(set((capture.pop("reached") or "").split(",")),
+                                     feed_item=bool(capture.pop("feed_item")))
+                crawl_settings = settings.get(capture["crawl_id"]) or CrawlSettings()
+                if read.get(capture["id"]) == ArticleExtractor.rules_of(crawl_settings, reached):
+                    skipped += 1  # read before under the same rules: not an article
+                    continue
                 pages += 1
                 try:
                     body = read_record(out / "warc" / capture["warc_filename"], capture["warc_offset"]).content
                 except Exception as exc:  # noqa: BLE001 - warcio and zlib raise several kinds
                     raise ExtractError(f"cannot read {capture['warc_filename']} at offset "
                                        f"{capture['warc_offset']}: {exc}") from None
-                reached = reached_by(set((capture.pop("reached") or "").split(",")),
-                                     feed_item=bool(capture.pop("feed_item")))
-                extractor.offer(body, capture, settings.get(capture["crawl_id"]) or CrawlSettings(), reached)
+                extractor.offer(body, capture, crawl_settings, reached)
             extractor.drain()
             figures = calibrate(db, out, workers=workers)
             figures.update(db.fill_from_feed())
@@ -70,7 +78,7 @@ def extract_missing(out: str | Path, *, workers: int | None = None) -> ExtractSu
             latest = latest_crawl(db)[1] if db.crawl() else None
     finally:
         lock.close()
-    return ExtractSummary(pages, extractor.stored, time.monotonic() - started, latest)
+    return ExtractSummary(pages, extractor.stored, time.monotonic() - started, latest, skipped)
 
 
 def _refresh_crawl_figures(db: ArchiveDB, stored: Counter[int | None], figures: dict[str, int]) -> None:

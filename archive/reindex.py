@@ -10,6 +10,7 @@ that failed left no WARC record and are not rebuilt.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -22,6 +23,7 @@ from typing import Any, Iterator
 
 from warcio.recordloader import ArcWarcRecord
 
+from . import __version__
 from .arabic.dates import parse_iso
 from .crawl import CrawlError, CrawlSummary, health_stats, latest_crawl, lock_folder
 from .pages.archived import ArchivedPage, extract_archived
@@ -62,13 +64,24 @@ class ArticleExtractor:
         self.keep_failed = keep_failed
         self.batch: list[tuple[ArchivedPage, dict[str, Any], str]] = []
         self.pending: deque[tuple[Future[list[dict | None]], list[tuple[ArchivedPage, dict[str, Any], str]]]] = deque()
+        self.not_articles = 0  # pages read and found not to be articles (marked: see rules_of)
         self.in_flight = 0
 
     def offer(self, body: bytes, capture: dict[str, Any], settings: CrawlSettings, reached: str | None) -> None:
-        """A 200 response's body: extracted and stored if it is an article page."""
+        """A 200 response's body: extracted and stored if it is an article page; else marked read
+        under the rules that decided (``rules_of``), when the capture has its row."""
         if is_html(capture["content_type"], capture["url"], body):
-            self._add(ArchivedPage(capture["url"], body, capture["content_type"], reached, False,
-                                   self._options(capture, settings)), capture, settings)
+            page = ArchivedPage(capture["url"], body, capture["content_type"], reached, False,
+                                self._options(capture, settings))
+            self._add(page, {**capture, "rules": self.rules_of(settings, reached)}, settings)
+
+    @staticmethod
+    def rules_of(settings: CrawlSettings, reached: str | None) -> str:
+        """What decided whether a page is an article, as one short key: the crawl's rules (its
+        profile, the selectors learned from the feed, the domains its canonical links may name),
+        how the crawl reached the page, and this Arshif's version (its classifier)."""
+        decided = [__version__, settings.profile, settings.learned, list(settings.allowed_domains), reached]
+        return hashlib.sha1(json.dumps(decided, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 
     def extract(self, html: str, capture: dict[str, Any], settings: CrawlSettings) -> None:
         """Extract and store a page already known to be an article."""
@@ -103,7 +116,10 @@ class ArticleExtractor:
                 articles = future.result()
             except Exception as exc:  # the pool itself broke: each page is kept, with the error, as in the crawl
                 articles = [failed_article(page.url, exc) for page, _, _ in batch]
-            for article, (_, capture, pattern) in zip(articles, batch, strict=True):
+            for article, (page, capture, pattern) in zip(articles, batch, strict=True):
+                if article is None and not page.known_article and "id" in capture and "rules" in capture:
+                    self.db.mark_read(capture["id"], capture["rules"])
+                    self.not_articles += 1
                 if article is None or ("extract_error" in article and not self.keep_failed):
                     continue
                 self.db.upsert_article(article, capture=capture, replay_pattern=pattern)

@@ -375,4 +375,18 @@ def test_capture_only_then_extract_gives_the_same_articles(archive, tmp_path):
     columns = "url, title, author, published, published_raw, categories, tags, text, word_count, related"
     assert [tuple(r) for r in query(later, f"select {columns} from articles order by url")] == \
         [tuple(r) for r in query(out, f"select {columns} from articles order by url")]
-    assert ", 0 articles extracted in " in run_arshif("extract", later).stdout
+    # the second run reads nothing again: the pages that are not articles were marked with the rules
+    # that decided (listings, the about page …), the articles have their rows
+    first_looked = int(done.stdout.split(" pages not extracted yet looked at")[0].split()[-1])
+    marked = query(later, "select count(*) n from pages_read")[0]["n"]
+    assert first_looked == 42 + marked and marked > 0, done.stdout
+    again = run_arshif("extract", later).stdout
+    assert f"0 pages not extracted yet looked at ({marked} read before and not articles: skipped), " \
+           "0 articles extracted in " in again, again
+    # under other rules (another Arshif, a page now linked as an article) they are read again
+    with sqlite3.connect(later / "archive.db") as conn:
+        conn.execute("update pages_read set rules = 'other rules' where capture_id in "
+                     "(select capture_id from pages_read limit 3)")
+    third = run_arshif("extract", later).stdout
+    assert "3 pages not extracted yet looked at (" in third and ", 0 articles extracted in " in third, third
+    assert query(later, "select count(*) n from pages_read where rules = 'other rules'")[0]["n"] == 0

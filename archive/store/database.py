@@ -666,6 +666,15 @@ class ArchiveDB:
             "or coalesce(c.article_url, c.url) = c.url and exists (select 1 from articles a where a.url = c.url "
             "and a.capture_id < c.id)) order by c.id")
 
+    def mark_read(self, capture_id: int, rules: str) -> None:
+        """``capture_id``'s page was read under ``rules`` (see ArticleExtractor.rules_of) and is no article."""
+        self.db.execute("insert or replace into pages_read (capture_id, rules) values (?, ?)", [capture_id, rules])
+        self._commit_batch()
+
+    def pages_read(self) -> dict[int, str]:
+        """{capture id: the rules it was read under} of the pages read and found not to be articles."""
+        return dict(self.db.execute("select capture_id, rules from pages_read"))
+
     def crawl_settings(self) -> dict[int, dict]:
         """{crawl id: the settings it recorded}."""
         return {row["id"]: recorded_json(row["settings"]) for row in self._rows("select id, settings from crawls")}

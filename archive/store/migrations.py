@@ -164,3 +164,11 @@ def m007_calibration(db: sqlite_utils.Database) -> None:
                                      pk="key", if_not_exists=True)
     db.table("feed_disagreements").create({"url": str, "field": str, "page": str, "feed": str},
                                           pk=("url", "field"), if_not_exists=True)
+
+
+@migrations()
+def m008_pages_read(db: sqlite_utils.Database) -> None:
+    """Pages `arshif extract` (or `reindex`) read and found were not articles, with the rules that
+    decided it: the next `arshif extract` reads them again only under other rules."""
+    db.table("pages_read").create({"capture_id": int, "rules": str}, pk="capture_id",
+                                  foreign_keys=[("capture_id", "captures", "id")], if_not_exists=True)
