@@ -7,7 +7,7 @@ capture-only crawl found changed), and decides and extracts each with the same c
 crawl recorded, as ``reindex`` does, in the extraction pool. Each article is committed as it comes:
 stopped half-way, the next run takes up what is still missing. A page found not to be an article
 (a listing) is marked with the rules that decided (``pages_read``): the next run reads it again
-only if those changed (another Arshif, a link or feed entry that now names it as an article).
+only if those changed (Arshif's page-reading code, a link or feed entry that now names it).
 
 A crawl records its figures (articles, health) when it ends: a capture-only crawl's before any
 article was extracted. Once done, this recomputes them from the archive for each crawl that left

@@ -18,12 +18,13 @@ import time
 from collections import Counter, deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
+from lxml import etree
 from warcio.recordloader import ArcWarcRecord
 
-from . import __version__
 from .arabic.dates import parse_iso
 from .crawl import CrawlError, CrawlSummary, health_stats, latest_crawl, lock_folder
 from .pages.archived import ArchivedPage, extract_archived
@@ -64,7 +65,6 @@ class ArticleExtractor:
         self.keep_failed = keep_failed
         self.batch: list[tuple[ArchivedPage, dict[str, Any], str]] = []
         self.pending: deque[tuple[Future[list[dict | None]], list[tuple[ArchivedPage, dict[str, Any], str]]]] = deque()
-        self.not_articles = 0  # pages read and found not to be articles (marked: see rules_of)
         self.in_flight = 0
 
     def offer(self, body: bytes, capture: dict[str, Any], settings: CrawlSettings, reached: str | None) -> None:
@@ -79,8 +79,8 @@ class ArticleExtractor:
     def rules_of(settings: CrawlSettings, reached: str | None) -> str:
         """What decided whether a page is an article, as one short key: the crawl's rules (its
         profile, the selectors learned from the feed, the domains its canonical links may name),
-        how the crawl reached the page, and this Arshif's version (its classifier)."""
-        decided = [__version__, settings.profile, settings.learned, list(settings.allowed_domains), reached]
+        how the crawl reached the page, and the code that reads pages (``reader_revision``)."""
+        decided = [reader_revision(), settings.profile, settings.learned, list(settings.allowed_domains), reached]
         return hashlib.sha1(json.dumps(decided, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:20]
 
     def extract(self, html: str, capture: dict[str, Any], settings: CrawlSettings) -> None:
@@ -119,7 +119,6 @@ class ArticleExtractor:
             for article, (page, capture, pattern) in zip(articles, batch, strict=True):
                 if article is None and not page.known_article and "id" in capture and "rules" in capture:
                     self.db.mark_read(capture["id"], capture["rules"])
-                    self.not_articles += 1
                 if article is None or ("extract_error" in article and not self.keep_failed):
                     continue
                 self.db.upsert_article(article, capture=capture, replay_pattern=pattern)
@@ -131,6 +130,17 @@ class ArticleExtractor:
 
     def __exit__(self, *exc: object) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@lru_cache(maxsize=1)
+def reader_revision() -> str:
+    """The code that decides what a page is, as a digest of its source (``archive/pages`` and
+    ``archive/arabic``) and of libxml2's version: the package version does not move with each change."""
+    digest = hashlib.sha1(".".join(map(str, etree.LIBXML_VERSION)).encode())
+    root = Path(__file__).resolve().parent
+    for path in sorted([*(root / "pages").rglob("*.py"), *(root / "arabic").rglob("*.py")]):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:20]
 
 
 def _iso(warc_date: str) -> str:
