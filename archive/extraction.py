@@ -61,7 +61,8 @@ def extract_missing(out: str | Path, *, workers: int | None = None) -> ExtractSu
                 reached = reached_by(set((capture.pop("reached") or "").split(",")),
                                      feed_item=bool(capture.pop("feed_item")))
                 crawl_settings = settings.get(capture["crawl_id"]) or CrawlSettings()
-                if read.get(capture["id"]) == ArticleExtractor.rules_of(crawl_settings, reached):
+                rules = ArticleExtractor.rules_of(crawl_settings, reached)
+                if read.get(capture["id"]) == rules:
                     skipped += 1  # read before under the same rules: not an article
                     continue
                 pages += 1
@@ -70,7 +71,7 @@ def extract_missing(out: str | Path, *, workers: int | None = None) -> ExtractSu
                 except Exception as exc:  # noqa: BLE001 - warcio and zlib raise several kinds
                     raise ExtractError(f"cannot read {capture['warc_filename']} at offset "
                                        f"{capture['warc_offset']}: {exc}") from None
-                extractor.offer(body, capture, crawl_settings, reached)
+                extractor.offer(body, capture, crawl_settings, reached, rules)
             extractor.drain()
             figures = calibrate(db, out, workers=workers)
             figures.update(db.fill_from_feed())

@@ -36,6 +36,7 @@ from .pages.pool import extraction_pool
 from .store import DEFAULT_REPLAY_URL, ArchiveDB, StoreError
 from .warc import iter_records, read_record, repair_open_file, warc_files
 
+Batched = tuple[ArchivedPage, dict[str, Any], str, str | None]
 WINDOW = 64  # pages in flight: results are stored in record order, as the crawl stored them
 BATCH = 8  # pages per hand-off to a worker: a submission wakes the pool's threads, whose GIL the reader waits for
 
@@ -63,17 +64,19 @@ class ArticleExtractor:
         self.stored_by_crawl: Counter[int | None] = Counter()  # articles stored, by the crawl of their capture
         # False when re-extracting stored articles (calibration): a failure leaves the row as it was
         self.keep_failed = keep_failed
-        self.batch: list[tuple[ArchivedPage, dict[str, Any], str]] = []
-        self.pending: deque[tuple[Future[list[dict | None]], list[tuple[ArchivedPage, dict[str, Any], str]]]] = deque()
+        # (page, its capture row, replay pattern, the rules_of key a non-article is marked with)
+        self.batch: list[Batched] = []
+        self.pending: deque[tuple[Future[list[dict | None]], list[Batched]]] = deque()
         self.in_flight = 0
 
-    def offer(self, body: bytes, capture: dict[str, Any], settings: CrawlSettings, reached: str | None) -> None:
+    def offer(self, body: bytes, capture: dict[str, Any], settings: CrawlSettings, reached: str | None,
+              rules: str | None = None) -> None:
         """A 200 response's body: extracted and stored if it is an article page; else marked read
-        under the rules that decided (``rules_of``), when the capture has its row."""
+        under the rules that decided (``rules``: ``rules_of``, when the caller has it already)."""
         if is_html(capture["content_type"], capture["url"], body):
             page = ArchivedPage(capture["url"], body, capture["content_type"], reached, False,
                                 self._options(capture, settings))
-            self._add(page, {**capture, "rules": self.rules_of(settings, reached)}, settings)
+            self._add(page, capture, settings, rules or self.rules_of(settings, reached))
 
     @staticmethod
     def rules_of(settings: CrawlSettings, reached: str | None) -> str:
@@ -93,8 +96,9 @@ class ArticleExtractor:
         return {"base_date": capture["warc_date"], "profile": settings.profile,
                 "allowed_domains": settings.allowed_domains, "learned": settings.learned}
 
-    def _add(self, page: ArchivedPage, capture: dict[str, Any], settings: CrawlSettings) -> None:
-        self.batch.append((page, capture, settings.replay_pattern))
+    def _add(self, page: ArchivedPage, capture: dict[str, Any], settings: CrawlSettings,
+             rules: str | None = None) -> None:
+        self.batch.append((page, capture, settings.replay_pattern, rules))
         if len(self.batch) >= BATCH:
             self._submit()
             self.drain(WINDOW)
@@ -102,7 +106,7 @@ class ArticleExtractor:
     def _submit(self) -> None:
         if self.batch:
             batch, self.batch = self.batch, []
-            self.pending.append((self.pool.submit(extract_archived, [page for page, _, _ in batch]), batch))
+            self.pending.append((self.pool.submit(extract_archived, [page for page, _, _, _ in batch]), batch))
             self.in_flight += len(batch)
 
     def drain(self, limit: int = 0) -> None:
@@ -115,10 +119,10 @@ class ArticleExtractor:
             try:
                 articles = future.result()
             except Exception as exc:  # the pool itself broke: each page is kept, with the error, as in the crawl
-                articles = [failed_article(page.url, exc) for page, _, _ in batch]
-            for article, (page, capture, pattern) in zip(articles, batch, strict=True):
-                if article is None and not page.known_article and "id" in capture and "rules" in capture:
-                    self.db.mark_read(capture["id"], capture["rules"])
+                articles = [failed_article(page.url, exc) for page, _, _, _ in batch]
+            for article, (_, capture, pattern, rules) in zip(articles, batch, strict=True):
+                if article is None and rules:  # offered, and no article: marked (extract() pages are articles)
+                    self.db.mark_read(capture["id"], rules)
                 if article is None or ("extract_error" in article and not self.keep_failed):
                     continue
                 self.db.upsert_article(article, capture=capture, replay_pattern=pattern)
